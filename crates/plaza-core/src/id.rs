@@ -1,0 +1,87 @@
+//! Typed ids: UUIDv7 (time-ordered), stored and sent as text. A `ChatId` can
+//! never be passed where a `UserId` goes.
+
+/// Declares a typed id: a newtype over a UUIDv7 with serde, `Display` and
+/// `FromStr` as the hyphenated text form (and sqlx binding with the `sqlx`
+/// feature).
+#[macro_export]
+macro_rules! typed_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            /// A new, time-ordered id.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.as_hyphenated().fmt(f)
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0.as_hyphenated())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        $crate::__typed_id_sqlx!($name);
+    };
+}
+
+#[cfg(feature = "sqlx")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __typed_id_sqlx {
+    ($name:ident) => {
+        $crate::text_column!($name);
+    };
+}
+
+#[cfg(not(feature = "sqlx"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __typed_id_sqlx {
+    ($name:ident) => {};
+}
+
+typed_id!(
+    /// A user account.
+    UserId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_time_ordered_and_round_trip_as_text() {
+        let a = UserId::new();
+        let b = UserId::new();
+        assert!(a < b);
+        let text = a.to_string();
+        assert_eq!(text.len(), 36);
+        assert_eq!(text.parse::<UserId>().unwrap(), a);
+        assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{text}\""));
+        assert!("not-an-id".parse::<UserId>().is_err());
+    }
+}

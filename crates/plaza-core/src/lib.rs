@@ -1,0 +1,15 @@
+//! Types every part of plaza shares, and nothing heavy: typed ids, validated
+//! newtypes, timestamps and the clock. No HTTP, no SQL beyond the optional
+//! `sqlx` feature that lets these types bind to queries.
+
+pub mod clock;
+pub mod email;
+pub mod id;
+#[cfg(feature = "sqlx")]
+mod sql;
+pub mod time;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use email::{Email, EmailError};
+pub use id::UserId;
+pub use time::Timestamp;

@@ -1,0 +1,40 @@
+//! sqlx bindings for the shared types: every one is stored as text, which
+//! both databases index and compare the same way.
+
+use crate::Timestamp;
+
+/// Implements sqlx's `Type`, `Encode` and `Decode` for the `Any` driver on a
+/// type that is stored as its `Display` text and read back with `FromStr`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! text_column {
+    ($name:ty) => {
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::any::AnyArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <String as sqlx::Encode<sqlx::Any>>::encode(self.to_string(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<sqlx::Any>>::decode(value)?;
+                Ok(text.parse()?)
+            }
+        }
+    };
+}
+
+text_column!(Timestamp);
+text_column!(crate::Email);

@@ -1,0 +1,429 @@
+//! Configuration: defaults → optional `plaza.toml` → `PLAZA_*` environment
+//! variables → command-line flags, each layer overriding the one before.
+//! Every problem names the key (as the variable a person would set) and what
+//! was wrong with it, and start-up stops.
+
+mod env;
+mod units;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+pub use env::{EnvVars, key_for_var, var_for_key};
+pub use units::{ByteSize, Dsn, HumanDuration, Rate, StringList, parse_duration};
+
+/// The file read when no other is named and it exists.
+pub const DEFAULT_FILE: &str = "plaza.toml";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Where the SQLite file, local files and mail live.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub log: LogConfig,
+    pub http: HttpConfig,
+    pub rate_limit: RateLimitConfig,
+    pub features: Features,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`; unset means SQLite in the data dir.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Dsn>,
+    /// A read replica for queries that may lag (PostgreSQL only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_url: Option<Dsn>,
+    /// Pool size; 0 sizes it for the machine.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection.
+    pub acquire_timeout: HumanDuration,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://…`; unset keeps cache, bus and limits in-process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Dsn>,
+    /// Connections in the command pool; 0 sizes it for the machine.
+    pub pool_size: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `plaza=debug,info`, …
+    pub level: String,
+    pub format: LogFormat,
+    /// Where `combined.log` and `error.log` go.
+    pub dir: PathBuf,
+    /// Write log files at all (the terminal always gets logs).
+    pub files: bool,
+    /// Days of rotated files to keep.
+    pub retention_days: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest request body accepted.
+    pub body_limit: ByteSize,
+    /// A request that takes longer is answered 504.
+    pub request_timeout: HumanDuration,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_timeout: HumanDuration,
+    /// Origins allowed by CORS: `*` or a list of `https://app.example.com`.
+    pub cors_origins: StringList,
+    /// Send `Strict-Transport-Security` (when served over TLS, e.g. behind a proxy).
+    pub hsts: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy_headers: bool,
+}
+
+/// Request rates per class, from seed 003.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sign-in and sign-up, per client address.
+    pub auth: Rate,
+    /// AI endpoints, per user.
+    pub ai: Rate,
+    /// Everything else under `/api`, per user (or address when anonymous).
+    pub general: Rate,
+    /// Uploads, per user.
+    pub upload: Rate,
+}
+
+/// The seeds' feature flags; each is honoured by its module.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Features {
+    pub websocket: bool,
+    pub event_export: bool,
+    pub file_upload: bool,
+    pub rate_limit: bool,
+    pub debug: bool,
+    pub ai_chat: bool,
+    pub social_login: bool,
+    pub push_notifications: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: "0.0.0.0".into(),
+            port: 8080,
+            data_dir: PathBuf::from("./data"),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
+            log: LogConfig::default(),
+            http: HttpConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            features: Features::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            read_url: None,
+            max_connections: 0,
+            acquire_timeout: HumanDuration(Duration::from_secs(5)),
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+            dir: PathBuf::from("./logs"),
+            files: true,
+            retention_days: 14,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: ByteSize(2 << 20),
+            request_timeout: HumanDuration(Duration::from_secs(30)),
+            shutdown_timeout: HumanDuration(Duration::from_secs(30)),
+            cors_origins: StringList(vec!["*".into()]),
+            hsts: false,
+            trust_proxy_headers: false,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        const MINUTE: Duration = Duration::from_secs(60);
+        Self {
+            auth: Rate::new(5, MINUTE * 15),
+            ai: Rate::new(20, MINUTE),
+            general: Rate::new(1000, MINUTE * 15),
+            upload: Rate::new(10, MINUTE),
+        }
+    }
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            websocket: true,
+            event_export: false,
+            file_upload: true,
+            rate_limit: true,
+            debug: false,
+            ai_chat: true,
+            social_login: true,
+            push_notifications: false,
+        }
+    }
+}
+
+/// Values given on the command line; only those set override.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Where configuration comes from.
+pub struct Sources {
+    /// A file that must exist (`--config` / `PLAZA_CONFIG`); otherwise
+    /// `plaza.toml` in the working directory is read when present.
+    pub file: Option<PathBuf>,
+    pub env: EnvVars,
+    pub overrides: Overrides,
+}
+
+impl Sources {
+    /// The process environment, `PLAZA_CONFIG` and the given flags.
+    pub fn from_process(file: Option<PathBuf>, overrides: Overrides) -> Self {
+        let file = file.or_else(|| std::env::var_os("PLAZA_CONFIG").map(PathBuf::from));
+        Self {
+            file,
+            env: EnvVars::from_process(),
+            overrides,
+        }
+    }
+}
+
+/// One thing wrong with the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The key as a variable (`PLAZA_DATABASE_URL`), or the file that failed.
+    pub key: String,
+    pub message: String,
+}
+
+/// Everything wrong with the configuration, reported at once.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl ConfigError {
+    fn one(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(vec![Problem {
+            key: key.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for p in &self.0 {
+            writeln!(f, "  {}: {}", p.key, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Reads and checks the configuration from its sources.
+    pub fn load(sources: Sources) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match &sources.file {
+            Some(path) if !path.is_file() => {
+                return Err(ConfigError::one(
+                    path.display().to_string(),
+                    "configuration file not found",
+                ));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE));
+            }
+            None => {}
+        }
+        let figment = figment
+            .merge(sources.env)
+            .merge(Serialized::defaults(sources.overrides));
+        let config: Config = figment.extract().map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The database the configuration selects: the given URL, or a SQLite
+    /// file in the data directory.
+    pub fn database_url(&self) -> Dsn {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => Dsn::new(format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("plaza.db").display()
+            )),
+        }
+    }
+
+    /// The configuration as TOML, secrets masked (`plaza config show`).
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut bad = |key: &str, message: String| {
+            problems.push(Problem {
+                key: var_for_key(key),
+                message,
+            })
+        };
+        if self.host.trim().is_empty() {
+            bad("host", "must not be empty".into());
+        }
+        if let Some(url) = &self.database.url {
+            if !matches!(url.scheme().as_str(), "sqlite" | "postgres" | "postgresql") {
+                bad(
+                    "database.url",
+                    format!("unsupported database `{}`; use sqlite://path or postgres://…", url.masked()),
+                );
+            }
+        }
+        if let Some(url) = &self.database.read_url {
+            if !matches!(url.scheme().as_str(), "postgres" | "postgresql") {
+                bad("database.read_url", "a read replica must be a postgres:// URL".into());
+            }
+        }
+        if let Some(url) = &self.redis.url {
+            if !matches!(url.scheme().as_str(), "redis" | "rediss") {
+                bad(
+                    "redis.url",
+                    format!("`{}` is not a redis:// or rediss:// URL", url.masked()),
+                );
+            }
+        }
+        if self.database.acquire_timeout.0.is_zero() {
+            bad("database.acquire_timeout", "must be above zero".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            bad("log.level", format!("`{}` is not a log filter: {e}", self.log.level));
+        }
+        if self.log.retention_days == 0 {
+            bad("log.retention_days", "keep at least 1 day of logs".into());
+        }
+        if self.http.body_limit.0 < 1024 {
+            bad("http.body_limit", "must be at least 1KiB".into());
+        }
+        if self.http.request_timeout.0.is_zero() {
+            bad("http.request_timeout", "must be above zero".into());
+        }
+        for origin in &self.http.cors_origins.0 {
+            if origin != "*" && !is_origin(origin) {
+                bad(
+                    "http.cors_origins",
+                    format!("`{origin}` is not an origin like https://app.example.com (or *)"),
+                );
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+}
+
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, host)) = s.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && !host.contains(['/', '?', '#', ' '])
+}
+
+fn from_figment(err: figment::Error) -> ConfigError {
+    ConfigError(
+        err.into_iter()
+            .map(|e| {
+                let path = e.path.join(".");
+                let from_env = e
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|m| m.name.starts_with("PLAZA_"));
+                let key = if path.is_empty() {
+                    e.metadata
+                        .as_ref()
+                        .and_then(|m| m.source.as_ref())
+                        .map_or_else(|| "configuration".into(), |s| s.to_string())
+                } else if from_env {
+                    var_for_key(&path)
+                } else {
+                    let file = e
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.source.as_ref())
+                        .map(|s| s.to_string());
+                    match file {
+                        Some(file) => format!("{path} (in {file})"),
+                        None => var_for_key(&path),
+                    }
+                };
+                Problem {
+                    key,
+                    message: e.kind.to_string().trim_end().to_owned(),
+                }
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

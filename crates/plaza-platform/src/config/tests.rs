@@ -1,0 +1,156 @@
+use std::io::Write;
+
+use super::*;
+
+fn env(vars: &[(&str, &str)]) -> EnvVars {
+    EnvVars::new(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+}
+
+fn load(file: Option<&Path>, vars: &[(&str, &str)], overrides: Overrides) -> Result<Config, ConfigError> {
+    Config::load(Sources {
+        file: file.map(Path::to_path_buf),
+        env: env(vars),
+        overrides,
+    })
+}
+
+fn toml_file(contents: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    f.write_all(contents.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn defaults_match_the_documented_ones() {
+    let c = load(None, &[], Overrides::default()).unwrap();
+    assert_eq!(c.host, "0.0.0.0");
+    assert_eq!(c.port, 8080);
+    assert_eq!(c.data_dir, PathBuf::from("./data"));
+    assert_eq!(c.log.dir, PathBuf::from("./logs"));
+    assert!(c.database.url.is_none() && c.redis.url.is_none());
+    assert_eq!(c.database_url().expose(), "sqlite://./data/plaza.db?mode=rwc");
+    assert_eq!(c.rate_limit.auth.to_string(), "5/15m");
+    assert_eq!(c.rate_limit.ai.to_string(), "20/1m");
+    assert_eq!(c.rate_limit.general.to_string(), "1000/15m");
+    assert_eq!(c.rate_limit.upload.to_string(), "10/1m");
+    assert!(c.features.websocket && c.features.rate_limit && !c.features.push_notifications);
+}
+
+#[test]
+fn each_layer_overrides_the_one_before() {
+    let file = toml_file("port = 9000\nhost = \"127.0.0.1\"\ndata_dir = \"/srv/plaza\"\n[log]\nlevel = \"debug\"\n");
+    let c = load(
+        Some(file.path()),
+        &[("PLAZA_PORT", "9100"), ("PLAZA_LOG_FORMAT", "json"), ("PLAZA_FEATURE_DEBUG", "true")],
+        Overrides {
+            port: Some(9200),
+            ..Overrides::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(c.port, 9200, "flag beats env beats file");
+    assert_eq!(c.host, "127.0.0.1", "file beats default");
+    assert_eq!(c.data_dir, PathBuf::from("/srv/plaza"));
+    assert_eq!(c.log.level, "debug");
+    assert_eq!(c.log.format, LogFormat::Json);
+    assert!(c.features.debug);
+    assert_eq!(c.database_url().expose(), "sqlite:///srv/plaza/plaza.db?mode=rwc");
+}
+
+#[test]
+fn environment_fills_nested_sections_and_lists() {
+    let c = load(
+        None,
+        &[
+            ("PLAZA_DATABASE_URL", "postgres://plaza:pw@db/plaza"),
+            ("PLAZA_DATABASE_MAX_CONNECTIONS", "32"),
+            ("PLAZA_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("PLAZA_RATE_LIMIT_AUTH", "10/1m"),
+            ("PLAZA_HTTP_CORS_ORIGINS", "https://a.example.com,https://b.example.com"),
+            ("PLAZA_HTTP_BODY_LIMIT", "8MiB"),
+            ("PLAZA_LOG_DIR", "/var/log/plaza"),
+            ("PLAZA_CONFIG", "ignored-here"),
+            ("HOME", "/root"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(c.database_url().expose(), "postgres://plaza:pw@db/plaza");
+    assert_eq!(c.database.max_connections, 32);
+    assert_eq!(c.rate_limit.auth.to_string(), "10/1m");
+    assert_eq!(c.http.cors_origins.0.len(), 2);
+    assert_eq!(c.http.body_limit, ByteSize(8 << 20));
+    assert_eq!(c.log.dir, PathBuf::from("/var/log/plaza"));
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let err = load(
+        None,
+        &[
+            ("PLAZA_PORT", "eighty"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.0[0].key, "PLAZA_PORT", "{err}");
+
+    let err = load(
+        None,
+        &[
+            ("PLAZA_DATABASE_URL", "mysql://root@db/plaza"),
+            ("PLAZA_REDIS_URL", "http://cache"),
+            ("PLAZA_HTTP_CORS_ORIGINS", "example.com"),
+            ("PLAZA_LOG_LEVEL", "plaza=loud"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    let keys: Vec<_> = err.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["PLAZA_DATABASE_URL", "PLAZA_REDIS_URL", "PLAZA_LOG_LEVEL", "PLAZA_HTTP_CORS_ORIGINS"],
+        "{err}"
+    );
+    assert!(err.to_string().contains("unsupported database"), "{err}");
+
+    let err = load(None, &[("PLAZA_RATE_LIMIT_AUTH", "lots")], Overrides::default()).unwrap_err();
+    assert_eq!(err.0[0].key, "PLAZA_RATE_LIMIT_AUTH");
+    assert!(err.0[0].message.contains("not a rate"), "{err}");
+}
+
+#[test]
+fn unknown_keys_are_refused_not_ignored() {
+    let err = load(None, &[("PLAZA_PROT", "8080")], Overrides::default()).unwrap_err();
+    assert_eq!(err.0[0].key, "PLAZA_PROT", "{err}");
+
+    let file = toml_file("[database]\nurll = \"sqlite://x.db\"\n");
+    let err = load(Some(file.path()), &[], Overrides::default()).unwrap_err();
+    assert!(err.0[0].key.starts_with("database.urll (in "), "{err}");
+}
+
+#[test]
+fn a_named_file_must_exist_and_parse() {
+    let err = load(Some(Path::new("/nonexistent/plaza.toml")), &[], Overrides::default()).unwrap_err();
+    assert!(err.0[0].message.contains("not found"), "{err}");
+
+    let file = toml_file("port = [1");
+    assert!(load(Some(file.path()), &[], Overrides::default()).is_err());
+}
+
+#[test]
+fn shown_configuration_masks_secrets() {
+    let c = load(
+        None,
+        &[
+            ("PLAZA_DATABASE_URL", "postgres://plaza:hunter2@db/plaza"),
+            ("PLAZA_REDIS_URL", "redis://:s3cret@cache:6379"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap();
+    let shown = c.to_masked_toml();
+    assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("postgres://plaza:********@db/plaza"), "{shown}");
+    assert!(shown.contains("[rate_limit]"), "{shown}");
+}
