@@ -21,7 +21,7 @@ macro_rules! text_column {
         impl sqlx::Encode<'_, sqlx::Any> for $name {
             fn encode_by_ref(
                 &self,
-                buf: &mut sqlx::any::AnyArgumentBuffer,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
                 <String as sqlx::Encode<sqlx::Any>>::encode(self.to_string(), buf)
             }

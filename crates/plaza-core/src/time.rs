@@ -41,7 +41,11 @@ impl Timestamp {
     /// `self + d`, saturating at the largest representable instant.
     pub fn saturating_add(self, d: Duration) -> Self {
         let signed = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX);
-        Self(self.0.saturating_add(signed).unwrap_or(jiff::Timestamp::MAX))
+        Self(
+            self.0
+                .saturating_add(signed)
+                .unwrap_or(jiff::Timestamp::MAX),
+        )
     }
 
     /// How long after `earlier` this instant is; zero when it is not after.

@@ -2,4 +2,14 @@
 //! migrations, cache, bus, rate limiter, Redis and telemetry. One folder per
 //! port: the trait beside its implementations.
 
+pub mod bus;
+pub mod cache;
 pub mod config;
+pub mod db;
+pub mod ratelimit;
+pub mod redis;
+pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use plaza_core::Timestamp;

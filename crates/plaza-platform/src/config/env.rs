@@ -19,6 +19,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("database", "database"),
     ("feature", "features"),
     ("redis", "redis"),
+    ("cache", "cache"),
     ("http", "http"),
     ("log", "log"),
 ];

@@ -31,6 +31,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
+    pub cache: CacheConfig,
     pub log: LogConfig,
     pub http: HttpConfig,
     pub rate_limit: RateLimitConfig,
@@ -54,7 +55,7 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
     /// `redis://…`; unset keeps cache, bus and limits in-process.
@@ -62,6 +63,18 @@ pub struct RedisConfig {
     pub url: Option<Dsn>,
     /// Connections in the command pool; 0 sizes it for the machine.
     pub pool_size: usize,
+    /// Put before every key and channel, so several deployments can share a server.
+    pub key_prefix: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Memory the in-process cache may hold.
+    pub memory_capacity: ByteSize,
+    /// With Redis: how long a node keeps a value read from Redis before
+    /// asking again (writes and deletes reach every node at once).
+    pub local_ttl: HumanDuration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +153,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database: DatabaseConfig::default(),
             redis: RedisConfig::default(),
+            cache: CacheConfig::default(),
             log: LogConfig::default(),
             http: HttpConfig::default(),
             rate_limit: RateLimitConfig::default(),
@@ -156,6 +170,25 @@ impl Default for DatabaseConfig {
             max_connections: 0,
             acquire_timeout: HumanDuration(Duration::from_secs(5)),
             migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: 0,
+            key_prefix: "plaza:".into(),
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            memory_capacity: ByteSize(64 << 20),
+            local_ttl: HumanDuration(Duration::from_secs(30)),
         }
     }
 }
@@ -332,13 +365,19 @@ impl Config {
             if !matches!(url.scheme().as_str(), "sqlite" | "postgres" | "postgresql") {
                 bad(
                     "database.url",
-                    format!("unsupported database `{}`; use sqlite://path or postgres://…", url.masked()),
+                    format!(
+                        "unsupported database `{}`; use sqlite://path or postgres://…",
+                        url.masked()
+                    ),
                 );
             }
         }
         if let Some(url) = &self.database.read_url {
             if !matches!(url.scheme().as_str(), "postgres" | "postgresql") {
-                bad("database.read_url", "a read replica must be a postgres:// URL".into());
+                bad(
+                    "database.read_url",
+                    "a read replica must be a postgres:// URL".into(),
+                );
             }
         }
         if let Some(url) = &self.redis.url {
@@ -353,7 +392,10 @@ impl Config {
             bad("database.acquire_timeout", "must be above zero".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            bad("log.level", format!("`{}` is not a log filter: {e}", self.log.level));
+            bad(
+                "log.level",
+                format!("`{}` is not a log filter: {e}", self.log.level),
+            );
         }
         if self.log.retention_days == 0 {
             bad("log.retention_days", "keep at least 1 day of logs".into());
@@ -384,9 +426,7 @@ fn is_origin(s: &str) -> bool {
     let Some((scheme, host)) = s.split_once("://") else {
         return false;
     };
-    matches!(scheme, "http" | "https")
-        && !host.is_empty()
-        && !host.contains(['/', '?', '#', ' '])
+    matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains(['/', '?', '#', ' '])
 }
 
 fn from_figment(err: figment::Error) -> ConfigError {

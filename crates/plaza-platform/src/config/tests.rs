@@ -6,7 +6,11 @@ fn env(vars: &[(&str, &str)]) -> EnvVars {
     EnvVars::new(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
 }
 
-fn load(file: Option<&Path>, vars: &[(&str, &str)], overrides: Overrides) -> Result<Config, ConfigError> {
+fn load(
+    file: Option<&Path>,
+    vars: &[(&str, &str)],
+    overrides: Overrides,
+) -> Result<Config, ConfigError> {
     Config::load(Sources {
         file: file.map(Path::to_path_buf),
         env: env(vars),
@@ -28,7 +32,10 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(c.data_dir, PathBuf::from("./data"));
     assert_eq!(c.log.dir, PathBuf::from("./logs"));
     assert!(c.database.url.is_none() && c.redis.url.is_none());
-    assert_eq!(c.database_url().expose(), "sqlite://./data/plaza.db?mode=rwc");
+    assert_eq!(
+        c.database_url().expose(),
+        "sqlite://./data/plaza.db?mode=rwc"
+    );
     assert_eq!(c.rate_limit.auth.to_string(), "5/15m");
     assert_eq!(c.rate_limit.ai.to_string(), "20/1m");
     assert_eq!(c.rate_limit.general.to_string(), "1000/15m");
@@ -38,10 +45,16 @@ fn defaults_match_the_documented_ones() {
 
 #[test]
 fn each_layer_overrides_the_one_before() {
-    let file = toml_file("port = 9000\nhost = \"127.0.0.1\"\ndata_dir = \"/srv/plaza\"\n[log]\nlevel = \"debug\"\n");
+    let file = toml_file(
+        "port = 9000\nhost = \"127.0.0.1\"\ndata_dir = \"/srv/plaza\"\n[log]\nlevel = \"debug\"\n",
+    );
     let c = load(
         Some(file.path()),
-        &[("PLAZA_PORT", "9100"), ("PLAZA_LOG_FORMAT", "json"), ("PLAZA_FEATURE_DEBUG", "true")],
+        &[
+            ("PLAZA_PORT", "9100"),
+            ("PLAZA_LOG_FORMAT", "json"),
+            ("PLAZA_FEATURE_DEBUG", "true"),
+        ],
         Overrides {
             port: Some(9200),
             ..Overrides::default()
@@ -54,7 +67,10 @@ fn each_layer_overrides_the_one_before() {
     assert_eq!(c.log.level, "debug");
     assert_eq!(c.log.format, LogFormat::Json);
     assert!(c.features.debug);
-    assert_eq!(c.database_url().expose(), "sqlite:///srv/plaza/plaza.db?mode=rwc");
+    assert_eq!(
+        c.database_url().expose(),
+        "sqlite:///srv/plaza/plaza.db?mode=rwc"
+    );
 }
 
 #[test]
@@ -66,7 +82,10 @@ fn environment_fills_nested_sections_and_lists() {
             ("PLAZA_DATABASE_MAX_CONNECTIONS", "32"),
             ("PLAZA_REDIS_URL", "redis://127.0.0.1:6379"),
             ("PLAZA_RATE_LIMIT_AUTH", "10/1m"),
-            ("PLAZA_HTTP_CORS_ORIGINS", "https://a.example.com,https://b.example.com"),
+            (
+                "PLAZA_HTTP_CORS_ORIGINS",
+                "https://a.example.com,https://b.example.com",
+            ),
             ("PLAZA_HTTP_BODY_LIMIT", "8MiB"),
             ("PLAZA_LOG_DIR", "/var/log/plaza"),
             ("PLAZA_CONFIG", "ignored-here"),
@@ -85,14 +104,7 @@ fn environment_fills_nested_sections_and_lists() {
 
 #[test]
 fn bad_values_name_their_key() {
-    let err = load(
-        None,
-        &[
-            ("PLAZA_PORT", "eighty"),
-        ],
-        Overrides::default(),
-    )
-    .unwrap_err();
+    let err = load(None, &[("PLAZA_PORT", "eighty")], Overrides::default()).unwrap_err();
     assert_eq!(err.0[0].key, "PLAZA_PORT", "{err}");
 
     let err = load(
@@ -109,12 +121,22 @@ fn bad_values_name_their_key() {
     let keys: Vec<_> = err.0.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(
         keys,
-        ["PLAZA_DATABASE_URL", "PLAZA_REDIS_URL", "PLAZA_LOG_LEVEL", "PLAZA_HTTP_CORS_ORIGINS"],
+        [
+            "PLAZA_DATABASE_URL",
+            "PLAZA_REDIS_URL",
+            "PLAZA_LOG_LEVEL",
+            "PLAZA_HTTP_CORS_ORIGINS"
+        ],
         "{err}"
     );
     assert!(err.to_string().contains("unsupported database"), "{err}");
 
-    let err = load(None, &[("PLAZA_RATE_LIMIT_AUTH", "lots")], Overrides::default()).unwrap_err();
+    let err = load(
+        None,
+        &[("PLAZA_RATE_LIMIT_AUTH", "lots")],
+        Overrides::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.0[0].key, "PLAZA_RATE_LIMIT_AUTH");
     assert!(err.0[0].message.contains("not a rate"), "{err}");
 }
@@ -131,7 +153,12 @@ fn unknown_keys_are_refused_not_ignored() {
 
 #[test]
 fn a_named_file_must_exist_and_parse() {
-    let err = load(Some(Path::new("/nonexistent/plaza.toml")), &[], Overrides::default()).unwrap_err();
+    let err = load(
+        Some(Path::new("/nonexistent/plaza.toml")),
+        &[],
+        Overrides::default(),
+    )
+    .unwrap_err();
     assert!(err.0[0].message.contains("not found"), "{err}");
 
     let file = toml_file("port = [1");
@@ -150,7 +177,13 @@ fn shown_configuration_masks_secrets() {
     )
     .unwrap();
     let shown = c.to_masked_toml();
-    assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
-    assert!(shown.contains("postgres://plaza:********@db/plaza"), "{shown}");
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("s3cret"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("postgres://plaza:********@db/plaza"),
+        "{shown}"
+    );
     assert!(shown.contains("[rate_limit]"), "{shown}");
 }

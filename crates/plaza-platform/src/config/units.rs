@@ -22,7 +22,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" | "min" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
-        other => return Err(format!("`{other}` is not a duration unit (use ms, s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "`{other}` is not a duration unit (use ms, s, m, h or d)"
+            ));
+        }
     };
     n.checked_mul(unit_ms)
         .map(Duration::from_millis)
@@ -31,7 +35,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
         if ms >= size && ms % size == 0 {
             return format!("{}{unit}", ms / size);
         }
@@ -92,7 +101,11 @@ impl FromStr for ByteSize {
             "mib" | "m" => 1 << 20,
             "gb" => 1_000_000_000,
             "gib" | "g" => 1 << 30,
-            other => return Err(format!("`{other}` is not a size unit (use B, KiB, MiB or GiB)")),
+            other => {
+                return Err(format!(
+                    "`{other}` is not a size unit (use B, KiB, MiB or GiB)"
+                ));
+            }
         };
         n.checked_mul(mult)
             .map(Self)
@@ -287,7 +300,10 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 weeks").is_err());
         assert_eq!(HumanDuration(Duration::from_secs(900)).to_string(), "15m");
-        assert_eq!(HumanDuration(Duration::from_millis(1500)).to_string(), "1500ms");
+        assert_eq!(
+            HumanDuration(Duration::from_millis(1500)).to_string(),
+            "1500ms"
+        );
     }
 
     #[test]
@@ -321,12 +337,27 @@ mod tests {
     #[test]
     fn dsn_hides_passwords() {
         let pg = Dsn::new("postgres://plaza:hunter2@db.internal:5432/plaza?sslmode=require");
-        assert_eq!(pg.masked(), "postgres://plaza:********@db.internal:5432/plaza?sslmode=require");
+        assert_eq!(
+            pg.masked(),
+            "postgres://plaza:********@db.internal:5432/plaza?sslmode=require"
+        );
         assert!(!format!("{pg:?} {pg}").contains("hunter2"));
-        assert_eq!(Dsn::new("redis://:s3cret@cache:6379/0").masked(), "redis://:********@cache:6379/0");
-        assert_eq!(Dsn::new("redis://s3cret@cache").masked(), "redis://********@cache");
-        assert_eq!(Dsn::new("postgres://plaza@db/plaza").masked(), "postgres://plaza@db/plaza");
-        assert_eq!(Dsn::new("sqlite://./data/plaza.db").masked(), "sqlite://./data/plaza.db");
+        assert_eq!(
+            Dsn::new("redis://:s3cret@cache:6379/0").masked(),
+            "redis://:********@cache:6379/0"
+        );
+        assert_eq!(
+            Dsn::new("redis://s3cret@cache").masked(),
+            "redis://********@cache"
+        );
+        assert_eq!(
+            Dsn::new("postgres://plaza@db/plaza").masked(),
+            "postgres://plaza@db/plaza"
+        );
+        assert_eq!(
+            Dsn::new("sqlite://./data/plaza.db").masked(),
+            "sqlite://./data/plaza.db"
+        );
         assert_eq!(pg.scheme(), "postgres");
     }
 }

@@ -1,0 +1,9 @@
+//! Telemetry: logs through `tracing` (a terminal, plus daily-rotated
+//! `combined` and `error` files) and metrics in Prometheus format through
+//! one process-wide registry that every module adds to.
+
+mod logs;
+mod metrics;
+
+pub use self::logs::{LogGuards, LoggingError, init_logging};
+pub use self::metrics::{metrics_handle, render_metrics};
