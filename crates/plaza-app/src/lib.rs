@@ -1,1 +1,15 @@
+//! The plaza product: the HTTP layer that every slice shares (`http`), and
+//! one folder per domain, each a vertical slice with its routes, rules and
+//! SQL side by side.
 
+pub mod health;
+pub mod http;
+pub mod state;
+pub mod users;
+
+pub use http::{router, serve};
+pub use state::{AppState, Services};
+
+/// Every migration, embedded from `migrations/` at build time.
+pub static MIGRATIONS: &[plaza_platform::db::Migration] =
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));

@@ -8,8 +8,10 @@ pub mod id;
 #[cfg(feature = "sqlx")]
 mod sql;
 pub mod time;
+pub mod user;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::UserId;
 pub use time::Timestamp;
+pub use user::{Role, RoleError, Username, UsernameError};

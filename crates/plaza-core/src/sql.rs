@@ -38,3 +38,5 @@ macro_rules! text_column {
 
 text_column!(Timestamp);
 text_column!(crate::Email);
+text_column!(crate::Username);
+text_column!(crate::Role);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod ratelimit;
 pub mod redis;
+pub mod shutdown;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -1,0 +1,17 @@
+//! Liveness (`/health`, `/api/v1/health`), readiness (`/ready`: every
+//! backing service answers) and `/metrics` for Prometheus.
+
+mod handlers;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::health))
+        .routes(routes!(handlers::health_v1))
+        .routes(routes!(handlers::ready))
+        .routes(routes!(handlers::metrics))
+}

@@ -1,0 +1,121 @@
+//! Middleware every route shares: request ids, metrics by route template,
+//! and security headers.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::state::AppState;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Drops an incoming `x-request-id` that is not sane (too long, or with
+/// characters other than letters, digits and `-_.:`), so a fresh one is made.
+pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let sane = req.headers().get(REQUEST_ID).is_some_and(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 128
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+    });
+    if !sane {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(req).await
+}
+
+/// Makes request ids: UUIDv7, so they sort by time in logs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MakeRequestIdV7;
+
+impl tower_http::request_id::MakeRequestId for MakeRequestIdV7 {
+    fn make_request_id<B>(
+        &mut self,
+        _req: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// Counts requests and times them, labelled by method, route template (never
+/// the raw path: `/api/chats/{id}`, or `unmatched`) and status class.
+pub async fn track_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let in_flight = metrics::gauge!("http_requests_in_flight");
+    in_flight.increment(1.0);
+    // Decrements even if the client goes away and the future is dropped.
+    let _guard = InFlight(in_flight);
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let status = match res.status().as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", status.to_owned()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    res
+}
+
+struct InFlight(metrics::Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+/// Content-Security-Policy for JSON: nothing may load, nothing may frame it.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+/// For the bundled API docs page: its own scripts and styles only.
+const HTML_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                        script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+
+/// Headers that keep browsers from misreading or framing responses.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if is_html { HTML_CSP } else { API_CSP }),
+    );
+    if state.config.http.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}

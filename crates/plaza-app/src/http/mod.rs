@@ -1,0 +1,188 @@
+//! What every slice shares over HTTP — state, errors, extractors, rate
+//! limits, middleware, OpenAPI — and the assembly of the slices' routers
+//! into one application.
+
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod principal;
+pub mod ratelimit;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use plaza_platform::shutdown::Shutdown;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, ErrorBody, ErrorKind};
+pub use extract::{ClientIp, ValidJson, ValidQuery};
+pub use principal::Principal;
+pub use ratelimit::LimitClass;
+
+use crate::state::AppState;
+
+/// The whole application: every enabled slice, the docs, and the middleware.
+pub fn router(state: AppState) -> Router {
+    router_with(state, OpenApiRouter::new())
+}
+
+/// The application with `extra` routes mounted beside the slices' `/api`
+/// routes, under the same middleware and limits (tests use this to add
+/// routes that sleep or panic).
+pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
+    let general = axum::middleware::from_fn_with_state(
+        (state.clone(), LimitClass::General),
+        ratelimit::rate_limit,
+    );
+    // Everything an application calls is limited; probes and docs are not.
+    let (mut limited, limited_api) = OpenApiRouter::new().merge(extra).split_for_parts();
+    if limited.has_routes() {
+        // axum refuses a route layer on a router without routes.
+        limited = limited.route_layer(general);
+    }
+    let (open, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(crate::health::router())
+        .split_for_parts();
+    api.merge(limited_api);
+    let routes = open.merge(limited).merge(openapi::docs_router(api));
+    with_middleware(routes, state)
+}
+
+fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+    let http = &state.config.http;
+    let body_limit = usize::try_from(http.body_limit.0).unwrap_or(usize::MAX);
+    routes
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            http.request_timeout.0,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            halt_on_shutdown,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .layer(cors(&http.cors_origins.0))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::error_envelope,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(middleware::track_metrics))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(middleware::MakeRequestIdV7))
+        .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}
+
+fn request_span(req: &Request) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get(middleware::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route,
+        path = %req.uri().path(),
+        request_id,
+    )
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(middleware::REQUEST_ID),
+        ])
+        .expose_headers([
+            HeaderName::from_static(middleware::REQUEST_ID),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// Serves `app` on `listener` until `shutdown` begins; then stops
+/// accepting and lets requests in flight finish. When `shutdown` halts
+/// (its deadline passed), requests still running are answered 503 and
+/// `serve` returns as their connections close.
+pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> std::io::Result<()> {
+    let stopping = shutdown.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { stopping.stopping().await });
+    let halted = async {
+        shutdown.halted().await;
+        // Halted handlers answer at once; give their connections a moment to close.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = halted => Ok(()),
+    }
+}
+
+/// Cancels handlers still running when shutdown halts.
+async fn halt_on_shutdown(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    tokio::select! {
+        res = next.run(req) => res,
+        () = state.shutdown.halted() => {
+            ApiError::dependency("the server is shutting down; retry the request").into_response()
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! `AppState`: the ports every handler reaches, picked from configuration.
+//! Embedded engines when nothing is configured; PostgreSQL and Redis when
+//! their URLs are set.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Instant;
+
+use plaza_core::SharedClock;
+use plaza_platform::bus::{MemoryBus, RedisBus, SharedBus};
+use plaza_platform::cache::{LayeredCache, MemoryCache, SharedCache};
+use plaza_platform::config::{Config, var_for_key};
+use plaza_platform::db::Db;
+use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
+use plaza_platform::redis::Redis;
+use plaza_platform::shutdown::Shutdown;
+
+use crate::users::password::Passwords;
+
+/// The ports and settings handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+pub struct Services {
+    pub config: Config,
+    pub db: Db,
+    pub redis: Option<Redis>,
+    pub cache: SharedCache,
+    pub bus: SharedBus,
+    pub limiter: SharedLimiter,
+    pub clock: SharedClock,
+    pub passwords: Passwords,
+    pub shutdown: Shutdown,
+    pub started: Instant,
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects every backing service the configuration names. Fails, naming
+    /// the setting, if one does not answer.
+    pub async fn connect(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        // Install the metrics recorder before anything records.
+        plaza_platform::telemetry::metrics_handle();
+        let db = Db::connect(&config).await?;
+        let memory = MemoryCache::new(config.cache.memory_capacity.0, clock.clone());
+        let (redis, cache, bus, limiter): (_, SharedCache, SharedBus, SharedLimiter) = match &config
+            .redis
+            .url
+        {
+            None => (
+                None,
+                Arc::new(memory),
+                Arc::new(MemoryBus::new()),
+                Arc::new(MemoryLimiter::new(clock.clone())),
+            ),
+            Some(url) => {
+                let redis = Redis::connect(url, &config.redis).await?;
+                let key = var_for_key("redis.url");
+                let bus: SharedBus = Arc::new(
+                    RedisBus::connect(&redis)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{key}: {e}"))?,
+                );
+                let cache =
+                    LayeredCache::new(memory, redis.clone(), bus.clone(), config.cache.local_ttl.0)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{key}: {e}"))?;
+                let limiter = RedisLimiter::new(redis.clone()).await.map_err(|e| {
+                    anyhow::anyhow!("{key}: cannot load the rate-limit script: {e}")
+                })?;
+                (Some(redis), Arc::new(cache), bus, Arc::new(limiter))
+            }
+        };
+        Ok(Self(Arc::new(Services {
+            passwords: Passwords::for_machine(),
+            shutdown: Shutdown::new(),
+            config,
+            db,
+            redis,
+            cache,
+            bus,
+            limiter,
+            clock,
+            started: Instant::now(),
+        })))
+    }
+
+    /// Releases connections (at shutdown).
+    pub async fn close(&self) {
+        self.db.close().await;
+        if let Some(redis) = &self.redis {
+            redis.quit().await;
+        }
+    }
+}

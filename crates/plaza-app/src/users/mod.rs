@@ -1,0 +1,11 @@
+//! User accounts. The foundation holds what `plaza admin create-user` needs:
+//! the account record, password rules and hashing; sign-up, sign-in and
+//! profiles build on it.
+
+pub mod model;
+pub mod password;
+pub mod service;
+mod store;
+
+pub use model::{NewUser, User};
+pub use service::{CreateUserError, create_user};

@@ -1,0 +1,165 @@
+//! Passwords: the rules a new one must meet, and argon2id hashing run off
+//! the async threads, a bounded number at once, so a burst of sign-ins can
+//! neither exhaust memory (19 MiB each) nor stall other requests.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+use tracing::Span;
+
+/// A password that meets the rules: 8 to 128 characters, kept whole (never
+/// truncated), no composition rules (NIST SP 800-63B).
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRuleError {
+    #[error("password must be at least {min} characters", min = Password::MIN)]
+    TooShort,
+    #[error("password must be at most {max} characters", max = Password::MAX)]
+    TooLong,
+}
+
+impl Password {
+    pub const MIN: usize = 8;
+    pub const MAX: usize = 128;
+
+    pub fn parse(raw: impl Into<String>) -> Result<Self, PasswordRuleError> {
+        let raw = raw.into();
+        let chars = raw.chars().count();
+        if chars < Self::MIN {
+            return Err(PasswordRuleError::TooShort);
+        }
+        if chars > Self::MAX {
+            return Err(PasswordRuleError::TooLong);
+        }
+        Ok(Self(SecretString::from(raw)))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(********)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("password hashing failed: {0}")]
+    Argon2(String),
+    #[error("password hashing was interrupted")]
+    Interrupted,
+}
+
+/// The hashing pool: argon2id with OWASP's parameters (19 MiB, 2 passes,
+/// 1 lane), at most one hash per core at a time.
+#[derive(Clone, Debug)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Passwords {
+    pub fn new(concurrent: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+        }
+    }
+
+    pub fn for_machine() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
+        let secret = password.0.clone();
+        self.run(move || {
+            Argon2::default()
+                .hash_password(secret.expose_secret().as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| HashError::Argon2(e.to_string()))
+        })
+        .await
+    }
+
+    /// Whether `password` matches `phc`. A malformed stored hash is an error,
+    /// not a mismatch.
+    pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, HashError> {
+        let secret = SecretString::from(password.to_owned());
+        let phc = phc.to_owned();
+        self.run(move || {
+            let parsed = PasswordHash::new(&phc).map_err(|e| HashError::Argon2(e.to_string()))?;
+            Ok(Argon2::default()
+                .verify_password(secret.expose_secret().as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Interrupted)?;
+        let span = Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work))
+            .await
+            .map_err(|_| HashError::Interrupted)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_count_characters_not_bytes() {
+        assert_eq!(
+            Password::parse("short").unwrap_err(),
+            PasswordRuleError::TooShort
+        );
+        assert!(Password::parse("ёжик в тумане").is_ok());
+        assert!(
+            Password::parse("пароль!").is_err(),
+            "7 characters, 13 bytes"
+        );
+        assert!(Password::parse("x".repeat(128)).is_ok());
+        assert_eq!(
+            Password::parse("x".repeat(129)).unwrap_err(),
+            PasswordRuleError::TooLong
+        );
+        assert_eq!(
+            format!("{:?}", Password::parse("correct horse").unwrap()),
+            "Password(********)"
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_differ_by_salt() {
+        let passwords = Passwords::new(2);
+        let pw = Password::parse("correct horse battery").unwrap();
+        let (a, b) = tokio::join!(passwords.hash(&pw), passwords.hash(&pw));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "each hash has its own salt");
+        assert!(passwords.verify("correct horse battery", &a).await.unwrap());
+        assert!(
+            !passwords
+                .verify("correct horse battery!", &a)
+                .await
+                .unwrap()
+        );
+        assert!(passwords.verify("x", "not a phc string").await.is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Making accounts.
+
+use plaza_core::{Email, UserId, Username};
+use plaza_platform::db::unique_violation;
+
+use super::model::{NewUser, User};
+use super::password::HashError;
+use super::store;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("this username is taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Creates an account. The email and username are unique regardless of case;
+/// a missing username is made from the email, with a number added if taken.
+pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateUserError> {
+    // Hash before the transaction: it is slow, and holds no lock.
+    let hash = state.passwords.hash(&new.password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if store::find_by_email(&mut tx, &new.email).await?.is_some() {
+        return Err(CreateUserError::EmailTaken);
+    }
+    let username = match new.username {
+        Some(u) => u,
+        None => free_username(&mut tx, &new.email).await?,
+    };
+    let user = User {
+        id: UserId::new(),
+        email: new.email,
+        username,
+        display_name: new.display_name,
+        role: new.role,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&mut tx, &user, &hash)
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some(c) if c.contains("users_email_key") => CreateUserError::EmailTaken,
+            Some(c) if c.contains("users_username_key") => CreateUserError::UsernameTaken,
+            _ => CreateUserError::Db(e),
+        })?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, role = %user.role, "account created");
+    Ok(user)
+}
+
+async fn free_username(
+    conn: &mut sqlx::AnyConnection,
+    email: &Email,
+) -> Result<Username, CreateUserError> {
+    let base = Username::from_email_local(email.local_part());
+    if !store::username_taken(conn, &base).await? {
+        return Ok(base);
+    }
+    for _ in 0..8 {
+        // The random tail of a UUIDv7 makes a 4-digit suffix.
+        let bytes = uuid::Uuid::now_v7().into_bytes();
+        let n = u16::from_le_bytes([bytes[14], bytes[15]]) % 10_000;
+        let candidate = base.with_suffix(&format!("{n:04}"));
+        if !store::username_taken(conn, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(CreateUserError::UsernameTaken)
+}

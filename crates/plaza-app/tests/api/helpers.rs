@@ -1,0 +1,219 @@
+//! `TestApp`: plaza on 127.0.0.1:0 with a fresh database, a settable clock,
+//! and optional extra routes, PostgreSQL and Redis.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use plaza_app::AppState;
+use plaza_core::{ManualClock, Timestamp};
+use plaza_platform::config::{Config, Dsn};
+use plaza_platform::db::migrate;
+use plaza_platform::testing::{TestPostgres, redis_url};
+use utoipa_axum::router::OpenApiRouter;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    _data: tempfile::TempDir,
+    _postgres: Option<TestPostgres>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Builder {
+    backend: Backend,
+    redis_prefix: Option<String>,
+    configure: Vec<Box<dyn FnOnce(&mut Config)>>,
+    routes: OpenApiRouter<AppState>,
+}
+
+impl TestApp {
+    pub fn builder() -> Builder {
+        Builder {
+            backend: Backend::Sqlite,
+            redis_prefix: None,
+            configure: Vec::new(),
+            routes: OpenApiRouter::new(),
+        }
+    }
+
+    pub async fn spawn() -> Self {
+        Self::builder().spawn().await
+    }
+
+    pub async fn on(backend: Backend) -> Self {
+        Self::builder().backend(backend).spawn().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops serving, as SIGTERM would (the database and Redis stay
+    /// reachable through `state`).
+    pub fn stop(&self) {
+        self.state
+            .shutdown
+            .begin(self.state.config.http.shutdown_timeout.0);
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.state.shutdown.halt();
+    }
+}
+
+impl Builder {
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Use the real Redis, with keys under `prefix` (apps given the same
+    /// prefix act as nodes of one deployment).
+    pub fn redis(mut self, prefix: &str) -> Self {
+        self.redis_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.configure.push(Box::new(f));
+        self
+    }
+
+    /// Routes mounted beside the product's `/api` routes, under the same
+    /// middleware and the general rate limit.
+    pub fn routes(mut self, routes: OpenApiRouter<AppState>) -> Self {
+        self.routes = self.routes.merge(routes);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.host = "127.0.0.1".into();
+        config.port = 0;
+        config.data_dir = data.path().to_path_buf();
+        config.log.files = false;
+        let postgres = match self.backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let pg = TestPostgres::create().await;
+                config.database.url = Some(Dsn::new(pg.url.clone()));
+                config.database.max_connections = 4;
+                Some(pg)
+            }
+        };
+        if let Some(prefix) = &self.redis_prefix {
+            config.redis.url = Some(Dsn::new(redis_url()));
+            config.redis.key_prefix = prefix.clone();
+        }
+        for f in self.configure {
+            f(&mut config);
+        }
+        let clock = ManualClock::new(Timestamp::from_jiff(jiff::Timestamp::now()));
+        let state = AppState::connect(config, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        migrate::up(&state.db, plaza_app::MIGRATIONS, clock_now(&clock))
+            .await
+            .unwrap();
+        let app = plaza_app::http::router_with(state.clone(), self.routes);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(plaza_app::serve(listener, app, state.shutdown.clone()));
+        TestApp {
+            addr,
+            state,
+            clock,
+            client: reqwest::Client::new(),
+            _data: data,
+            _postgres: postgres,
+        }
+    }
+}
+
+fn clock_now(clock: &ManualClock) -> Timestamp {
+    use plaza_core::Clock;
+    clock.now()
+}
+
+/// A unique Redis prefix for one test.
+pub fn redis_prefix() -> String {
+    format!("plaza-test:{}:", uuid::Uuid::now_v7().simple())
+}
+
+/// Asserts the body is in the error format and returns it.
+pub async fn error_body(res: reqwest::Response, status: u16, kind: &str) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "content type"
+    );
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("x-request-id header")
+        .to_owned();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["type"], kind, "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["requestId"], request_id.as_str(), "{body}");
+    let ts = body["timestamp"].as_str().expect("timestamp");
+    assert!(ts.parse::<Timestamp>().is_ok(), "RFC 3339 timestamp: {ts}");
+    body
+}
+
+/// Declares one test body twice: on SQLite, and on PostgreSQL (ignored
+/// unless the services are there).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::helpers::Backend;
+
+            async fn run($backend: Backend) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            #[ignore = "needs PostgreSQL"]
+            async fn postgres() {
+                run(Backend::Postgres).await;
+            }
+        }
+    };
+}

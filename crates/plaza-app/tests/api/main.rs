@@ -1,0 +1,13 @@
+//! Black-box tests: the real router on a random local port, driven over
+//! HTTP like a client. Tests marked `#[ignore = "needs …"]` use the real
+//! PostgreSQL or Redis; `.ci/run` starts them and runs these too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod errors;
+mod health;
+mod helpers;
+mod middleware;
+mod migrations;
+mod ratelimit;
+mod shutdown;
+mod users;

@@ -1,0 +1,212 @@
+//! Request ids, security headers, CORS and compression.
+
+use plaza_platform::config::StringList;
+
+use crate::helpers::TestApp;
+
+fn header(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_sane_and_made_otherwise() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(app.url("/health"))
+        .header("x-request-id", "abc-123.x:y")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "x-request-id").as_deref(), Some("abc-123.x:y"));
+
+    for insane in ["has spaces", "<script>", &"x".repeat(200)] {
+        let res = app
+            .client
+            .get(app.url("/health"))
+            .header("x-request-id", insane)
+            .send()
+            .await
+            .unwrap();
+        let id = header(&res, "x-request-id").unwrap();
+        assert_ne!(id, insane);
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    }
+
+    let a = header(&app.get("/health").await, "x-request-id").unwrap();
+    let b = header(&app.get("/nope").await, "x-request-id").unwrap();
+    assert_ne!(a, b);
+    assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 7);
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let app = TestApp::spawn().await;
+    for path in ["/health", "/nope"] {
+        let res = app.get(path).await;
+        assert_eq!(
+            header(&res, "x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(header(&res, "x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(
+            header(&res, "referrer-policy").as_deref(),
+            Some("no-referrer")
+        );
+        assert_eq!(
+            header(&res, "content-security-policy").as_deref(),
+            Some("default-src 'none'; frame-ancestors 'none'")
+        );
+        assert_eq!(
+            header(&res, "strict-transport-security"),
+            None,
+            "HSTS is off by default"
+        );
+    }
+    let docs = app.get("/api-docs/").await;
+    assert!(
+        header(&docs, "content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+
+    let behind_tls = TestApp::builder()
+        .config(|c| c.http.hsts = true)
+        .spawn()
+        .await;
+    let res = behind_tls.get("/health").await;
+    assert!(
+        header(&res, "strict-transport-security")
+            .unwrap()
+            .starts_with("max-age=31536000")
+    );
+}
+
+#[tokio::test]
+async fn cors_allows_any_origin_by_default() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/health"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(
+        header(&res, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    let methods = header(&res, "access-control-allow-methods").unwrap();
+    assert!(
+        methods.contains("POST") && methods.contains("DELETE"),
+        "{methods}"
+    );
+    assert!(
+        header(&res, "access-control-allow-headers")
+            .unwrap()
+            .contains("authorization")
+    );
+}
+
+#[tokio::test]
+async fn cors_follows_the_configured_origins() {
+    let app = TestApp::builder()
+        .config(|c| c.http.cors_origins = StringList(vec!["https://app.example.com".into()]))
+        .spawn()
+        .await;
+    let allowed = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&allowed, "access-control-allow-origin").as_deref(),
+        Some("https://app.example.com")
+    );
+    let expose = header(&allowed, "access-control-expose-headers").unwrap();
+    assert!(
+        expose.contains("x-request-id") && expose.contains("ratelimit-remaining"),
+        "{expose}"
+    );
+    let other = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", "https://evil.example.net")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&other, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn responses_are_compressed_by_accept_encoding() {
+    let app = TestApp::spawn().await;
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
+    for (asked, expected) in [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("br;q=1.0, gzip;q=0.5", "br"),
+    ] {
+        let res = raw
+            .get(app.url("/api-docs/openapi.json"))
+            .header("accept-encoding", asked)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&res, "content-encoding").as_deref(),
+            Some(expected),
+            "asked {asked}"
+        );
+    }
+    let plain = raw
+        .get(app.url("/api-docs/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&plain, "content-encoding"), None);
+    let plain_len = plain.bytes().await.unwrap().len();
+    let gz = raw
+        .get(app.url("/api-docs/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(gz.bytes().await.unwrap().len() < plain_len);
+
+    // A client that decodes gets the same document back.
+    for enc in ["gzip", "br"] {
+        let decoding = reqwest::Client::new();
+        let res = decoding
+            .get(app.url("/api-docs/openapi.json"))
+            .header("accept-encoding", enc)
+            .send()
+            .await
+            .unwrap();
+        let doc: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(doc["info"]["title"], "plaza");
+    }
+    // Errors are compressed too, and still decode.
+    let res = reqwest::Client::new()
+        .get(app.url("/nope"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["type"], "not_found");
+}
