@@ -59,9 +59,12 @@ struct Failure {
     details: Option<Value>,
 }
 
-/// An error a handler returns.
+/// An error a handler returns. Boxed, so `Result<T, ApiError>` stays small.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     failure: Failure,
     headers: HeaderMap,
@@ -71,7 +74,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             failure: Failure {
                 kind,
@@ -80,7 +83,7 @@ impl ApiError {
             },
             headers: HeaderMap::new(),
             source: None,
-        }
+        }))
     }
 
     /// Input that is well-formed but wrong (422).
@@ -159,30 +162,30 @@ impl ApiError {
             ErrorKind::InternalError,
             "internal error",
         );
-        e.source = Some(source.into());
+        e.0.source = Some(source.into());
         e
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
-        self.failure.details = Some(details);
+        self.0.failure.details = Some(details);
         self
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
+        self.0.headers.insert(name, value);
         self
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.failure.kind
+        self.0.failure.kind
     }
 
     pub fn details(&self) -> Option<&Value> {
-        self.failure.details.as_ref()
+        self.0.failure.details.as_ref()
     }
 }
 
@@ -208,12 +211,18 @@ impl From<anyhow::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some(source) = &self.source {
+        let Inner {
+            status,
+            failure,
+            headers,
+            source,
+        } = *self.0;
+        if let Some(source) = source {
             tracing::error!(error = format!("{source:#}"), "request failed");
         }
-        let mut res = (self.status, self.headers).into_response();
+        let mut res = (status, headers).into_response();
         // The body is written by `error_envelope`, which knows the request id.
-        res.extensions_mut().insert(self.failure);
+        res.extensions_mut().insert(failure);
         res
     }
 }

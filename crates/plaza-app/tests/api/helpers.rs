@@ -26,10 +26,12 @@ pub enum Backend {
     Postgres,
 }
 
+type Configure = Box<dyn FnOnce(&mut Config)>;
+
 pub struct Builder {
     backend: Backend,
     redis_prefix: Option<String>,
-    configure: Vec<Box<dyn FnOnce(&mut Config)>>,
+    configure: Vec<Configure>,
     routes: OpenApiRouter<AppState>,
 }
 
@@ -110,10 +112,12 @@ impl Builder {
 
     pub async fn spawn(self) -> TestApp {
         let data = tempfile::tempdir().unwrap();
-        let mut config = Config::default();
-        config.host = "127.0.0.1".into();
-        config.port = 0;
-        config.data_dir = data.path().to_path_buf();
+        let mut config = Config {
+            host: "127.0.0.1".into(),
+            port: 0,
+            data_dir: data.path().to_path_buf(),
+            ..Config::default()
+        };
         config.log.files = false;
         let postgres = match self.backend {
             Backend::Sqlite => None,

@@ -107,11 +107,9 @@ impl Bus for RedisBus {
     async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError> {
         let _held = self.membership.lock().await;
         let (rx, new) = self.topics.subscribe(topic);
-        if new {
-            if let Err(e) = self.subscriber.subscribe(self.redis.key(topic)).await {
-                self.topics.forget(topic);
-                return Err(backend(e));
-            }
+        if new && let Err(e) = self.subscriber.subscribe(self.redis.key(topic)).await {
+            self.topics.forget(topic);
+            return Err(backend(e));
         }
         Ok(Subscription { rx })
     }

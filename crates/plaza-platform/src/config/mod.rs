@@ -361,32 +361,32 @@ impl Config {
         if self.host.trim().is_empty() {
             bad("host", "must not be empty".into());
         }
-        if let Some(url) = &self.database.url {
-            if !matches!(url.scheme().as_str(), "sqlite" | "postgres" | "postgresql") {
-                bad(
-                    "database.url",
-                    format!(
-                        "unsupported database `{}`; use sqlite://path or postgres://…",
-                        url.masked()
-                    ),
-                );
-            }
+        if let Some(url) = &self.database.url
+            && !matches!(url.scheme().as_str(), "sqlite" | "postgres" | "postgresql")
+        {
+            bad(
+                "database.url",
+                format!(
+                    "unsupported database `{}`; use sqlite://path or postgres://…",
+                    url.masked()
+                ),
+            );
         }
-        if let Some(url) = &self.database.read_url {
-            if !matches!(url.scheme().as_str(), "postgres" | "postgresql") {
-                bad(
-                    "database.read_url",
-                    "a read replica must be a postgres:// URL".into(),
-                );
-            }
+        if let Some(url) = &self.database.read_url
+            && !matches!(url.scheme().as_str(), "postgres" | "postgresql")
+        {
+            bad(
+                "database.read_url",
+                "a read replica must be a postgres:// URL".into(),
+            );
         }
-        if let Some(url) = &self.redis.url {
-            if !matches!(url.scheme().as_str(), "redis" | "rediss") {
-                bad(
-                    "redis.url",
-                    format!("`{}` is not a redis:// or rediss:// URL", url.masked()),
-                );
-            }
+        if let Some(url) = &self.redis.url
+            && !matches!(url.scheme().as_str(), "redis" | "rediss")
+        {
+            bad(
+                "redis.url",
+                format!("`{}` is not a redis:// or rediss:// URL", url.masked()),
+            );
         }
         if self.database.acquire_timeout.0.is_zero() {
             bad("database.acquire_timeout", "must be above zero".into());

@@ -99,21 +99,20 @@ impl Db {
     ) -> Result<Self, DbError> {
         let path = sqlite_path(url.expose());
         let in_memory = path.is_empty() || path.contains(":memory:");
-        if !in_memory {
-            if let Some(dir) = Path::new(&path)
+        if !in_memory
+            && let Some(dir) = Path::new(&path)
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
-                    key: var_for_key(if defaulted {
-                        "data_dir"
-                    } else {
-                        "database.url"
-                    }),
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-            }
+        {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+                key: var_for_key(if defaulted {
+                    "data_dir"
+                } else {
+                    "database.url"
+                }),
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
         let writer_url = if in_memory {
             "sqlite::memory:".to_owned()
