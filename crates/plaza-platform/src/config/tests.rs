@@ -187,3 +187,91 @@ fn shown_configuration_masks_secrets() {
     );
     assert!(shown.contains("[rate_limit]"), "{shown}");
 }
+
+/// Every key of a configuration, flattened (`database.url`).
+fn keys(value: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+    if let toml::Value::Table(t) = value {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            if v.is_table() {
+                keys(v, &key, out);
+            } else {
+                out.push(key);
+            }
+        }
+    }
+}
+
+fn workspace_file(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_example_files_list_every_key_with_its_default() {
+    let defaults: toml::Value = toml::from_str(&Config::default().to_masked_toml()).unwrap();
+    let mut default_keys = Vec::new();
+    keys(&defaults, "", &mut default_keys);
+
+    let example = workspace_file("plaza.example.toml");
+    let parsed: toml::Value = toml::from_str(&example).unwrap();
+    assert_eq!(
+        parsed, defaults,
+        "plaza.example.toml differs from the defaults"
+    );
+    for optional in ["database.url", "database.read_url", "redis.url"] {
+        assert!(
+            example.contains(&format!("# {}", optional.rsplit('.').next().unwrap())),
+            "{optional}"
+        );
+    }
+
+    let env_example = workspace_file(".env.example");
+    let mut vars = Vec::new();
+    for line in env_example.lines() {
+        let line = line.trim_start_matches("# ");
+        if let Some((var, value)) = line.split_once('=')
+            && var.starts_with("PLAZA_")
+            && !var.contains(' ')
+        {
+            vars.push((var.to_owned(), value.to_owned()));
+        }
+    }
+    for key in default_keys.iter().map(String::as_str).chain([
+        "database.url",
+        "database.read_url",
+        "redis.url",
+    ]) {
+        let var = var_for_key(key);
+        assert!(
+            vars.iter().any(|(v, _)| *v == var),
+            ".env.example lacks {var}"
+        );
+    }
+    // The uncommented values are the defaults.
+    let set: Vec<(String, String)> = env_example
+        .lines()
+        .filter(|l| l.starts_with("PLAZA_"))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    let from_env = load(
+        None,
+        &set.iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        from_env.to_masked_toml(),
+        Config::default().to_masked_toml()
+    );
+}

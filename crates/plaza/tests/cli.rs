@@ -1,0 +1,388 @@
+//! The `plaza` binary, run the way a person runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use plaza_platform::testing::TestPostgres;
+
+/// `plaza` in `dir`, with no `PLAZA_*` variables from the outside.
+fn plaza(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plaza"));
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PLAZA_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// A running server and the address it announced.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(cmd: &mut Command) -> Self {
+        let mut child = cmd
+            .args(["serve", "--port", "0", "--host", "127.0.0.1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some((_, rest)) = line.split_once("plaza is listening on ") {
+                    // Text or JSON logs: the URL ends at the first character a URL lacks.
+                    let url: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || ":/.".contains(*c))
+                        .collect();
+                    let _ = tx.send(url);
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server announced its address");
+        Self { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    fn terminate(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test]
+async fn serve_on_a_fresh_directory_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&mut plaza(dir.path()));
+    let client = reqwest::Client::new();
+    for path in [
+        "/health",
+        "/ready",
+        "/metrics",
+        "/api-docs/",
+        "/api-docs/openapi.json",
+    ] {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let missing = client.get(server.url("/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    assert!(
+        dir.path().join("data/plaza.db").is_file(),
+        "the SQLite file is made in ./data"
+    );
+    assert_eq!(server.terminate(), 0);
+
+    let logs: Vec<String> = std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let combined = logs
+        .iter()
+        .find(|f| f.starts_with("combined.") && f.ends_with(".log"))
+        .expect("combined log");
+    assert!(
+        logs.iter()
+            .any(|f| f.starts_with("error.") && f.ends_with(".log")),
+        "{logs:?}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("logs").join(combined)).unwrap();
+    assert!(text.contains("plaza is listening on"), "{text}");
+    assert!(text.contains("/ready"), "requests are logged: {text}");
+    assert!(text.contains("shutting down"), "{text}");
+}
+
+#[tokio::test]
+async fn json_logs_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        plaza(dir.path())
+            .env("PLAZA_LOG_FORMAT", "json")
+            .env("PLAZA_LOG_DIR", "custom-logs"),
+    );
+    reqwest::get(server.url("/health")).await.unwrap();
+    assert_eq!(server.terminate(), 0);
+    let combined = std::fs::read_dir(dir.path().join("custom-logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("combined")
+        })
+        .expect("combined log in PLAZA_LOG_DIR");
+    let text = std::fs::read_to_string(combined).unwrap();
+    assert!(text.lines().count() >= 3, "{text}");
+    for line in text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string());
+    }
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(plaza(dir.path()).arg("serve").env("PLAZA_PORT", "eighty"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("PLAZA_PORT"), "{stderr}");
+
+    std::fs::write(
+        dir.path().join("plaza.toml"),
+        "[database]\nurl = \"mysql://x\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(plaza(dir.path()).arg("serve"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("PLAZA_DATABASE_URL") && stderr.contains("unsupported database"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) =
+        run(plaza(dir.path()).args(["--config", "missing.toml", "config", "show"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+}
+
+#[test]
+fn unreachable_services_stop_start_up_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(plaza(dir.path())
+        .arg("serve")
+        .env("PLAZA_REDIS_URL", "redis://127.0.0.1:1"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("PLAZA_REDIS_URL"), "{stderr}");
+}
+
+#[test]
+fn config_show_prints_the_effective_configuration_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plaza.toml"), "port = 9000\n").unwrap();
+    let (code, stdout, stderr) = run(plaza(dir.path())
+        .args(["config", "show"])
+        .env("PLAZA_DATABASE_URL", "postgres://plaza:hunter2@db/plaza")
+        .env("PLAZA_FEATURE_DEBUG", "true"));
+    assert_eq!(code, 0, "{stderr}");
+    let shown: toml::Value = toml::from_str(&stdout).unwrap();
+    assert_eq!(shown["port"].as_integer(), Some(9000));
+    assert_eq!(
+        shown["database"]["url"].as_str(),
+        Some("postgres://plaza:********@db/plaza")
+    );
+    assert_eq!(shown["features"]["debug"].as_bool(), Some(true));
+    assert!(!stdout.contains("hunter2"));
+}
+
+#[test]
+fn migrate_reports_applies_and_reverts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = run(plaza(dir.path()).args(["migrate", "status"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("users") && stdout.contains("pending"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = run(plaza(dir.path()).args(["migrate", "up"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("applied 1 migration(s) on sqlite"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(plaza(dir.path()).args(["migrate", "status"]));
+    assert!(stdout.contains("applied 20"), "{stdout}");
+
+    let (code, stdout, _) = run(plaza(dir.path()).args(["migrate", "down"]));
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("reverted 1 migration(s)"), "{stdout}");
+    let (_, stdout, _) = run(plaza(dir.path()).args(["migrate", "status"]));
+    assert!(stdout.contains("pending"), "{stdout}");
+}
+
+#[test]
+fn migrate_create_writes_an_up_and_a_down_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("migrations")).unwrap();
+    let (code, stdout, stderr) = run(plaza(dir.path()).args(["migrate", "create", "add_widgets"]));
+    assert_eq!(code, 0, "{stderr}");
+    let mut files: Vec<String> = std::fs::read_dir(dir.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files[0].ends_with("_add_widgets.down.sql") && files[1].ends_with("_add_widgets.up.sql"),
+        "{files:?}"
+    );
+    assert!(stdout.contains("rebuild"));
+    let (code, _, stderr) = run(plaza(dir.path()).args(["migrate", "create", "Bad Name"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("lower-case"), "{stderr}");
+}
+
+#[test]
+fn admin_create_user_makes_an_account_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str| {
+        run(plaza(dir.path()).args([
+            "admin",
+            "create-user",
+            "--email",
+            email,
+            "--password",
+            "correct horse battery",
+            "--role",
+            "admin",
+        ]))
+    };
+    let (code, stdout, stderr) = create("Root@Example.com");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("created admin root (Root@example.com) with id "),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = create("root@example.com");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("already exists"), "{stderr}");
+
+    let (code, _, stderr) = run(plaza(dir.path()).args([
+        "admin",
+        "create-user",
+        "--email",
+        "x@y.io",
+        "--password",
+        "short",
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--password") && stderr.contains("at least 8"),
+        "{stderr}"
+    );
+
+    let mut child = plaza(dir.path())
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "piped@example.com",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from standard input\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created user piped"));
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_same_binary_uses_postgres_when_the_url_says_so() {
+    let pg = TestPostgres::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(plaza(dir.path()).env("PLAZA_DATABASE_URL", &pg.url));
+    let ready: serde_json::Value = reqwest::get(server.url("/ready"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["database"], "ok");
+    assert!(
+        !dir.path().join("data/plaza.db").exists(),
+        "no SQLite file when PostgreSQL is used"
+    );
+    assert_eq!(server.terminate(), 0);
+
+    let (code, stdout, _) = run(plaza(dir.path())
+        .args(["migrate", "status"])
+        .env("PLAZA_DATABASE_URL", &pg.url));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("applied"), "{stdout}");
+}
+
+#[tokio::test]
+#[ignore = "needs Redis"]
+async fn serve_with_redis_reports_it_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        plaza(dir.path())
+            .env("PLAZA_REDIS_URL", plaza_platform::testing::redis_url())
+            .env(
+                "PLAZA_REDIS_KEY_PREFIX",
+                format!("plaza-test:{}:", std::process::id()),
+            ),
+    );
+    let ready: serde_json::Value = reqwest::get(server.url("/ready"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["redis"], "ok");
+    assert_eq!(server.terminate(), 0);
+}
