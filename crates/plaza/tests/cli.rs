@@ -139,9 +139,41 @@ async fn serve_on_a_fresh_directory_answers_and_stops_on_sigterm() {
         "{logs:?}"
     );
     let text = std::fs::read_to_string(dir.path().join("logs").join(combined)).unwrap();
+    let latest = std::fs::read_to_string(dir.path().join("logs/combined.log")).unwrap();
+    assert_eq!(latest, text, "logs/combined.log is today's file");
+    assert!(dir.path().join("logs/error.log").exists());
     assert!(text.contains("plaza is listening on"), "{text}");
     assert!(text.contains("/ready"), "requests are logged: {text}");
     assert!(text.contains("shutting down"), "{text}");
+}
+
+#[tokio::test]
+async fn old_log_files_are_pruned_to_the_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for day in ["2026-01-01", "2026-01-02", "2026-01-03"] {
+        std::fs::write(logs.join(format!("combined.{day}.log")), "old\n").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(logs.join("notes.txt"), "not a log").unwrap();
+    let server = Server::start(plaza(dir.path()).env("PLAZA_LOG_RETENTION_DAYS", "2"));
+    assert_eq!(server.terminate(), 0);
+    let mut combined: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with("combined.20"))
+        .collect();
+    combined.sort();
+    assert_eq!(combined.len(), 2, "{combined:?}");
+    assert_eq!(
+        combined[0], "combined.2026-01-03.log",
+        "the newest old file is kept, older ones pruned"
+    );
+    assert!(
+        logs.join("notes.txt").exists(),
+        "other files are left alone"
+    );
 }
 
 #[tokio::test]

@@ -32,7 +32,8 @@ type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 /// Sets up logging for the process: the terminal always, and when
 /// `files` is on, `combined.YYYY-MM-DD.log` (everything the filter lets
 /// through) and `error.YYYY-MM-DD.log` (errors only) under `dir`, rotated
-/// daily and pruned after `retention_days`.
+/// daily and pruned to the newest `retention_days`, with `combined.log` and
+/// `error.log` linking to today's files.
 pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, LoggingError> {
     let level = if debug && config.level == "info" {
         "debug,hyper=info,h2=info,sqlx=info,fred=info"
@@ -60,13 +61,19 @@ pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, Loggin
 
     if config.files {
         std::fs::create_dir_all(&config.dir).map_err(|e| dir_error(config, e.to_string()))?;
+        // Absolute, so the `combined.log` link points at the file from any directory.
+        let dir = config
+            .dir
+            .canonicalize()
+            .map_err(|e| dir_error(config, e.to_string()))?;
         for (name, only_errors) in [("combined", false), ("error", true)] {
             let appender = RollingFileAppender::builder()
                 .rotation(Rotation::DAILY)
                 .filename_prefix(name)
                 .filename_suffix("log")
+                .latest_symlink(format!("{name}.log"))
                 .max_log_files(config.retention_days.max(1) as usize)
-                .build(&config.dir)
+                .build(&dir)
                 .map_err(|e| dir_error(config, e.to_string()))?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
             guards.push(guard);
