@@ -71,6 +71,7 @@ async fn serve(config: Config, _args: &ServeArgs) -> Result<(), Failure> {
             tracing::info!(count = applied.len(), "database migrated");
         }
     }
+    let signal = shutdown_signal().context("cannot listen for shutdown signals")?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| {
@@ -91,7 +92,7 @@ async fn serve(config: Config, _args: &ServeArgs) -> Result<(), Failure> {
     let app = plaza_app::router(state.clone());
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         shutdown.begin(grace);
     });
     plaza_app::serve(listener, app, state.shutdown.clone()).await?;
@@ -100,27 +101,28 @@ async fn serve(config: Config, _args: &ServeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are
+/// registered now, before the server announces itself, so a signal that
+/// arrives at once still stops it gracefully instead of killing it.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("received SIGTERM"),
+                _ = interrupt.recv() => tracing::info!("received SIGINT"),
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("received SIGINT"),
-        () = terminate => tracing::info!("received SIGTERM"),
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("received Ctrl-C");
+        })
     }
 }
 
