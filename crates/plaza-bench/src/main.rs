@@ -59,13 +59,16 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
 }
 
 async fn load(url: String, connections: usize, duration: Duration) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
     let url = Arc::new(url);
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::with_capacity(connections);
     for _ in 0..connections {
-        let (client, url, measuring, stop) = (client.clone(), url.clone(), measuring.clone(), stop.clone());
+        let (client, url, measuring, stop) =
+            (client.clone(), url.clone(), measuring.clone(), stop.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
