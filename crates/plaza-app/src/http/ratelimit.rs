@@ -48,15 +48,11 @@ impl LimitClass {
 
     /// The caller's budget: their user id when known and the class is per
     /// user, else their address.
-    fn key(self, req: &Request, state: &AppState) -> String {
+    fn key(self, req: &Request, trust_proxy: bool) -> String {
         let user = req.extensions().get::<Principal>().map(|p| p.user_id);
         match (self, user) {
             (Self::Auth, _) | (_, None) => {
-                let ip = ClientIp::from_parts(
-                    req.headers(),
-                    req.extensions(),
-                    state.config.http.trust_proxy_headers,
-                );
+                let ip = ClientIp::from_parts(req.headers(), req.extensions(), trust_proxy);
                 format!("ip:{}", ip.0)
             }
             (_, Some(user)) => format!("user:{user}"),
@@ -75,7 +71,7 @@ pub async fn rate_limit(
         return next.run(req).await;
     }
     let rate = class.rate(&state);
-    let key = class.key(&req, &state);
+    let key = class.key(&req, state.config.http.trust_proxy_headers);
     let decision = state.limiter.check(class.name(), rate, &key).await;
     let mut res = if decision.allowed {
         next.run(req).await
@@ -116,4 +112,48 @@ fn set_headers(res: &mut Response, d: &Decision) {
     headers.insert("ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("ratelimit-remaining", HeaderValue::from(d.remaining));
     headers.insert("ratelimit-reset", HeaderValue::from(seconds(d.reset_after)));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use plaza_core::{Role, UserId};
+
+    use super::*;
+
+    fn request(user: Option<UserId>) -> Request {
+        let mut req = Request::new(axum::body::Body::empty());
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([198, 51, 100, 7], 4000))));
+        if let Some(user_id) = user {
+            req.extensions_mut().insert(Principal {
+                user_id,
+                role: Role::User,
+            });
+        }
+        req
+    }
+
+    #[test]
+    fn budgets_are_per_user_when_known_except_for_auth() {
+        let user = UserId::new();
+        let anonymous = request(None);
+        let signed_in = request(Some(user));
+        for class in [LimitClass::General, LimitClass::Ai, LimitClass::Upload] {
+            assert_eq!(class.key(&anonymous, false), "ip:198.51.100.7");
+            assert_eq!(class.key(&signed_in, false), format!("user:{user}"));
+        }
+        // Sign-in attempts are limited per address whoever claims to be calling.
+        assert_eq!(LimitClass::Auth.key(&signed_in, false), "ip:198.51.100.7");
+    }
+
+    #[test]
+    fn retry_seconds_round_up() {
+        assert_eq!(seconds(Duration::from_millis(1)), 1);
+        assert_eq!(seconds(Duration::from_secs(20)), 20);
+        assert_eq!(seconds(Duration::from_millis(20_001)), 21);
+        assert_eq!(seconds(Duration::ZERO), 0);
+    }
 }
