@@ -30,14 +30,6 @@ impl Timestamp {
         self.0
     }
 
-    pub fn as_unix_millis(self) -> i64 {
-        self.0.as_millisecond()
-    }
-
-    pub fn from_unix_seconds(secs: i64) -> Option<Self> {
-        jiff::Timestamp::from_second(secs).ok().map(Self)
-    }
-
     /// `self + d`, saturating at the largest representable instant.
     pub fn saturating_add(self, d: Duration) -> Self {
         let signed = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX);

@@ -27,6 +27,8 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateU
     let hash = state.passwords.hash(&new.password).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    // Asked first so a taken email is reported as such even when a generated
+    // username would collide too; the unique indexes still settle races.
     if store::find_by_email(&mut tx, &new.email).await?.is_some() {
         return Err(CreateUserError::EmailTaken);
     }

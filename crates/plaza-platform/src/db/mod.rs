@@ -233,7 +233,8 @@ fn sqlite_path(url: &str) -> String {
 }
 
 /// Whether an error is a unique-constraint violation, and on what: the
-/// constraint name (PostgreSQL) or `table.column` list (SQLite).
+/// constraint or index name (PostgreSQL), or SQLite's `table.column` list —
+/// `index 'name'` for an expression index. Match on the index name.
 pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
     let sqlx::Error::Database(db) = err else {
         return None;
@@ -248,12 +249,6 @@ pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
             .rsplit_once("constraint failed: ")
             .map_or_else(|| db.message().to_owned(), |(_, cols)| cols.to_owned()),
     })
-}
-
-/// Reads an integer flag column (booleans are stored as 0/1 on both
-/// databases, because the `Any` driver cannot read SQLite's `BOOLEAN`).
-pub fn flag(v: i64) -> bool {
-    v != 0
 }
 
 #[cfg(test)]
