@@ -1,9 +1,6 @@
 //! `Email`: an address that has been trimmed, checked and normalised (the
 //! domain lower-cased; the local part kept as typed, as RFC 5321 says).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,47 +53,13 @@ impl Email {
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The part before the `@`.
     pub fn local_part(&self) -> &str {
         self.0.rsplit_once('@').map_or(self.0.as_str(), |(l, _)| l)
     }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Email({})", self.0)
-    }
-}
-
-impl FromStr for Email {
-    type Err = EmailError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = EmailError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> Self {
-        e.0
-    }
-}
+crate::text::validated_string!(Email, EmailError);
 
 #[cfg(test)]
 mod tests {

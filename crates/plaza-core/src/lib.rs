@@ -7,6 +7,7 @@ pub mod email;
 pub mod id;
 #[cfg(feature = "sqlx")]
 mod sql;
+mod text;
 pub mod time;
 pub mod user;
 

@@ -66,43 +66,9 @@ impl Username {
         name.push_str(suffix);
         Self(name)
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Username({})", self.0)
-    }
-}
-
-impl FromStr for Username {
-    type Err = UsernameError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Username {
-    type Error = UsernameError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Username> for String {
-    fn from(u: Username) -> Self {
-        u.0
-    }
-}
+crate::text::validated_string!(Username, UsernameError);
 
 /// What an account may do across the platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
