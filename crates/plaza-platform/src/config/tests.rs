@@ -133,6 +133,15 @@ fn bad_values_name_their_key() {
 
     let err = load(
         None,
+        &[("PLAZA_REDIS_URL", "rediss://cache:6380")],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.0[0].key, "PLAZA_REDIS_URL");
+    assert!(err.0[0].message.contains("not supported yet"), "{err}");
+
+    let err = load(
+        None,
         &[("PLAZA_RATE_LIMIT_AUTH", "lots")],
         Overrides::default(),
     )
