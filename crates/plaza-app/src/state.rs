@@ -61,19 +61,18 @@ impl AppState {
             ),
             Some(url) => {
                 let redis = Redis::connect(url, &config.redis).await?;
-                let key = var_for_key("redis.url");
-                let bus: SharedBus = Arc::new(
-                    RedisBus::connect(&redis)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{key}: {e}"))?,
-                );
+                let named = |e: &dyn std::fmt::Display| {
+                    anyhow::anyhow!("{}: {e}", var_for_key("redis.url"))
+                };
+                let bus: SharedBus =
+                    Arc::new(RedisBus::connect(&redis).await.map_err(|e| named(&e))?);
                 let cache =
                     LayeredCache::new(memory, redis.clone(), bus.clone(), config.cache.local_ttl.0)
                         .await
-                        .map_err(|e| anyhow::anyhow!("{key}: {e}"))?;
-                let limiter = RedisLimiter::new(redis.clone()).await.map_err(|e| {
-                    anyhow::anyhow!("{key}: cannot load the rate-limit script: {e}")
-                })?;
+                        .map_err(|e| named(&e))?;
+                let limiter = RedisLimiter::new(redis.clone())
+                    .await
+                    .map_err(|e| named(&format!("cannot load the rate-limit script: {e}")))?;
                 (Some(redis), Arc::new(cache), bus, Arc::new(limiter))
             }
         };

@@ -13,9 +13,7 @@ use plaza_platform::config::{Config, ConfigError, Overrides, Sources, var_for_ke
 use plaza_platform::db::{Db, migrate};
 use plaza_platform::telemetry;
 
-use crate::cli::{
-    AdminAction, Cli, Command, ConfigAction, CreateUserArgs, MigrateAction, ServeArgs,
-};
+use crate::cli::{AdminAction, Cli, Command, ConfigAction, CreateUserArgs, MigrateAction};
 
 pub enum Failure {
     Config(ConfigError),
@@ -44,7 +42,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             if args.no_migrate {
                 config.database.migrate_on_start = false;
             }
-            serve(config, &args).await
+            serve(config).await
         }
         Command::Migrate { action } => migrate_command(config, action).await,
         Command::Config {
@@ -59,9 +57,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-async fn serve(config: Config, _args: &ServeArgs) -> Result<(), Failure> {
+async fn serve(config: Config) -> Result<(), Failure> {
     let _logs = telemetry::init_logging(&config.log, config.features.debug)?;
-    telemetry::metrics_handle();
     let addr = format!("{}:{}", config.host, config.port);
     let grace = config.http.shutdown_timeout.0;
     let state = AppState::connect(config, Arc::new(SystemClock)).await?;
@@ -213,9 +210,10 @@ fn create_migration(name: &str, dir: &Path) -> Result<(), Failure> {
 }
 
 async fn create_user(mut config: Config, args: CreateUserArgs) -> Result<(), Failure> {
-    let password = match (args.password, args.password_stdin) {
-        (Some(p), _) => p,
-        (None, _) => {
+    // clap makes sure one of --password and --password-stdin is given.
+    let password = match args.password {
+        Some(p) => p,
+        None => {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
             line.trim_end_matches(['\r', '\n']).to_owned()

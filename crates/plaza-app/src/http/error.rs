@@ -245,7 +245,7 @@ pub async fn error_envelope(State(state): State<AppState>, req: Request, next: N
     }
     let failure = match res.extensions_mut().remove::<Failure>() {
         Some(f) => f,
-        None => failure_for_status(status, &method, &path, &state),
+        None => error_for_status(status, &method, &path, &state).0.failure,
     };
     let body = ErrorBody {
         error: failure.message,
@@ -266,72 +266,43 @@ pub async fn error_envelope(State(state): State<AppState>, req: Request, next: N
 }
 
 /// The error for a response that a layer or the router made without an
-/// `ApiError` (a 404 route, a 405, a body limit, a timeout).
-fn failure_for_status(
-    status: StatusCode,
-    method: &Method,
-    path: &str,
-    state: &AppState,
-) -> Failure {
-    let (kind, message, details) = match status {
-        StatusCode::NOT_FOUND => (
-            ErrorKind::NotFound,
-            format!("no route for {method} {path}"),
-            None,
-        ),
+/// `ApiError` (a 404 route, a 405, a body limit, a timeout), worded as the
+/// handlers' own errors are.
+fn error_for_status(status: StatusCode, method: &Method, path: &str, state: &AppState) -> ApiError {
+    let http = &state.config.http;
+    match status {
+        StatusCode::NOT_FOUND => ApiError::not_found(format!("no route for {method} {path}")),
         // axum adds the `Allow` header after this layer runs; it reaches the client.
-        StatusCode::METHOD_NOT_ALLOWED => (
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
             ErrorKind::MethodNotAllowed,
             format!("{method} is not allowed on {path}; the Allow header lists what is"),
-            None,
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            let limit = state.config.http.body_limit.0;
-            (
-                ErrorKind::PayloadTooLarge,
-                format!("the request body is larger than the limit of {limit} bytes"),
-                Some(serde_json::json!({ "limit_bytes": limit })),
-            )
-        }
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(http.body_limit.0),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ApiError::new(
+            status,
             ErrorKind::TimeoutError,
             format!(
                 "the request took longer than {} to answer",
-                state.config.http.request_timeout
+                http.request_timeout
             ),
-            None,
         ),
-        StatusCode::UNAUTHORIZED => (
-            ErrorKind::AuthenticationError,
-            "authentication required".into(),
-            None,
-        ),
-        StatusCode::FORBIDDEN => (ErrorKind::Forbidden, "forbidden".into(), None),
-        StatusCode::CONFLICT => (ErrorKind::Conflict, "conflict".into(), None),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            ErrorKind::UnsupportedMediaType,
-            "unsupported content type".into(),
-            None,
-        ),
-        StatusCode::TOO_MANY_REQUESTS => {
-            (ErrorKind::RateLimitError, "too many requests".into(), None)
+        StatusCode::UNAUTHORIZED => ApiError::unauthenticated("authentication required"),
+        StatusCode::FORBIDDEN => ApiError::forbidden("forbidden"),
+        StatusCode::CONFLICT => ApiError::conflict("conflict"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::unsupported_media_type("unsupported content type")
         }
-        StatusCode::SERVICE_UNAVAILABLE => (
-            ErrorKind::DependencyError,
-            "service unavailable".into(),
-            None,
-        ),
-        s if s.is_client_error() => (
+        StatusCode::TOO_MANY_REQUESTS => {
+            ApiError::new(status, ErrorKind::RateLimitError, "too many requests")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::dependency("service unavailable"),
+        s if s.is_client_error() => ApiError::new(
+            s,
             ErrorKind::ValidationError,
             s.canonical_reason().unwrap_or("bad request").to_lowercase(),
-            None,
         ),
-        _ => (ErrorKind::InternalError, "internal error".into(), None),
-    };
-    Failure {
-        kind,
-        message,
-        details,
+        s => ApiError::new(s, ErrorKind::InternalError, "internal error"),
     }
 }
 

@@ -29,7 +29,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateU
     let mut tx = state.db.begin().await?;
     // Asked first so a taken email is reported as such even when a generated
     // username would collide too; the unique indexes still settle races.
-    if store::find_by_email(&mut tx, &new.email).await?.is_some() {
+    if store::email_taken(&mut tx, &new.email).await? {
         return Err(CreateUserError::EmailTaken);
     }
     let username = match new.username {

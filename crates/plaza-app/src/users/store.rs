@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 
 use super::model::User;
-use plaza_core::Username;
+use plaza_core::{Email, Username};
 
 pub async fn insert(
     conn: &mut AnyConnection,
@@ -39,15 +39,11 @@ pub async fn username_taken(
     Ok(found.is_some())
 }
 
-pub async fn find_by_email(
-    conn: &mut AnyConnection,
-    email: &plaza_core::Email,
-) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, email, username, display_name, role, created_at, updated_at \
-         FROM users WHERE lower(email) = lower($1)",
-    )
-    .bind(email)
-    .fetch_optional(conn)
-    .await
+pub async fn email_taken(conn: &mut AnyConnection, email: &Email) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
 }

@@ -74,6 +74,10 @@ impl LayeredCache {
         Ok(cache)
     }
 
+    fn redis_key(&self, key: &str) -> String {
+        self.redis.key(&format!("cache:{key}"))
+    }
+
     async fn announce(&self, key: &str) {
         let inv = Invalidation {
             node: self.node.to_string(),
@@ -99,12 +103,8 @@ impl Cache for LayeredCache {
             record("hit");
             return Some(entry.value);
         }
-        let fetched: Result<Option<Vec<u8>>, _> = self
-            .redis
-            .pool()
-            .next()
-            .get(self.redis.key(&format!("cache:{key}")))
-            .await;
+        let fetched: Result<Option<Vec<u8>>, _> =
+            self.redis.pool().next().get(self.redis_key(key)).await;
         match fetched {
             Ok(Some(bytes)) => {
                 record("hit_remote");
@@ -131,7 +131,7 @@ impl Cache for LayeredCache {
             .pool()
             .next()
             .set(
-                self.redis.key(&format!("cache:{key}")),
+                self.redis_key(key),
                 value.to_vec(),
                 Some(Expiration::PX(millis)),
                 None,
@@ -151,12 +151,7 @@ impl Cache for LayeredCache {
 
     async fn delete(&self, key: &str) {
         self.local.remove(key).await;
-        let deleted: Result<i64, _> = self
-            .redis
-            .pool()
-            .next()
-            .del(self.redis.key(&format!("cache:{key}")))
-            .await;
+        let deleted: Result<i64, _> = self.redis.pool().next().del(self.redis_key(key)).await;
         if let Err(e) = deleted {
             record("error");
             tracing::warn!(key, error = %e, "cache delete in Redis failed");

@@ -266,9 +266,9 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// The process environment, `PLAZA_CONFIG` and the given flags.
+    /// The process environment, with the file and flags the command line
+    /// gave (the CLI reads `--config` / `PLAZA_CONFIG`).
     pub fn from_process(file: Option<PathBuf>, overrides: Overrides) -> Self {
-        let file = file.or_else(|| std::env::var_os("PLAZA_CONFIG").map(PathBuf::from));
         Self {
             file,
             env: EnvVars::from_process(),

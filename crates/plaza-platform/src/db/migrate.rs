@@ -117,33 +117,49 @@ async fn applied(conn: &mut AnyConnection) -> Result<Vec<Applied>, sqlx::Error> 
         .collect())
 }
 
+/// What can be wrong with an applied migration.
+enum Problem {
+    Edited,
+    Unknown,
+}
+
+/// Compares an applied row with the binary's migrations.
+fn problem(backend: Backend, migrations: &[Migration], a: &Applied) -> Option<Problem> {
+    match migrations.iter().find(|m| m.version == a.version) {
+        None => Some(Problem::Unknown),
+        Some(m) if m.checksum(backend) != a.checksum => Some(Problem::Edited),
+        Some(_) => None,
+    }
+}
+
 /// Every migration the binary or the database knows, in version order.
 pub async fn status(db: &Db, migrations: &[Migration]) -> Result<Vec<MigrationState>, sqlx::Error> {
     let mut conn = db.writer().acquire().await?;
     let applied = applied(&mut conn).await?;
-    let mut out: Vec<MigrationState> = migrations
+    let mut out: Vec<MigrationState> = applied
         .iter()
-        .map(|m| {
-            let row = applied.iter().find(|a| a.version == m.version);
-            MigrationState {
-                version: m.version,
-                name: m.name.to_owned(),
-                applied_at: row.map(|a| a.applied_at),
-                problem: row
-                    .filter(|a| a.checksum != m.checksum(db.backend()))
-                    .map(|_| "edited after it was applied".to_owned()),
-            }
-        })
-        .collect();
-    for a in applied
-        .iter()
-        .filter(|a| !migrations.iter().any(|m| m.version == a.version))
-    {
-        out.push(MigrationState {
+        .map(|a| MigrationState {
             version: a.version,
             name: a.name.clone(),
             applied_at: Some(a.applied_at),
-            problem: Some("not known to this binary".to_owned()),
+            problem: problem(db.backend(), migrations, a).map(|p| {
+                match p {
+                    Problem::Edited => "edited after it was applied",
+                    Problem::Unknown => "not known to this binary",
+                }
+                .to_owned()
+            }),
+        })
+        .collect();
+    for m in migrations
+        .iter()
+        .filter(|m| !applied.iter().any(|a| a.version == m.version))
+    {
+        out.push(MigrationState {
+            version: m.version,
+            name: m.name.to_owned(),
+            applied_at: None,
+            problem: None,
         });
     }
     out.sort_by_key(|s| s.version);
@@ -216,20 +232,11 @@ fn check(
     applied: &[Applied],
 ) -> Result<(), MigrateError> {
     for a in applied {
-        match migrations.iter().find(|m| m.version == a.version) {
-            None => {
-                return Err(MigrateError::Unknown {
-                    version: a.version,
-                    name: a.name.clone(),
-                });
-            }
-            Some(m) if m.checksum(backend) != a.checksum => {
-                return Err(MigrateError::Edited {
-                    version: a.version,
-                    name: a.name.clone(),
-                });
-            }
-            Some(_) => {}
+        let (version, name) = (a.version, a.name.clone());
+        match problem(backend, migrations, a) {
+            Some(Problem::Unknown) => return Err(MigrateError::Unknown { version, name }),
+            Some(Problem::Edited) => return Err(MigrateError::Edited { version, name }),
+            None => {}
         }
     }
     Ok(())
