@@ -71,6 +71,15 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    async fn get_json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(self.url(path))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     fn terminate(mut self) -> i32 {
         let pid = self.child.id().to_string();
@@ -377,12 +386,7 @@ async fn the_same_binary_uses_postgres_when_the_url_says_so() {
     let pg = TestPostgres::create().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(plaza(dir.path()).env("PLAZA_DATABASE_URL", &pg.url));
-    let ready: serde_json::Value = reqwest::get(server.url("/ready"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = server.get_json("/ready").await;
     assert_eq!(ready["checks"]["database"], "ok");
     assert!(
         !dir.path().join("data/plaza.db").exists(),
@@ -409,12 +413,7 @@ async fn serve_with_redis_reports_it_ready() {
                 format!("plaza-test:{}:", std::process::id()),
             ),
     );
-    let ready: serde_json::Value = reqwest::get(server.url("/ready"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = server.get_json("/ready").await;
     assert_eq!(ready["checks"]["redis"], "ok");
     assert_eq!(server.terminate(), 0);
 }

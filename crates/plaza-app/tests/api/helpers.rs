@@ -139,9 +139,13 @@ impl Builder {
         let state = AppState::connect(config, Arc::new(clock.clone()))
             .await
             .unwrap();
-        migrate::up(&state.db, plaza_app::MIGRATIONS, clock_now(&clock))
-            .await
-            .unwrap();
+        migrate::up(
+            &state.db,
+            plaza_app::MIGRATIONS,
+            plaza_core::Clock::now(&clock),
+        )
+        .await
+        .unwrap();
         let app = plaza_app::http::router_with(state.clone(), self.routes);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -157,9 +161,11 @@ impl Builder {
     }
 }
 
-fn clock_now(clock: &ManualClock) -> Timestamp {
-    use plaza_core::Clock;
-    clock.now()
+/// A response header as text.
+pub fn header(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
 }
 
 /// A unique Redis prefix for one test.

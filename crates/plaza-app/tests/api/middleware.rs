@@ -2,13 +2,7 @@
 
 use plaza_platform::config::StringList;
 
-use crate::helpers::TestApp;
-
-fn header(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-}
+use crate::helpers::{TestApp, header};
 
 #[tokio::test]
 async fn request_ids_are_kept_when_sane_and_made_otherwise() {

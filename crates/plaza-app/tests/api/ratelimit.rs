@@ -7,16 +7,10 @@ use plaza_app::AppState;
 use plaza_platform::config::Rate;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::helpers::{TestApp, error_body, redis_prefix};
+use crate::helpers::{TestApp, error_body, header, redis_prefix};
 
 fn ping() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().route("/api/test/ping", get(|| async { "pong" }))
-}
-
-fn header(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
 }
 
 fn three_a_minute(c: &mut plaza_platform::config::Config) {
