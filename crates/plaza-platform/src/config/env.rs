@@ -19,6 +19,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("database", "database"),
     ("feature", "features"),
     ("redis", "redis"),
+    ("auth", "auth"),
     ("cache", "cache"),
     ("http", "http"),
     ("log", "log"),
@@ -135,6 +136,7 @@ mod tests {
             ("PLAZA_RATE_LIMIT_AUTH", "rate_limit.auth"),
             ("PLAZA_FEATURE_AI_CHAT", "features.ai_chat"),
             ("PLAZA_HTTP_CORS_ORIGINS", "http.cors_origins"),
+            ("PLAZA_AUTH_JWT_SECRET", "auth.jwt_secret"),
         ] {
             assert_eq!(key_for_var(var).as_deref(), Some(key), "{var}");
             assert_eq!(var_for_key(key), var, "{key}");

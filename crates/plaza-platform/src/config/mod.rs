@@ -15,7 +15,7 @@ use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use env::{EnvVars, key_for_var, var_for_key};
-pub use units::{ByteSize, Dsn, HumanDuration, Rate, StringList, parse_duration};
+pub use units::{ByteSize, Dsn, HumanDuration, Rate, Secret, StringList, parse_duration};
 
 /// The file read when no other is named and it exists.
 pub const DEFAULT_FILE: &str = "plaza.toml";
@@ -35,6 +35,7 @@ pub struct Config {
     pub log: LogConfig,
     pub http: HttpConfig,
     pub rate_limit: RateLimitConfig,
+    pub auth: AuthConfig,
     pub features: Features,
 }
 
@@ -131,6 +132,33 @@ pub struct RateLimitConfig {
     pub upload: Rate,
 }
 
+/// Sign-in: tokens, sessions and the lock on repeated failures.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HS256 key for access tokens, at least 32 bytes. Unset: a random key is
+    /// made on first start and kept in the database, so every node shares it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<Secret>,
+    /// `iss` of access tokens.
+    pub issuer: String,
+    /// `aud` of access tokens; a token for another audience is refused.
+    pub audience: String,
+    /// Lifetime of an access token.
+    pub access_ttl: HumanDuration,
+    /// Lifetime of a refresh token (and of an idle session).
+    pub refresh_ttl: HumanDuration,
+    /// How long a just-rotated refresh token may be used again (two tabs
+    /// refreshing at once); at most 10s, 0 for none.
+    pub refresh_grace: HumanDuration,
+    /// Failed sign-ins in a row before the account is locked.
+    pub lockout_threshold: u32,
+    /// The first lock; each further failure doubles it.
+    pub lockout_base: HumanDuration,
+    /// The longest lock.
+    pub lockout_max: HumanDuration,
+}
+
 /// The seeds' feature flags; each is honoured by its module.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -157,6 +185,7 @@ impl Default for Config {
             log: LogConfig::default(),
             http: HttpConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            auth: AuthConfig::default(),
             features: Features::default(),
         }
     }
@@ -226,6 +255,22 @@ impl Default for RateLimitConfig {
             ai: Rate::new(20, MINUTE),
             general: Rate::new(1000, MINUTE * 15),
             upload: Rate::new(10, MINUTE),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "plaza".into(),
+            audience: "plaza".into(),
+            access_ttl: HumanDuration(Duration::from_secs(15 * 60)),
+            refresh_ttl: HumanDuration(Duration::from_secs(7 * 24 * 3600)),
+            refresh_grace: HumanDuration(Duration::from_secs(10)),
+            lockout_threshold: 5,
+            lockout_base: HumanDuration(Duration::from_secs(60)),
+            lockout_max: HumanDuration(Duration::from_secs(3600)),
         }
     }
 }
@@ -421,10 +466,48 @@ impl Config {
                 );
             }
         }
+        self.validate_auth(&mut bad);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError(problems))
+        }
+    }
+}
+
+impl Config {
+    fn validate_auth(&self, bad: &mut impl FnMut(&str, String)) {
+        let auth = &self.auth;
+        if let Some(secret) = &auth.jwt_secret
+            && secret.expose().len() < 32
+        {
+            bad("auth.jwt_secret", "must be at least 32 bytes".into());
+        }
+        if auth.access_ttl.0 < Duration::from_secs(10) {
+            bad("auth.access_ttl", "must be at least 10s".into());
+        }
+        if auth.refresh_ttl.0 <= auth.access_ttl.0 {
+            bad(
+                "auth.refresh_ttl",
+                "must be longer than auth.access_ttl".into(),
+            );
+        }
+        if auth.refresh_grace.0 > Duration::from_secs(10) {
+            bad("auth.refresh_grace", "must be at most 10s".into());
+        }
+        if auth.lockout_threshold == 0 {
+            bad("auth.lockout_threshold", "must be at least 1".into());
+        }
+        if auth.lockout_base.0.is_zero() || auth.lockout_max.0 < auth.lockout_base.0 {
+            bad(
+                "auth.lockout_max",
+                "auth.lockout_base must be above zero and at most auth.lockout_max".into(),
+            );
+        }
+        for (key, value) in [("auth.issuer", &auth.issuer), ("auth.audience", &auth.audience)] {
+            if value.trim().is_empty() {
+                bad(key, "must not be empty".into());
+            }
         }
     }
 }

@@ -236,7 +236,12 @@ fn the_example_files_list_every_key_with_its_default() {
         parsed, defaults,
         "plaza.example.toml differs from the defaults"
     );
-    for optional in ["database.url", "database.read_url", "redis.url"] {
+    for optional in [
+        "database.url",
+        "database.read_url",
+        "redis.url",
+        "auth.jwt_secret",
+    ] {
         assert!(
             example.contains(&format!("# {}", optional.rsplit('.').next().unwrap())),
             "{optional}"
@@ -258,6 +263,7 @@ fn the_example_files_list_every_key_with_its_default() {
         "database.url",
         "database.read_url",
         "redis.url",
+        "auth.jwt_secret",
     ]) {
         let var = var_for_key(key);
         assert!(
@@ -283,4 +289,43 @@ fn the_example_files_list_every_key_with_its_default() {
         from_env.to_masked_toml(),
         Config::default().to_masked_toml()
     );
+}
+
+#[test]
+fn auth_settings_are_checked_and_the_key_never_shows() {
+    let err = load(
+        None,
+        &[
+            ("PLAZA_AUTH_JWT_SECRET", "short"),
+            ("PLAZA_AUTH_REFRESH_GRACE", "11s"),
+            ("PLAZA_AUTH_LOCKOUT_THRESHOLD", "0"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "PLAZA_AUTH_JWT_SECRET",
+            "PLAZA_AUTH_REFRESH_GRACE",
+            "PLAZA_AUTH_LOCKOUT_THRESHOLD"
+        ]
+    );
+
+    let secret = "0123456789abcdef0123456789abcdef-secret";
+    let config = load(
+        None,
+        &[
+            ("PLAZA_AUTH_JWT_SECRET", secret),
+            ("PLAZA_AUTH_REFRESH_GRACE", "0"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(config.auth.jwt_secret.as_ref().unwrap().expose(), secret);
+    assert!(config.auth.refresh_grace.0.is_zero());
+    let shown = config.to_masked_toml();
+    assert!(!shown.contains(secret) && shown.contains("jwt_secret = \"********\""));
+    assert!(!format!("{config:?}").contains(secret));
 }
