@@ -2,6 +2,7 @@
 //! one folder per domain, each a vertical slice with its routes, rules and
 //! SQL side by side.
 
+pub mod auth;
 pub mod health;
 pub mod http;
 pub mod state;

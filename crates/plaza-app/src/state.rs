@@ -15,6 +15,7 @@ use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
 use plaza_platform::redis::Redis;
 use plaza_platform::shutdown::Shutdown;
 
+use crate::auth::AuthKit;
 use crate::users::password::Passwords;
 
 /// The ports and settings handlers share; cheap to clone.
@@ -30,6 +31,7 @@ pub struct Services {
     pub limiter: SharedLimiter,
     pub clock: SharedClock,
     pub passwords: Passwords,
+    pub auth: AuthKit,
     pub shutdown: Shutdown,
     pub started: Instant,
 }
@@ -78,6 +80,7 @@ impl AppState {
         };
         Ok(Self(Arc::new(Services {
             passwords: Passwords::for_machine(),
+            auth: AuthKit::new(cache.clone(), config.auth.access_ttl.0),
             shutdown: Shutdown::new(),
             config,
             db,

@@ -69,6 +69,16 @@ typed_id!(
     UserId
 );
 
+typed_id!(
+    /// A signed-in session: one device's chain of refresh tokens.
+    SessionId
+);
+
+typed_id!(
+    /// A stored file (an avatar, an attachment).
+    FileId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

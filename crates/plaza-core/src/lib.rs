@@ -13,6 +13,6 @@ pub mod user;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
-pub use id::UserId;
+pub use id::{FileId, SessionId, UserId};
 pub use time::Timestamp;
-pub use user::{Role, RoleError, Username, UsernameError};
+pub use user::{DisplayName, DisplayNameError, Role, RoleError, Username, UsernameError};

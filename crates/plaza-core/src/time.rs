@@ -40,6 +40,21 @@ impl Timestamp {
         )
     }
 
+    /// `self - d`, saturating at the smallest representable instant.
+    pub fn saturating_sub(self, d: Duration) -> Self {
+        let signed = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX);
+        Self(
+            self.0
+                .saturating_sub(signed)
+                .unwrap_or(jiff::Timestamp::MIN),
+        )
+    }
+
+    /// Whole seconds since 1970 (JWT's `NumericDate`).
+    pub fn unix_seconds(self) -> i64 {
+        self.0.as_second()
+    }
+
     /// How long after `earlier` this instant is; zero when it is not after.
     pub fn duration_since(self, earlier: Self) -> Duration {
         let d = self.0.duration_since(earlier.0);

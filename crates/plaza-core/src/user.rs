@@ -1,4 +1,4 @@
-//! What a user account is made of, validated: `Username` and `Role`.
+//! What a user account is made of, validated: `Username`, `DisplayName` and `Role`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -69,6 +69,36 @@ impl Username {
 }
 
 crate::text::validated_string!(Username, UsernameError);
+
+/// A name shown to people: 1–64 characters once trimmed, no control characters.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DisplayNameError {
+    #[error("display name must be 1 to 64 characters")]
+    Length,
+    #[error("display name must not contain control characters")]
+    Control,
+}
+
+impl DisplayName {
+    pub const MAX: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, DisplayNameError> {
+        let s = raw.trim();
+        if s.is_empty() || s.chars().count() > Self::MAX {
+            return Err(DisplayNameError::Length);
+        }
+        if s.chars().any(char::is_control) {
+            return Err(DisplayNameError::Control);
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+crate::text::validated_string!(DisplayName, DisplayNameError);
 
 /// What an account may do across the platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -50,7 +50,10 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         ratelimit::rate_limit,
     );
     // Everything an application calls is limited; probes and docs are not.
-    let (mut limited, limited_api) = OpenApiRouter::new().merge(extra).split_for_parts();
+    let (mut limited, limited_api) = OpenApiRouter::new()
+        .merge(crate::auth::router(&state))
+        .merge(extra)
+        .split_for_parts();
     if limited.has_routes() {
         // axum refuses a route layer on a router without routes.
         limited = limited.route_layer(general);
@@ -72,6 +75,10 @@ fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             http.request_timeout.0,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -36,7 +36,7 @@ impl LimitClass {
         }
     }
 
-    fn rate(self, state: &AppState) -> Rate {
+    pub fn rate(self, state: &AppState) -> Rate {
         let limits = &state.config.rate_limit;
         match self {
             Self::Auth => limits.auth,
@@ -76,25 +76,43 @@ pub async fn rate_limit(
     let mut res = if decision.allowed {
         next.run(req).await
     } else {
-        metrics::counter!("plaza_rate_limit_rejections_total", "class" => class.name())
-            .increment(1);
-        let retry = seconds(decision.retry_after.unwrap_or(Duration::ZERO));
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::RateLimitError,
-            format!("too many requests; try again in {retry} seconds"),
-        )
-        .with_details(serde_json::json!({
-            "class": class.name(),
-            "limit": decision.limit,
-            "period_seconds": rate.period.as_secs(),
-            "retry_after_seconds": retry,
-        }))
-        .with_header(axum::http::header::RETRY_AFTER, HeaderValue::from(retry))
-        .into_response()
+        refusal(class.name(), &decision, rate).into_response()
     };
     set_headers(&mut res, &decision);
     res
+}
+
+/// The 429 for a refused `decision` of the limit named `class`.
+pub fn refusal(class: &'static str, decision: &Decision, rate: Rate) -> ApiError {
+    metrics::counter!("plaza_rate_limit_rejections_total", "class" => class).increment(1);
+    let retry = seconds(decision.retry_after.unwrap_or(Duration::ZERO));
+    too_many(
+        format!("too many requests; try again in {retry} seconds"),
+        retry,
+    )
+    .with_details(serde_json::json!({
+        "class": class,
+        "limit": decision.limit,
+        "period_seconds": rate.period.as_secs(),
+        "retry_after_seconds": retry,
+    }))
+}
+
+/// A 429 asking the client to wait `retry` (rounded up to whole seconds).
+pub fn too_many_after(message: impl Into<String>, retry: Duration) -> ApiError {
+    too_many(message, seconds(retry))
+}
+
+fn too_many(message: impl Into<String>, retry_seconds: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::RateLimitError,
+        message,
+    )
+    .with_header(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from(retry_seconds),
+    )
 }
 
 /// Whole seconds, rounded up so a client never retries too early.

@@ -5,7 +5,7 @@
 pub mod model;
 pub mod password;
 pub mod service;
-mod store;
+pub mod store;
 
-pub use model::{NewUser, User};
-pub use service::{CreateUserError, create_user};
+pub use model::{Audience, NewUser, User, UserView};
+pub use service::{CreateUserError, create_user, hash_password, insert_user, profile};

@@ -2,7 +2,8 @@
 //! the async threads, a bounded number at once, so a burst of sign-ins can
 //! neither exhaust memory (19 MiB each) nor stall other requests.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -12,7 +13,8 @@ use tokio::sync::Semaphore;
 use tracing::Span;
 
 /// A password that meets the rules: 8 to 128 characters, kept whole (never
-/// truncated), no composition rules (NIST SP 800-63B).
+/// truncated), not one of the common passwords shipped with plaza, no
+/// composition rules (NIST SP 800-63B).
 #[derive(Clone)]
 pub struct Password(SecretString);
 
@@ -22,7 +24,17 @@ pub enum PasswordRuleError {
     TooShort,
     #[error("password must be at most {max} characters", max = Password::MAX)]
     TooLong,
+    #[error("this password is too common; choose another")]
+    TooCommon,
 }
+
+/// The list, compared ignoring case.
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect()
+});
 
 impl Password {
     pub const MIN: usize = 8;
@@ -37,11 +49,21 @@ impl Password {
         if chars > Self::MAX {
             return Err(PasswordRuleError::TooLong);
         }
+        if COMMON.contains(raw.to_lowercase().as_str()) {
+            return Err(PasswordRuleError::TooCommon);
+        }
         Ok(Self(SecretString::from(raw)))
     }
 
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Password {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -64,13 +86,33 @@ pub enum HashError {
 #[derive(Clone, Debug)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// A hash of nothing anyone knows, verified against when an account does
+    /// not exist, so that answer takes as long as a wrong password.
+    dummy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Passwords {
     pub fn new(concurrent: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            dummy: Arc::default(),
         }
+    }
+
+    /// Spends the time of a verification and answers `false`.
+    pub async fn verify_nothing(&self, password: &str) -> Result<bool, HashError> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async {
+                let mut bytes = [0u8; 32];
+                getrandom::fill(&mut bytes).map_err(|e| HashError::Argon2(e.to_string()))?;
+                let unknowable: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let password = Password(SecretString::from(unknowable));
+                self.hash(&password).await
+            })
+            .await?;
+        self.verify(password, dummy).await?;
+        Ok(false)
     }
 
     pub fn for_machine() -> Self {
@@ -139,6 +181,13 @@ mod tests {
             Password::parse("x".repeat(129)).unwrap_err(),
             PasswordRuleError::TooLong
         );
+        for common in ["password1", "12345678", "QwertyUIOP"] {
+            assert_eq!(
+                Password::parse(common).unwrap_err(),
+                PasswordRuleError::TooCommon,
+                "{common}"
+            );
+        }
         assert_eq!(
             format!("{:?}", Password::parse("correct horse").unwrap()),
             "Password(********)"

@@ -23,37 +23,75 @@ pub enum CreateUserError {
 /// Creates an account. The email and username are unique regardless of case;
 /// a missing username is made from the email, with a number added if taken.
 pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateUserError> {
-    // Hash before the transaction: it is slow, and holds no lock.
-    let hash = state.passwords.hash(&new.password).await?;
-    let now = state.clock.now();
+    let hash = hash_password(state, &new).await?;
     let mut tx = state.db.begin().await?;
+    let user = insert_user(state, &mut tx, new, hash.as_deref()).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, role = %user.role, "account created");
+    Ok(user)
+}
+
+/// A live account, or 404.
+pub async fn profile(state: &AppState, id: UserId) -> Result<User, crate::http::ApiError> {
+    let mut conn = state.db.reader().acquire().await?;
+    store::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| crate::http::ApiError::not_found("no such user"))
+}
+
+/// The new account's password hash. Hashing is slow, so it happens before
+/// the transaction opens (SQLite has one writer).
+pub async fn hash_password(
+    state: &AppState,
+    new: &NewUser,
+) -> Result<Option<String>, CreateUserError> {
+    Ok(match &new.password {
+        Some(p) => Some(state.passwords.hash(p).await?),
+        None => None,
+    })
+}
+
+/// [`create_user`] inside the caller's transaction, for use cases that
+/// write more beside the account (a session, an OAuth link).
+pub async fn insert_user(
+    state: &AppState,
+    tx: &mut sqlx::AnyConnection,
+    new: NewUser,
+    hash: Option<&str>,
+) -> Result<User, CreateUserError> {
+    let now = state.clock.now();
     // Asked first so a taken email is reported as such even when a generated
     // username would collide too; the unique indexes still settle races.
-    if store::email_taken(&mut tx, &new.email).await? {
+    if store::email_taken(tx, &new.email).await? {
         return Err(CreateUserError::EmailTaken);
     }
     let username = match new.username {
         Some(u) => u,
-        None => free_username(&mut tx, &new.email).await?,
+        None => free_username(tx, &new.email).await?,
     };
     let user = User {
         id: UserId::new(),
         email: new.email,
         username,
         display_name: new.display_name,
+        bio: None,
+        avatar_id: None,
+        timezone: "UTC".into(),
+        locale: "en".into(),
+        settings: serde_json::Value::Object(Default::default()),
         role: new.role,
+        email_verified: new.email_verified,
+        banned_at: None,
         created_at: now,
         updated_at: now,
     };
-    store::insert(&mut tx, &user, &hash)
+    store::insert(tx, &user, hash)
         .await
         .map_err(|e| match unique_violation(&e) {
             Some(c) if c.contains("users_email_key") => CreateUserError::EmailTaken,
             Some(c) if c.contains("users_username_key") => CreateUserError::UsernameTaken,
             _ => CreateUserError::Db(e),
         })?;
-    tx.commit().await?;
-    tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok(user)
 }
 

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use plaza_app::AppState;
 use plaza_core::{ManualClock, Timestamp};
-use plaza_platform::config::{Config, Dsn};
+use std::time::Duration;
+
+use plaza_platform::config::{Config, Dsn, Rate};
 use plaza_platform::db::migrate;
 use plaza_platform::testing::{TestPostgres, redis_url};
+use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 
 pub struct TestApp {
@@ -70,6 +73,72 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Signs up `email` with [`PASSWORD`]; panics unless it works.
+    pub async fn register(&self, email: &str) -> Tokens {
+        let res = self
+            .post_json(
+                "/api/auth/register",
+                &json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "register {email}");
+        Tokens::from(res.json::<Value>().await.unwrap())
+    }
+
+    /// Signs in `login` (email or username) with [`PASSWORD`].
+    pub async fn login(&self, login: &str) -> Tokens {
+        let field = if login.contains('@') {
+            "email"
+        } else {
+            "username"
+        };
+        let res = self
+            .post_json(
+                "/api/auth/login",
+                &json!({field: login, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "login {login}");
+        Tokens::from(res.json::<Value>().await.unwrap())
+    }
+
+    /// Makes `user_id` an admin directly in the database; their next token carries it.
+    pub async fn make_admin(&self, email: &str) -> Tokens {
+        sqlx::query("UPDATE users SET role = 'admin' WHERE lower(email) = lower($1)")
+            .bind(email)
+            .execute(self.state.db.writer())
+            .await
+            .unwrap();
+        self.login(email).await
+    }
+
     /// Stops serving, as SIGTERM would (the database and Redis stay
     /// reachable through `state`).
     pub fn stop(&self) {
@@ -119,6 +188,9 @@ impl Builder {
             ..Config::default()
         };
         config.log.files = false;
+        // Tests sign up many accounts from one address; the ones about the
+        // limit set their own.
+        config.rate_limit.auth = Rate::new(10_000, Duration::from_secs(60));
         let postgres = match self.backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -157,6 +229,35 @@ impl Builder {
             client: reqwest::Client::new(),
             _data: data,
             _postgres: postgres,
+        }
+    }
+}
+
+/// The password test accounts use.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// What sign-up and sign-in return.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub body: Value,
+}
+
+impl From<Value> for Tokens {
+    fn from(body: Value) -> Self {
+        Self {
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
+            user_id: body["user"]["id"].as_str().expect("user.id").to_owned(),
+            body,
         }
     }
 }

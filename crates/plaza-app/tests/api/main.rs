@@ -3,11 +3,13 @@
 //! PostgreSQL or Redis; `.ci/run` starts them and runs these too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod auth;
 mod errors;
 mod health;
 mod helpers;
 mod middleware;
 mod migrations;
 mod ratelimit;
+mod sessions;
 mod shutdown;
 mod users;

@@ -11,7 +11,8 @@ fn new_user(email: &str, username: Option<&str>) -> NewUser {
         email: Email::parse(email).unwrap(),
         username: username.map(|u| Username::parse(u).unwrap()),
         display_name: None,
-        password: Password::parse("correct horse battery").unwrap(),
+        password: Some(Password::parse("correct horse battery").unwrap()),
+        email_verified: false,
         role: Role::User,
     }
 }

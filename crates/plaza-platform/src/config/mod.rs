@@ -504,7 +504,10 @@ impl Config {
                 "auth.lockout_base must be above zero and at most auth.lockout_max".into(),
             );
         }
-        for (key, value) in [("auth.issuer", &auth.issuer), ("auth.audience", &auth.audience)] {
+        for (key, value) in [
+            ("auth.issuer", &auth.issuer),
+            ("auth.audience", &auth.audience),
+        ] {
             if value.trim().is_empty() {
                 bad(key, "must not be empty".into());
             }

@@ -1,0 +1,138 @@
+//! Who is calling. A middleware checks the bearer token once per request
+//! (signature, claims, revocation) and leaves the outcome in the request;
+//! the extractors turn it into a handler argument or a 401/403.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use plaza_core::{Role, SessionId, UserId};
+
+use super::jwt::TokenError;
+use crate::http::{ApiError, Principal};
+use crate::state::AppState;
+
+/// A signed-in caller: the handler runs only for a valid, unrevoked token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthUser {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub role: Role,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A signed-in admin; others get 403.
+#[derive(Clone, Copy, Debug)]
+pub struct AdminUser(pub AuthUser);
+
+/// A caller who may or may not be signed in; a bad token is still a 401.
+#[derive(Clone, Copy, Debug)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
+
+/// What the middleware found.
+#[derive(Clone, Copy, Debug)]
+enum Outcome {
+    Valid(AuthUser),
+    Invalid(TokenError),
+}
+
+/// Checks `Authorization: Bearer …` when present.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Some(token) = bearer(req.headers()) {
+        let outcome = match check(&state, token).await {
+            Ok(user) => {
+                req.extensions_mut().insert(Principal {
+                    user_id: user.user_id,
+                    role: user.role,
+                });
+                Outcome::Valid(user)
+            }
+            Err(e) => Outcome::Invalid(e),
+        };
+        req.extensions_mut().insert(outcome);
+    }
+    next.run(req).await
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Verifies an access token (also for WebSockets, which pass it otherwise).
+pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError> {
+    let signer = state.auth.signer(state).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot load the signing key");
+        TokenError::WrongKey
+    })?;
+    let now = state.clock.now();
+    let claims = signer.verify(token, now)?;
+    if state
+        .auth
+        .revocations
+        .is_revoked(&state.db, claims.sid, now)
+        .await
+    {
+        return Err(TokenError::Revoked);
+    }
+    Ok(AuthUser {
+        user_id: claims.sub,
+        session_id: claims.sid,
+        role: claims.role,
+    })
+}
+
+fn invalid_token(message: impl Into<String>) -> ApiError {
+    ApiError::unauthenticated(message).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    )
+}
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Outcome>() {
+            None => Ok(Self(None)),
+            Some(Outcome::Valid(user)) => Ok(Self(Some(*user))),
+            Some(Outcome::Invalid(e)) => Err(invalid_token(e.to_string())),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        MaybeAuthUser::from_request_parts(parts, state)
+            .await?
+            .0
+            // No credentials: a bare challenge (RFC 6750 §3.1).
+            .ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "sign in first: send Authorization: Bearer <access token>",
+                )
+            })
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(Self(user))
+        } else {
+            Err(ApiError::forbidden("this needs an administrator"))
+        }
+    }
+}

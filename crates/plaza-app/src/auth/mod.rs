@@ -1,0 +1,71 @@
+//! Signing in: registration, passwords, access and refresh tokens, sessions
+//! and their revocation on every node. Accounts themselves live in `users`.
+
+pub mod extract;
+mod handlers;
+pub mod jwt;
+mod login;
+mod revocation;
+pub mod secret;
+pub mod service;
+mod store;
+
+use axum::middleware::from_fn_with_state;
+use tokio::sync::OnceCell;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use extract::{AdminUser, AuthUser, MaybeAuthUser, authenticate};
+pub use jwt::Signer;
+pub use revocation::Revocations;
+
+use crate::http::{LimitClass, ratelimit};
+use crate::state::AppState;
+
+/// The auth machinery a node holds: its signing key (loaded on first use,
+/// after migrations) and the revocation list.
+#[derive(Debug)]
+pub struct AuthKit {
+    signer: OnceCell<Signer>,
+    pub revocations: Revocations,
+}
+
+impl AuthKit {
+    pub fn new(cache: plaza_platform::cache::SharedCache, access_ttl: std::time::Duration) -> Self {
+        Self {
+            signer: OnceCell::new(),
+            revocations: Revocations::new(cache, access_ttl),
+        }
+    }
+
+    pub async fn signer(&self, state: &AppState) -> Result<&Signer, sqlx::Error> {
+        self.signer
+            .get_or_try_init(|| Signer::load(&state.db, &state.config.auth, state.clock.now()))
+            .await
+    }
+}
+
+/// The second factors a user has on (`totp`, `email`).
+pub async fn two_factor_methods(
+    _state: &AppState,
+    _user: plaza_core::UserId,
+) -> Result<Vec<String>, crate::http::ApiError> {
+    Ok(Vec::new())
+}
+
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let auth_limit = from_fn_with_state((state.clone(), LimitClass::Auth), ratelimit::rate_limit);
+    // Attempts at credentials: limited per address as well as generally.
+    let attempts = OpenApiRouter::new()
+        .routes(routes!(handlers::register))
+        .routes(routes!(handlers::login))
+        .route_layer(auth_limit);
+    OpenApiRouter::new()
+        .merge(attempts)
+        .routes(routes!(handlers::refresh))
+        .routes(routes!(handlers::logout))
+        .routes(routes!(handlers::logout_all))
+        .routes(routes!(handlers::me))
+        .routes(routes!(handlers::list_sessions))
+        .routes(routes!(handlers::delete_session))
+}

@@ -1,0 +1,13 @@
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE signing_keys;
+ALTER TABLE users DROP COLUMN deleted_at;
+ALTER TABLE users DROP COLUMN banned_at;
+ALTER TABLE users DROP COLUMN locked_until;
+ALTER TABLE users DROP COLUMN failed_logins;
+ALTER TABLE users DROP COLUMN email_verified;
+ALTER TABLE users DROP COLUMN settings;
+ALTER TABLE users DROP COLUMN locale;
+ALTER TABLE users DROP COLUMN timezone;
+ALTER TABLE users DROP COLUMN avatar_id;
+ALTER TABLE users DROP COLUMN bio;
