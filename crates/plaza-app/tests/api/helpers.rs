@@ -33,6 +33,8 @@ type Configure = Box<dyn FnOnce(&mut Config)>;
 
 pub struct Builder {
     backend: Backend,
+    /// Another app's PostgreSQL database, to act as a second node.
+    database_url: Option<String>,
     redis_prefix: Option<String>,
     configure: Vec<Configure>,
     routes: OpenApiRouter<AppState>,
@@ -42,6 +44,7 @@ impl TestApp {
     pub fn builder() -> Builder {
         Builder {
             backend: Backend::Sqlite,
+            database_url: None,
             redis_prefix: None,
             configure: Vec::new(),
             routes: OpenApiRouter::new(),
@@ -167,6 +170,14 @@ impl Builder {
         self
     }
 
+    /// A second node of `first`'s deployment: same PostgreSQL database.
+    pub fn node_of(mut self, first: &TestApp) -> Self {
+        let url = first.state.config.database.url.as_ref().expect("a PostgreSQL app");
+        self.database_url = Some(url.expose().to_owned());
+        self.backend = Backend::Postgres;
+        self
+    }
+
     pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
         self.configure.push(Box::new(f));
         self
@@ -191,9 +202,14 @@ impl Builder {
         // Tests sign up many accounts from one address; the ones about the
         // limit set their own.
         config.rate_limit.auth = Rate::new(10_000, Duration::from_secs(60));
-        let postgres = match self.backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => {
+        let postgres = match (self.backend, self.database_url) {
+            (Backend::Sqlite, _) => None,
+            (Backend::Postgres, Some(url)) => {
+                config.database.url = Some(Dsn::new(url));
+                config.database.max_connections = 4;
+                None
+            }
+            (Backend::Postgres, None) => {
                 let pg = TestPostgres::create().await;
                 config.database.url = Some(Dsn::new(pg.url.clone()));
                 config.database.max_connections = 4;

@@ -202,3 +202,35 @@ crate::on_both_databases! {
         assert_eq!(app.get_as("/api/auth/me", &bob.access).await.status(), 200);
     }
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn two_nodes_share_revocations_and_the_login_budget() {
+    let prefix = crate::helpers::redis_prefix();
+    let limited = |c: &mut plaza_platform::config::Config| {
+        c.rate_limit.auth = plaza_platform::config::Rate::new(4, Duration::from_secs(900));
+    };
+    let a = TestApp::builder()
+        .backend(crate::helpers::Backend::Postgres)
+        .redis(&prefix)
+        .config(limited)
+        .spawn()
+        .await;
+    let b = TestApp::builder().node_of(&a).redis(&prefix).config(limited).spawn().await;
+
+    let tokens = a.register("ana@example.com").await;
+    // Node b has seen the token work (and may hold the session in memory).
+    assert_eq!(b.get_as("/api/auth/me", &tokens.access).await.status(), 200);
+    let res = a.send(Method::POST, "/api/auth/logout", Some(&tokens.access), None).await;
+    assert_eq!(res.status(), 204);
+    error_body(b.get_as("/api/auth/me", &tokens.access).await, 401, "authentication_error").await;
+
+    // One sign-in budget per address across both nodes: 1 sign-up + 3 here.
+    let wrong = json!({"email": "ana@example.com", "password": "not the password"});
+    for node in [&a, &b, &a] {
+        let res = node.post_json("/api/auth/login", &wrong).await;
+        error_body(res, 401, "authentication_error").await;
+    }
+    let res = b.post_json("/api/auth/login", &wrong).await;
+    error_body(res, 429, "rate_limit_error").await;
+}
