@@ -11,6 +11,7 @@ use plaza_platform::bus::{MemoryBus, RedisBus, SharedBus};
 use plaza_platform::cache::{LayeredCache, MemoryCache, SharedCache};
 use plaza_platform::config::{Config, var_for_key};
 use plaza_platform::db::Db;
+use plaza_platform::mail::{self, Mail, SharedMailer};
 use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
 use plaza_platform::redis::Redis;
 use plaza_platform::shutdown::Shutdown;
@@ -32,6 +33,7 @@ pub struct Services {
     pub clock: SharedClock,
     pub passwords: Passwords,
     pub auth: AuthKit,
+    pub mailer: SharedMailer,
     pub shutdown: Shutdown,
     pub started: Instant,
 }
@@ -78,7 +80,10 @@ impl AppState {
                 (Some(redis), Arc::new(cache), bus, Arc::new(limiter))
             }
         };
+        let mailer = mail::from_config(&config)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("mail.smtp_url")))?;
         Ok(Self(Arc::new(Services {
+            mailer,
             passwords: Passwords::for_machine(),
             auth: AuthKit::new(cache.clone(), config.auth.access_ttl.0),
             shutdown: Shutdown::new(),
@@ -91,6 +96,19 @@ impl AppState {
             clock,
             started: Instant::now(),
         })))
+    }
+
+    /// Sends `mail` in the background: a slow or absent mail server never
+    /// holds up (or, by its timing, gives away) the request that caused it.
+    /// Failures are logged.
+    pub fn send_mail(&self, mail: Mail) {
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            let to = mail.to.clone();
+            if let Err(e) = mailer.send(mail).await {
+                tracing::error!(error = %e, to, "cannot send mail");
+            }
+        });
     }
 
     /// Releases connections (at shutdown).

@@ -1,11 +1,12 @@
 //! plaza's machinery, knowing no domain: configuration, the database and its
-//! migrations, cache, bus, rate limiter, Redis and telemetry. One folder per
+//! migrations, cache, bus, rate limiter, mail, Redis and telemetry. One folder per
 //! port: the trait beside its implementations.
 
 pub mod bus;
 pub mod cache;
 pub mod config;
 pub mod db;
+pub mod mail;
 pub mod ratelimit;
 pub mod redis;
 pub mod shutdown;

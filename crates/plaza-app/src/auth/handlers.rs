@@ -157,6 +157,8 @@ pub async fn register(
         email_verified: false,
     };
     let issued = service::register(&state, new, &client(&ip, &headers)).await?;
+    let user = users::profile(&state, issued.user_id).await?;
+    super::recovery::send_verification(&state, &user).await?;
     Ok((StatusCode::CREATED, Json(respond(&state, issued).await?)))
 }
 

@@ -5,6 +5,8 @@ pub mod extract;
 mod handlers;
 pub mod jwt;
 mod login;
+pub mod one_time;
+pub mod recovery;
 mod revocation;
 pub mod secret;
 pub mod service;
@@ -59,6 +61,9 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let attempts = OpenApiRouter::new()
         .routes(routes!(handlers::register))
         .routes(routes!(handlers::login))
+        .routes(routes!(recovery::forgot_password))
+        .routes(routes!(recovery::reset_password))
+        .routes(routes!(recovery::change_password))
         .route_layer(auth_limit);
     OpenApiRouter::new()
         .merge(attempts)
@@ -68,4 +73,6 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::me))
         .routes(routes!(handlers::list_sessions))
         .routes(routes!(handlers::delete_session))
+        .routes(routes!(recovery::request_verification))
+        .routes(routes!(recovery::verify_email))
 }

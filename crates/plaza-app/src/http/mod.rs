@@ -52,6 +52,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
     // Everything an application calls is limited; probes and docs are not.
     let (mut limited, limited_api) = OpenApiRouter::new()
         .merge(crate::auth::router(&state))
+        .merge(crate::users::router())
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

@@ -23,6 +23,9 @@ use crate::state::AppState;
     modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness, readiness and metrics"),
+        (name = "auth", description = "Sign-up, sign-in, tokens, sessions, recovery and second factors"),
+        (name = "users", description = "Profiles and the user directory"),
+        (name = "admin", description = "Administration (admins only)"),
     ),
 )]
 pub struct ApiDoc;

@@ -109,8 +109,9 @@ pub struct UserView {
     #[schema(value_type = String, example = "user")]
     pub role: Role,
     pub email_verified: bool,
-    /// Second factors enabled: `totp`, `email`.
-    pub two_factor: Vec<String>,
+    /// Second factors enabled (`totp`, `email`); shown to the user and admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub two_factor: Option<Vec<String>>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,9 +130,10 @@ pub enum Audience {
 
 impl User {
     pub fn view(&self, audience: Audience, two_factor: Vec<String>) -> UserView {
+        let private = audience != Audience::Other;
         UserView {
             id: self.id,
-            email: (audience != Audience::Other).then(|| self.email.clone()),
+            email: private.then(|| self.email.clone()),
             username: self.username.clone(),
             display_name: self.display_name.clone(),
             bio: self.bio.clone(),
@@ -140,7 +142,7 @@ impl User {
             locale: self.locale.clone(),
             role: self.role,
             email_verified: self.email_verified,
-            two_factor,
+            two_factor: private.then_some(two_factor),
             created_at: self.created_at,
             settings: (audience == Audience::Own).then(|| self.settings.clone()),
         }

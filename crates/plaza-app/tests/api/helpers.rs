@@ -172,7 +172,13 @@ impl Builder {
 
     /// A second node of `first`'s deployment: same PostgreSQL database.
     pub fn node_of(mut self, first: &TestApp) -> Self {
-        let url = first.state.config.database.url.as_ref().expect("a PostgreSQL app");
+        let url = first
+            .state
+            .config
+            .database
+            .url
+            .as_ref()
+            .expect("a PostgreSQL app");
         self.database_url = Some(url.expose().to_owned());
         self.backend = Backend::Postgres;
         self

@@ -216,14 +216,26 @@ async fn two_nodes_share_revocations_and_the_login_budget() {
         .config(limited)
         .spawn()
         .await;
-    let b = TestApp::builder().node_of(&a).redis(&prefix).config(limited).spawn().await;
+    let b = TestApp::builder()
+        .node_of(&a)
+        .redis(&prefix)
+        .config(limited)
+        .spawn()
+        .await;
 
     let tokens = a.register("ana@example.com").await;
     // Node b has seen the token work (and may hold the session in memory).
     assert_eq!(b.get_as("/api/auth/me", &tokens.access).await.status(), 200);
-    let res = a.send(Method::POST, "/api/auth/logout", Some(&tokens.access), None).await;
+    let res = a
+        .send(Method::POST, "/api/auth/logout", Some(&tokens.access), None)
+        .await;
     assert_eq!(res.status(), 204);
-    error_body(b.get_as("/api/auth/me", &tokens.access).await, 401, "authentication_error").await;
+    error_body(
+        b.get_as("/api/auth/me", &tokens.access).await,
+        401,
+        "authentication_error",
+    )
+    .await;
 
     // One sign-in budget per address across both nodes: 1 sign-up + 3 here.
     let wrong = json!({"email": "ana@example.com", "password": "not the password"});

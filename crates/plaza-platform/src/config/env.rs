@@ -20,6 +20,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("feature", "features"),
     ("redis", "redis"),
     ("auth", "auth"),
+    ("mail", "mail"),
     ("cache", "cache"),
     ("http", "http"),
     ("log", "log"),

@@ -36,6 +36,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub rate_limit: RateLimitConfig,
     pub auth: AuthConfig,
+    pub mail: MailConfig,
     pub features: Features,
 }
 
@@ -157,6 +158,20 @@ pub struct AuthConfig {
     pub lockout_base: HumanDuration,
     /// The longest lock.
     pub lockout_max: HumanDuration,
+    /// The app that mail links open: `{app_url}/reset-password?token=…`.
+    pub app_url: String,
+}
+
+/// Outgoing mail: `.eml` files in `<data_dir>/mail` unless SMTP is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`,
+    /// or plain `smtp://host:25`. Unset: mail is written to files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<Dsn>,
 }
 
 /// The seeds' feature flags; each is honoured by its module.
@@ -186,6 +201,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             rate_limit: RateLimitConfig::default(),
             auth: AuthConfig::default(),
+            mail: MailConfig::default(),
             features: Features::default(),
         }
     }
@@ -271,6 +287,16 @@ impl Default for AuthConfig {
             lockout_threshold: 5,
             lockout_base: HumanDuration(Duration::from_secs(60)),
             lockout_max: HumanDuration(Duration::from_secs(3600)),
+            app_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "plaza <no-reply@localhost>".into(),
+            smtp_url: None,
         }
     }
 }

@@ -241,6 +241,7 @@ fn the_example_files_list_every_key_with_its_default() {
         "database.read_url",
         "redis.url",
         "auth.jwt_secret",
+        "mail.smtp_url",
     ] {
         assert!(
             example.contains(&format!("# {}", optional.rsplit('.').next().unwrap())),
@@ -264,6 +265,7 @@ fn the_example_files_list_every_key_with_its_default() {
         "database.read_url",
         "redis.url",
         "auth.jwt_secret",
+        "mail.smtp_url",
     ]) {
         let var = var_for_key(key);
         assert!(
