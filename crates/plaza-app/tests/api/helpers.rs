@@ -142,6 +142,44 @@ impl TestApp {
         self.login(email).await
     }
 
+    /// The newest mail to `to` whose text holds `about` (the subject, say),
+    /// decoded, among the `.eml` files plaza wrote; waits up to five seconds
+    /// for it (mail is sent in the background).
+    pub async fn mail_to(&self, to: &str, about: &str) -> String {
+        let dir = self.state.config.data_dir.join("mail");
+        for _ in 0..100 {
+            let mut found: Vec<(std::path::PathBuf, String)> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, unfold(&t))))
+                .filter(|(_, t)| t.contains(&format!("To: {to}")) && t.contains(about))
+                .collect();
+            found.sort();
+            if let Some((_, text)) = found.pop() {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to} about {about}");
+    }
+
+    /// How many mails went to `to` so far.
+    pub fn mails_to(&self, to: &str) -> usize {
+        let dir = self.state.config.data_dir.join("mail");
+        std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter(|t| t.contains(&format!("To: {to}")))
+            .count()
+    }
+
     /// Stops serving, as SIGTERM would (the database and Redis stay
     /// reachable through `state`).
     pub fn stop(&self) {
@@ -253,6 +291,22 @@ impl Builder {
             _postgres: postgres,
         }
     }
+}
+
+/// A quoted-printable body as plain text (soft breaks joined, `=3D` as `=`).
+fn unfold(eml: &str) -> String {
+    eml.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The `token=` of the link in a mail.
+pub fn link_token(mail: &str) -> String {
+    let start = mail.find("token=").expect("a link with a token") + "token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 /// The password test accounts use.
