@@ -82,7 +82,7 @@ pub struct SessionList {
     items: Vec<SessionView>,
 }
 
-pub(super) fn client(ip: &ClientIp, headers: &HeaderMap) -> Client {
+pub(crate) fn client(ip: &ClientIp, headers: &HeaderMap) -> Client {
     Client {
         ip: ip.0.to_string(),
         user_agent: headers
@@ -120,7 +120,7 @@ impl From<CreateUserError> for ApiError {
 }
 
 /// The token answer, with the account as its owner sees it.
-pub(super) async fn respond(state: &AppState, issued: Issued) -> Result<TokenResponse, ApiError> {
+pub(crate) async fn respond(state: &AppState, issued: Issued) -> Result<TokenResponse, ApiError> {
     let user = users::profile(state, issued.user_id).await?;
     Ok(TokenResponse {
         user: user.view(
@@ -200,8 +200,8 @@ pub async fn login(
             return Err(refusal("auth_account", &decision, rate));
         }
     }
-    let client = client(&ip, &headers);
-    let answer = super::login::login(&state, &login, &req.password, &client).await?;
+    let user = service::authenticate(&state, &login, &req.password).await?;
+    let answer = super::mfa::handlers::after_password(&state, user, &client(&ip, &headers)).await?;
     Ok(Json(answer))
 }
 

@@ -2,9 +2,9 @@
 //! and their revocation on every node. Accounts themselves live in `users`.
 
 pub mod extract;
-mod handlers;
+pub(crate) mod handlers;
 pub mod jwt;
-mod login;
+pub mod mfa;
 pub mod one_time;
 pub mod recovery;
 mod revocation;
@@ -47,20 +47,38 @@ impl AuthKit {
     }
 }
 
+/// Forgets an account's secrets (factors, pending tokens) when it is deleted.
+pub async fn forget_user(
+    conn: &mut sqlx::AnyConnection,
+    user: plaza_core::UserId,
+) -> Result<(), sqlx::Error> {
+    mfa::forget(conn, user).await?;
+    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The second factors a user has on (`totp`, `email`).
 pub async fn two_factor_methods(
-    _state: &AppState,
-    _user: plaza_core::UserId,
+    state: &AppState,
+    user: plaza_core::UserId,
 ) -> Result<Vec<String>, crate::http::ApiError> {
-    Ok(Vec::new())
+    Ok(mfa::enabled_methods(state, user).await?)
 }
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let auth_limit = from_fn_with_state((state.clone(), LimitClass::Auth), ratelimit::rate_limit);
-    // Attempts at credentials: limited per address as well as generally.
+    // Whatever checks a password or code: limited per address as well as generally.
     let attempts = OpenApiRouter::new()
         .routes(routes!(handlers::register))
         .routes(routes!(handlers::login))
+        .routes(routes!(mfa::handlers::login_mfa))
+        .routes(routes!(mfa::handlers::send_code))
+        .routes(routes!(mfa::handlers::enable_email))
+        .routes(routes!(mfa::handlers::disable))
+        .routes(routes!(mfa::handlers::regenerate_recovery_codes))
         .routes(routes!(recovery::forgot_password))
         .routes(routes!(recovery::reset_password))
         .routes(routes!(recovery::change_password))
@@ -75,4 +93,6 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::delete_session))
         .routes(routes!(recovery::request_verification))
         .routes(routes!(recovery::verify_email))
+        .routes(routes!(mfa::handlers::setup_totp))
+        .routes(routes!(mfa::handlers::enable_totp))
 }

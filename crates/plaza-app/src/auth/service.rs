@@ -72,27 +72,29 @@ pub async fn register(
     issue(state, &(user.id, user.role), session, refresh).await
 }
 
-/// Checks a password and, when it matches, opens a session. Unknown
-/// accounts and wrong passwords answer alike and take as long.
-pub async fn login(
+/// Opens a session for a user who has proven who they are.
+pub async fn open_and_issue(
     state: &AppState,
-    login: &str,
-    password: &str,
+    user: UserId,
     client: &Client,
 ) -> Result<Issued, AuthError> {
-    let user = authenticate(state, login, password).await?;
     let mut tx = state.db.begin().await?;
-    let (session, refresh) = open_session(state, &mut tx, user.0, client).await?;
+    let role = users::store::find(&mut tx, user)
+        .await?
+        .map(|u| u.role)
+        .ok_or(AuthError::InvalidCredentials)?;
+    let (session, refresh) = open_session(state, &mut tx, user, client).await?;
     tx.commit().await?;
-    issue(state, &user, session, refresh).await
+    issue(state, &(user, role), session, refresh).await
 }
 
-/// The account behind `login` when `password` is its password.
+/// The account behind `login` when `password` is its password. Unknown
+/// accounts and wrong passwords answer alike and take as long.
 pub async fn authenticate(
     state: &AppState,
     login: &str,
     password: &str,
-) -> Result<(UserId, Role), AuthError> {
+) -> Result<UserId, AuthError> {
     let now = state.clock.now();
     let mut conn = state.db.writer().acquire().await?;
     let Some(creds) = users::store::credentials(&mut conn, login).await? else {
@@ -124,11 +126,7 @@ pub async fn authenticate(
         return Err(AuthError::Banned);
     }
     users::store::reset_failed_logins(&mut conn, creds.id).await?;
-    let role = users::store::find(&mut conn, creds.id)
-        .await?
-        .map(|u| u.role)
-        .ok_or(AuthError::InvalidCredentials)?;
-    Ok((creds.id, role))
+    Ok(creds.id)
 }
 
 /// The lock after `failures` failed sign-ins in a row: none below the

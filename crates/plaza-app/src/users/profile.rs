@@ -69,6 +69,7 @@ pub async fn delete_account(state: &AppState, id: UserId) -> Result<(), ApiError
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
     let ended = auth::end_all_sessions(state, &mut tx, id, None, "account_deleted").await?;
+    crate::auth::forget_user(&mut tx, id).await?;
     store::anonymise(&mut tx, id, now).await?;
     tx.commit().await?;
     auth::after_revoke(state, &ended).await;

@@ -14,4 +14,5 @@ mod ratelimit;
 mod recovery;
 mod sessions;
 mod shutdown;
+mod two_factor;
 mod users;

@@ -1,0 +1,164 @@
+//! SQL for second factors.
+
+use plaza_core::{Timestamp, UserId};
+use sqlx::AnyConnection;
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TotpRow {
+    pub secret: String,
+    pub enabled_at: Option<Timestamp>,
+}
+
+pub async fn totp(conn: &mut AnyConnection, user: UserId) -> Result<Option<TotpRow>, sqlx::Error> {
+    sqlx::query_as("SELECT secret, enabled_at FROM user_totp WHERE user_id = $1")
+        .bind(user)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Replaces a pending (unconfirmed) secret.
+pub async fn set_pending_totp(
+    conn: &mut AnyConnection,
+    user: UserId,
+    secret: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM user_totp WHERE user_id = $1 AND enabled_at IS NULL")
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO user_totp (user_id, secret, created_at) VALUES ($1, $2, $3)")
+        .bind(user)
+        .bind(secret)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn enable_totp(
+    conn: &mut AnyConnection,
+    user: UserId,
+    step: i64,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE user_totp SET enabled_at = $2, last_step = $3 WHERE user_id = $1")
+        .bind(user)
+        .bind(now)
+        .bind(step)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records that `step`'s code was used; false when it (or a later one) was
+/// used before, so a code works once (RFC 6238 §5.2).
+pub async fn use_step(
+    conn: &mut AnyConnection,
+    user: UserId,
+    step: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE user_totp SET last_step = $2 WHERE user_id = $1 AND last_step < $2")
+            .bind(user)
+            .bind(step)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_email_factor(
+    conn: &mut AnyConnection,
+    user: UserId,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET mfa_email = $2 WHERE id = $1")
+        .bind(user)
+        .bind(i64::from(on))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The factors `user` has on, in a stable order.
+pub async fn methods(conn: &mut AnyConnection, user: UserId) -> Result<Vec<String>, sqlx::Error> {
+    let totp: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL")
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let email: Option<i64> = sqlx::query_scalar("SELECT mfa_email FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(conn)
+        .await?;
+    let mut methods = Vec::new();
+    if totp.is_some() {
+        methods.push("totp".to_owned());
+    }
+    if email.unwrap_or(0) != 0 {
+        methods.push("email".to_owned());
+    }
+    Ok(methods)
+}
+
+/// Turns every factor off and forgets the recovery codes.
+pub async fn clear(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM user_totp WHERE user_id = $1",
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        "UPDATE users SET mfa_email = 0 WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(user).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn replace_recovery_codes(
+    conn: &mut AnyConnection,
+    user: UserId,
+    hashes: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+    for hash in hashes {
+        sqlx::query("INSERT INTO recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(user)
+            .bind(hash)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn has_recovery_codes(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM recovery_codes WHERE user_id = $1 LIMIT 1")
+            .bind(user)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Uses one recovery code; false when none unused matches.
+pub async fn use_recovery_code(
+    conn: &mut AnyConnection,
+    user: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+    )
+    .bind(user)
+    .bind(hash)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() >= 1)
+}
