@@ -180,3 +180,99 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         .await;
     assert_eq!(res.status(), 200);
 }
+
+/// A real SMTP server (aiosmtpd, from PyPI) on a free local port, storing
+/// what it receives in a Maildir.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("box"))
+            .spawn()
+            .expect("python3 with aiosmtpd (pip install aiosmtpd)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self {
+                    child,
+                    port,
+                    maildir,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    /// Every message received so far, as text.
+    fn received(&self) -> Vec<String> {
+        let new = self.maildir.path().join("box/new");
+        std::fs::read_dir(new)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs aiosmtpd (pip install aiosmtpd)"]
+async fn mail_goes_through_a_real_smtp_server_when_configured() {
+    let smtp = SmtpServer::start().await;
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::builder()
+        .config(move |c| {
+            c.mail.smtp_url = Some(plaza_platform::config::Dsn::new(url));
+            c.mail.from = "Plaza <hello@plaza.test>".into();
+        })
+        .spawn()
+        .await;
+    app.register("ana@example.com").await;
+    let mut received = Vec::new();
+    for _ in 0..100 {
+        received = smtp.received();
+        if !received.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(received.len(), 1, "one verification mail");
+    let mail = received[0]
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    assert!(mail.contains("To: ana@example.com"), "{mail}");
+    assert!(mail.contains("From: Plaza <hello@plaza.test>"), "{mail}");
+    let token = link_token(&mail);
+    let res = app
+        .post_json("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(res.status(), 204);
+    assert!(
+        !app.state.config.data_dir.join("mail").exists(),
+        "nothing written to files"
+    );
+}
