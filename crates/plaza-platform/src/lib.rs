@@ -1,5 +1,6 @@
 //! plaza's machinery, knowing no domain: configuration, the database and its
-//! migrations, cache, bus, rate limiter, mail, Redis and telemetry. One folder per
+//! migrations, cache, bus, rate limiter, mail, object storage, Redis and
+//! telemetry. One folder per
 //! port: the trait beside its implementations.
 
 pub mod bus;
@@ -10,8 +11,10 @@ pub mod mail;
 pub mod ratelimit;
 pub mod redis;
 pub mod shutdown;
+pub mod storage;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tls;
 
 pub use plaza_core::Timestamp;

@@ -21,6 +21,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("redis", "redis"),
     ("auth", "auth"),
     ("mail", "mail"),
+    ("storage", "storage"),
     ("cache", "cache"),
     ("http", "http"),
     ("log", "log"),

@@ -37,6 +37,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
+    pub storage: StorageConfig,
     pub features: Features,
 }
 
@@ -174,6 +175,23 @@ pub struct MailConfig {
     pub smtp_url: Option<Dsn>,
 }
 
+/// Where uploaded files live: `<data_dir>/files` unless an S3 bucket is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// An S3-compatible bucket (AWS S3, R2, MinIO); unset keeps files on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint for non-AWS services, e.g. `http://127.0.0.1:9000`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_access_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_secret_access_key: Option<Secret>,
+}
+
 /// The seeds' feature flags; each is honoured by its module.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -202,6 +220,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
+            storage: StorageConfig::default(),
             features: Features::default(),
         }
     }
@@ -288,6 +307,18 @@ impl Default for AuthConfig {
             lockout_base: HumanDuration(Duration::from_secs(60)),
             lockout_max: HumanDuration(Duration::from_secs(3600)),
             app_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
         }
     }
 }

@@ -242,6 +242,10 @@ fn the_example_files_list_every_key_with_its_default() {
         "redis.url",
         "auth.jwt_secret",
         "mail.smtp_url",
+        "storage.s3_bucket",
+        "storage.s3_endpoint",
+        "storage.s3_access_key_id",
+        "storage.s3_secret_access_key",
     ] {
         assert!(
             example.contains(&format!("# {}", optional.rsplit('.').next().unwrap())),
@@ -266,6 +270,10 @@ fn the_example_files_list_every_key_with_its_default() {
         "redis.url",
         "auth.jwt_secret",
         "mail.smtp_url",
+        "storage.s3_bucket",
+        "storage.s3_endpoint",
+        "storage.s3_access_key_id",
+        "storage.s3_secret_access_key",
     ]) {
         let var = var_for_key(key);
         assert!(
