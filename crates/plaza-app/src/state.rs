@@ -15,6 +15,8 @@ use plaza_platform::mail::{self, Mail, SharedMailer};
 use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
 use plaza_platform::redis::Redis;
 use plaza_platform::shutdown::Shutdown;
+use plaza_platform::storage::Storage;
+use tokio::sync::Semaphore;
 
 use crate::auth::AuthKit;
 use crate::users::password::Passwords;
@@ -34,6 +36,9 @@ pub struct Services {
     pub passwords: Passwords,
     pub auth: AuthKit,
     pub mailer: SharedMailer,
+    pub storage: Storage,
+    /// Bounds image decoding (CPU and memory heavy) to one per core.
+    pub images: Arc<Semaphore>,
     pub shutdown: Shutdown,
     pub started: Instant,
 }
@@ -49,8 +54,10 @@ impl AppState {
     /// Connects every backing service the configuration names. Fails, naming
     /// the setting, if one does not answer.
     pub async fn connect(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
-        // Install the metrics recorder before anything records.
+        // Install the metrics recorder before anything records, and the one
+        // TLS backend before any TLS client is built.
         plaza_platform::telemetry::metrics_handle();
+        plaza_platform::tls::install();
         let db = Db::connect(&config).await?;
         let memory = MemoryCache::new(config.cache.memory_capacity.0, clock.clone());
         let (redis, cache, bus, limiter): (_, SharedCache, SharedBus, SharedLimiter) = match &config
@@ -82,8 +89,13 @@ impl AppState {
         };
         let mailer = mail::from_config(&config)
             .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("mail.smtp_url")))?;
+        let storage = Storage::from_config(&config)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("storage.s3_bucket")))?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self(Arc::new(Services {
             mailer,
+            storage,
+            images: Arc::new(Semaphore::new(cores)),
             passwords: Passwords::for_machine(),
             auth: AuthKit::new(cache.clone(), config.auth.access_ttl.0),
             shutdown: Shutdown::new(),

@@ -72,7 +72,9 @@ impl Server {
     }
 
     async fn get_json(&self, path: &str) -> serde_json::Value {
-        reqwest::get(self.url(path))
+        client()
+            .get(self.url(path))
+            .send()
             .await
             .unwrap()
             .json()
@@ -114,7 +116,7 @@ impl Drop for Server {
 async fn serve_on_a_fresh_directory_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&mut plaza(dir.path()));
-    let client = reqwest::Client::new();
+    let client = client();
     for path in [
         "/health",
         "/ready",
@@ -193,7 +195,7 @@ async fn json_logs_when_configured() {
             .env("PLAZA_LOG_FORMAT", "json")
             .env("PLAZA_LOG_DIR", "custom-logs"),
     );
-    reqwest::get(server.url("/health")).await.unwrap();
+    client().get(server.url("/health")).send().await.unwrap();
     assert_eq!(server.terminate(), 0);
     let combined = std::fs::read_dir(dir.path().join("custom-logs"))
         .unwrap()
@@ -280,8 +282,9 @@ fn migrate_reports_applies_and_reverts() {
 
     let (code, stdout, _) = run(plaza(dir.path()).args(["migrate", "up"]));
     assert_eq!(code, 0);
+    let all = plaza_app::MIGRATIONS.len();
     assert!(
-        stdout.starts_with("applied 1 migration(s) on sqlite"),
+        stdout.starts_with(&format!("applied {all} migration(s) on sqlite")),
         "{stdout}"
     );
     let (_, stdout, _) = run(plaza(dir.path()).args(["migrate", "status"]));
@@ -416,4 +419,10 @@ async fn serve_with_redis_reports_it_ready() {
     let ready = server.get_json("/ready").await;
     assert_eq!(ready["checks"]["redis"], "ok");
     assert_eq!(server.terminate(), 0);
+}
+
+/// A client for tests, with plaza's TLS backend installed first.
+fn client() -> reqwest::Client {
+    plaza_platform::tls::install();
+    reqwest::Client::new()
 }

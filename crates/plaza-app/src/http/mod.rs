@@ -53,6 +53,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
     let (mut limited, limited_api) = OpenApiRouter::new()
         .merge(crate::auth::router(&state))
         .merge(crate::users::router())
+        .merge(crate::files::router(&state))
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

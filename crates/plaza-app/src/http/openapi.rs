@@ -26,6 +26,7 @@ use crate::state::AppState;
         (name = "auth", description = "Sign-up, sign-in, tokens, sessions, recovery and second factors"),
         (name = "users", description = "Profiles and the user directory"),
         (name = "admin", description = "Administration (admins only)"),
+        (name = "files", description = "Stored files, served by id"),
     ),
 )]
 pub struct ApiDoc;

@@ -65,14 +65,23 @@ pub async fn update_profile(
 pub async fn delete_account(state: &AppState, id: UserId) -> Result<(), ApiError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    store::find(&mut tx, id)
+    let user = store::find(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such user"))?;
+    if let Some(avatar) = user.avatar_id {
+        sqlx::query("DELETE FROM files WHERE id = $1")
+            .bind(avatar)
+            .execute(&mut *tx)
+            .await?;
+    }
     let ended = auth::end_all_sessions(state, &mut tx, id, None, "account_deleted").await?;
     crate::auth::forget_user(&mut tx, id).await?;
     store::anonymise(&mut tx, id, now).await?;
     tx.commit().await?;
     auth::after_revoke(state, &ended).await;
+    if let Some(avatar) = user.avatar_id {
+        crate::files::remove_objects(state, avatar).await;
+    }
     tracing::info!(user_id = %id, "account deleted");
     Ok(())
 }

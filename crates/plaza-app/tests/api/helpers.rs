@@ -286,7 +286,7 @@ impl Builder {
             addr,
             state,
             clock,
-            client: reqwest::Client::new(),
+            client: http_client(),
             _data: data,
             _postgres: postgres,
         }
@@ -336,6 +336,17 @@ impl From<Value> for Tokens {
             body,
         }
     }
+}
+
+/// A client for tests (plaza's one TLS backend installed first, as
+/// reqwest here has no built-in provider).
+pub fn http_client() -> reqwest::Client {
+    client_builder().build().unwrap()
+}
+
+pub fn client_builder() -> reqwest::ClientBuilder {
+    plaza_platform::tls::install();
+    reqwest::Client::builder()
 }
 
 /// A response header as text.

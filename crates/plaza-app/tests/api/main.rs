@@ -5,6 +5,7 @@
 
 mod auth;
 mod errors;
+mod files;
 mod health;
 mod helpers;
 mod middleware;

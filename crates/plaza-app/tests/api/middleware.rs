@@ -145,7 +145,7 @@ async fn cors_follows_the_configured_origins() {
 #[tokio::test]
 async fn responses_are_compressed_by_accept_encoding() {
     let app = TestApp::spawn().await;
-    let raw = reqwest::Client::builder()
+    let raw = crate::helpers::client_builder()
         .no_gzip()
         .no_brotli()
         .build()
@@ -184,7 +184,7 @@ async fn responses_are_compressed_by_accept_encoding() {
 
     // A client that decodes gets the same document back.
     for enc in ["gzip", "br"] {
-        let decoding = reqwest::Client::new();
+        let decoding = crate::helpers::http_client();
         let res = decoding
             .get(app.url("/api-docs/openapi.json"))
             .header("accept-encoding", enc)
@@ -195,7 +195,7 @@ async fn responses_are_compressed_by_accept_encoding() {
         assert_eq!(doc["info"]["title"], "plaza");
     }
     // Errors are compressed too, and still decode.
-    let res = reqwest::Client::new()
+    let res = crate::helpers::http_client()
         .get(app.url("/nope"))
         .header("accept-encoding", "gzip")
         .send()

@@ -203,16 +203,18 @@ impl SmtpServer {
             .arg(maildir.path().join("box"))
             .spawn()
             .expect("python3 with aiosmtpd (pip install aiosmtpd)");
+        // Owned at once, so a failed start still kills and reaps it.
+        let server = Self {
+            child,
+            port,
+            maildir,
+        };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return Self {
-                    child,
-                    port,
-                    maildir,
-                };
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -36,7 +36,7 @@ async fn requests_in_flight_finish_after_shutdown_starts() {
     // No new connections once it has stopped.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
-        reqwest::Client::new()
+        crate::helpers::http_client()
             .get(app.url("/health"))
             .send()
             .await

@@ -1,0 +1,208 @@
+//! `POST|DELETE /api/profiles/{id}/avatar` and `GET /api/files/{id}`.
+
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{MAX_AVATAR_BYTES, key, store};
+use crate::auth::{AuthUser, MaybeAuthUser, two_factor_methods};
+use crate::http::{ApiError, ErrorBody, ValidQuery};
+use crate::state::AppState;
+use crate::users::{self, Audience, UserView};
+
+/// The form of an avatar upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AvatarUpload {
+    /// PNG, JPEG, WebP or GIF; at most 5 MiB and 40 megapixels.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// For images: `256` or `64` for a square thumbnail.
+    size: Option<u32>,
+}
+
+fn user_id(raw: &str) -> Result<plaza_core::UserId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found("no such user"))
+}
+
+async fn may_edit(state: &AppState, me: &AuthUser, id: plaza_core::UserId) -> Result<(), ApiError> {
+    users::profile(state, id).await?;
+    if id != me.user_id && !me.is_admin() {
+        return Err(ApiError::forbidden("you may only change your own avatar"));
+    }
+    Ok(())
+}
+
+/// The `file` part of the form, read up to the limit.
+async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Bytes, ApiError> {
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::unsupported_media_type(
+            "send the picture as multipart/form-data with a `file` part",
+        )
+    })?;
+    let too_large = || ApiError::payload_too_large(MAX_AVATAR_BYTES as u64);
+    loop {
+        let field = multipart.next_field().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        })?;
+        let Some(mut field) = field else {
+            return Err(ApiError::invalid_field(
+                "file",
+                "missing: add a `file` part",
+            ));
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let mut bytes = BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        })? {
+            if bytes.len() + chunk.len() > MAX_AVATAR_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if bytes.is_empty() {
+            return Err(ApiError::invalid_field("file", "the file is empty"));
+        }
+        return Ok(bytes.freeze());
+    }
+}
+
+/// `POST /api/profiles/{id}/avatar` — a new avatar (self or admin). The
+/// format is sniffed from the bytes; 256 and 64 px thumbnails are made.
+#[utoipa::path(post, path = "/api/profiles/{id}/avatar", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body(content = AvatarUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The profile with its new `avatar_url`", body = UserView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, description = "Over 5 MiB", body = ErrorBody),
+        (status = 415, description = "Not a PNG, JPEG, WebP or GIF", body = ErrorBody),
+        (status = 422, description = "Over 40 megapixels, or broken", body = ErrorBody),
+    ))]
+pub async fn upload_avatar(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<axum::Json<UserView>, ApiError> {
+    if !state.config.features.file_upload {
+        return Err(ApiError::forbidden(
+            "file uploads are turned off on this server",
+        ));
+    }
+    let id = user_id(&id)?;
+    may_edit(&state, &me, id).await?;
+    let bytes = read_file(multipart).await?;
+    super::set_avatar(&state, id, bytes).await?;
+    let user = users::profile(&state, id).await?;
+    let audience = if id == me.user_id {
+        Audience::Own
+    } else {
+        Audience::Admin
+    };
+    Ok(axum::Json(
+        user.view(audience, two_factor_methods(&state, id).await?),
+    ))
+}
+
+/// `DELETE /api/profiles/{id}/avatar` — back to no avatar.
+#[utoipa::path(delete, path = "/api/profiles/{id}/avatar", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_avatar(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = user_id(&id)?;
+    may_edit(&state, &me, id).await?;
+    super::clear_avatar(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/files/{id}` — a stored file: public ones to anyone, private
+/// ones to their owner and admins.
+#[utoipa::path(get, path = "/api/files/{id}", tag = "files",
+    params(("id" = String, Path), FileQuery),
+    responses(
+        (status = 200, description = "The bytes, with their content type", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    viewer: MaybeAuthUser,
+    Path(id): Path<String>,
+    ValidQuery(query): ValidQuery<FileQuery>,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::not_found("no such file");
+    let id: plaza_core::FileId = id.parse().map_err(|_| missing())?;
+    let mut conn = state.db.reader().acquire().await?;
+    let row = store::find(&mut conn, id).await?.ok_or_else(missing)?;
+    drop(conn);
+    let allowed = row.visibility == "public"
+        || viewer
+            .0
+            .is_some_and(|v| v.is_admin() || Some(v.user_id) == row.owner_id);
+    if !allowed {
+        return Err(missing());
+    }
+    let variant = match query.size {
+        None => "original".to_owned(),
+        Some(size) if row.has_variant(&size.to_string()) => size.to_string(),
+        Some(_) => return Err(ApiError::invalid_field("size", "one of 256, 64")),
+    };
+    let bytes = state
+        .storage
+        .get(&key(id, &variant))
+        .await
+        .map_err(|e| ApiError::dependency(e.to_string()))?
+        .ok_or_else(missing)?;
+    let content_type = if variant == "original" {
+        row.content_type.clone()
+    } else {
+        // Thumbnails keep the original's encoding choice (PNG with alpha, else JPEG).
+        sniffed_type(&bytes)
+    };
+    let cache = if row.visibility == "public" {
+        "public, max-age=31536000, immutable"
+    } else {
+        "private, max-age=3600"
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::CONTENT_DISPOSITION, "inline")
+        .body(Body::from(bytes))
+        .map_err(ApiError::internal)
+}
+
+fn sniffed_type(bytes: &[u8]) -> String {
+    match ::image::guess_format(bytes) {
+        Ok(::image::ImageFormat::Png) => "image/png",
+        Ok(::image::ImageFormat::Jpeg) => "image/jpeg",
+        _ => "application/octet-stream",
+    }
+    .into()
+}

@@ -1,0 +1,63 @@
+//! SQL for file records.
+
+use plaza_core::{FileId, Timestamp, UserId};
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FileRow {
+    pub id: FileId,
+    pub owner_id: Option<UserId>,
+    pub purpose: String,
+    pub visibility: String,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Comma-separated names: `original,256,64`.
+    pub variants: String,
+    pub created_at: Timestamp,
+}
+
+impl FileRow {
+    pub fn has_variant(&self, name: &str) -> bool {
+        self.variants.split(',').any(|v| v == name)
+    }
+}
+
+pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO files (id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(f.id)
+    .bind(f.owner_id)
+    .bind(&f.purpose)
+    .bind(&f.visibility)
+    .bind(&f.content_type)
+    .bind(f.byte_size)
+    .bind(f.width)
+    .bind(f.height)
+    .bind(&f.variants)
+    .bind(f.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut AnyConnection, id: FileId) -> Result<Option<FileRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, created_at \
+         FROM files WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: FileId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM files WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
