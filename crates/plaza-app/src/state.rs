@@ -37,6 +37,8 @@ pub struct Services {
     pub auth: AuthKit,
     pub mailer: SharedMailer,
     pub storage: Storage,
+    /// For calls to outside services (OAuth providers).
+    pub http: reqwest::Client,
     /// Bounds image decoding (CPU and memory heavy) to one per core.
     pub images: Arc<Semaphore>,
     pub shutdown: Shutdown,
@@ -92,7 +94,12 @@ impl AppState {
         let storage = Storage::from_config(&config)
             .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("storage.s3_bucket")))?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("plaza/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         Ok(Self(Arc::new(Services {
+            http,
             mailer,
             storage,
             images: Arc::new(Semaphore::new(cores)),

@@ -5,6 +5,7 @@ pub mod extract;
 pub(crate) mod handlers;
 pub mod jwt;
 pub mod mfa;
+pub mod oauth;
 pub mod one_time;
 pub mod recovery;
 mod revocation;
@@ -53,6 +54,10 @@ pub async fn forget_user(
     user: plaza_core::UserId,
 ) -> Result<(), sqlx::Error> {
     mfa::forget(conn, user).await?;
+    sqlx::query("DELETE FROM oauth_identities WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
         .bind(user)
         .execute(conn)
@@ -93,6 +98,8 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::delete_session))
         .routes(routes!(recovery::request_verification))
         .routes(routes!(recovery::verify_email))
+        .routes(routes!(oauth::flow::start))
+        .routes(routes!(oauth::flow::callback))
         .routes(routes!(mfa::handlers::setup_totp))
         .routes(routes!(mfa::handlers::enable_totp))
 }

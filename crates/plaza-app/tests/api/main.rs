@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod middleware;
 mod migrations;
+mod oauth;
 mod profiles;
 mod ratelimit;
 mod recovery;

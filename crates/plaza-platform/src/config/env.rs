@@ -15,7 +15,11 @@ const NOT_KEYS: &[&str] = &["PLAZA_CONFIG"];
 
 /// `(variable section, key section)`, longest first so `RATE_LIMIT_` wins.
 const SECTIONS: &[(&str, &str)] = &[
+    ("oauth_google", "oauth.google"),
+    ("oauth_github", "oauth.github"),
+    ("oauth_oidc", "oauth.oidc"),
     ("rate_limit", "rate_limit"),
+    ("oauth", "oauth"),
     ("database", "database"),
     ("feature", "features"),
     ("redis", "redis"),
@@ -139,6 +143,8 @@ mod tests {
             ("PLAZA_FEATURE_AI_CHAT", "features.ai_chat"),
             ("PLAZA_HTTP_CORS_ORIGINS", "http.cors_origins"),
             ("PLAZA_AUTH_JWT_SECRET", "auth.jwt_secret"),
+            ("PLAZA_OAUTH_GOOGLE_CLIENT_ID", "oauth.google.client_id"),
+            ("PLAZA_OAUTH_REDIRECT_URL", "oauth.redirect_url"),
         ] {
             assert_eq!(key_for_var(var).as_deref(), Some(key), "{var}");
             assert_eq!(var_for_key(key), var, "{key}");

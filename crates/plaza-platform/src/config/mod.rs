@@ -38,6 +38,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub storage: StorageConfig,
+    pub oauth: OAuthConfig,
     pub features: Features,
 }
 
@@ -118,6 +119,8 @@ pub struct HttpConfig {
     pub hsts: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy_headers: bool,
+    /// How clients reach plaza (OAuth providers call back to it).
+    pub public_url: String,
 }
 
 /// Request rates per class, from seed 003.
@@ -192,6 +195,42 @@ pub struct StorageConfig {
     pub s3_secret_access_key: Option<Secret>,
 }
 
+/// Sign-in through OAuth 2.0 / OpenID Connect providers. A provider is on
+/// when its `client_id` is set.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// Where the browser goes after signing in, with the tokens in the URL
+    /// fragment (`#access_token=…`); unset, the callback answers JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    pub google: OAuthProviderConfig,
+    pub github: OAuthProviderConfig,
+    /// Any OpenID Connect provider (Keycloak, Auth0, Azure AD, …), by issuer.
+    pub oidc: OAuthProviderConfig,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthProviderConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// OpenID Connect issuer; endpoints come from its discovery document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Explicit endpoints, overriding the preset or discovery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_url: Option<String>,
+    /// Scopes to ask for; empty uses the preset's (`openid email profile`).
+    pub scopes: StringList,
+}
+
 /// The seeds' feature flags; each is honoured by its module.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -221,6 +260,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
             storage: StorageConfig::default(),
+            oauth: OAuthConfig::default(),
             features: Features::default(),
         }
     }
@@ -278,6 +318,7 @@ impl Default for HttpConfig {
             cors_origins: StringList(vec!["*".into()]),
             hsts: false,
             trust_proxy_headers: false,
+            public_url: "http://localhost:8080".into(),
         }
     }
 }

@@ -246,6 +246,8 @@ fn the_example_files_list_every_key_with_its_default() {
         "storage.s3_endpoint",
         "storage.s3_access_key_id",
         "storage.s3_secret_access_key",
+        "oauth.redirect_url",
+        "oauth.google.client_id",
     ] {
         assert!(
             example.contains(&format!("# {}", optional.rsplit('.').next().unwrap())),
@@ -274,6 +276,25 @@ fn the_example_files_list_every_key_with_its_default() {
         "storage.s3_endpoint",
         "storage.s3_access_key_id",
         "storage.s3_secret_access_key",
+        "oauth.redirect_url",
+        "oauth.google.client_id",
+        "oauth.google.client_secret",
+        "oauth.google.issuer",
+        "oauth.google.authorize_url",
+        "oauth.google.token_url",
+        "oauth.google.userinfo_url",
+        "oauth.github.client_id",
+        "oauth.github.client_secret",
+        "oauth.github.issuer",
+        "oauth.github.authorize_url",
+        "oauth.github.token_url",
+        "oauth.github.userinfo_url",
+        "oauth.oidc.client_id",
+        "oauth.oidc.client_secret",
+        "oauth.oidc.issuer",
+        "oauth.oidc.authorize_url",
+        "oauth.oidc.token_url",
+        "oauth.oidc.userinfo_url",
     ]) {
         let var = var_for_key(key);
         assert!(
