@@ -1,18 +1,33 @@
-//! `plaza-bench load`: keeps `connections` requests in flight against one
-//! URL for a while and reports throughput and latency percentiles.
-//! `plaza-bench rss PID`: resident memory of a process.
+//! Load generators for the benchmarks in bench/:
+//! - `plaza-bench load URL`: GETs with `connections` requests in flight.
+//! - `plaza-bench auth URL --mode login|refresh`: signs accounts up, then
+//!   measures sign-ins or token refreshes per second.
+//! - `plaza-bench rss PID`: resident memory of a process.
+//!
+//! Each prints one line of figures: requests, errors, rps, p50/p99/max ms.
+
+mod drive;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use drive::{Step, drive};
 
 #[derive(Parser)]
 #[command(name = "plaza-bench")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthMode {
+    Login,
+    Refresh,
 }
 
 #[derive(Subcommand)]
@@ -27,20 +42,39 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Sign-ins or refreshes against a plaza at BASE (http://host:port); its
+    /// auth rate limit must be off or high.
+    Auth {
+        base: String,
+        #[arg(long, value_enum)]
+        mode: AuthMode,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Print a process's resident memory in MiB.
     Rss { pid: u32 },
 }
 
 fn main() -> anyhow::Result<()> {
+    // reqwest here is built without a TLS provider of its own; use plaza's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match Cli::parse().command {
         Command::Load {
             url,
             connections,
             seconds,
-        } => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(load(url, connections, Duration::from_secs(seconds))),
+        } => runtime.block_on(load(url, connections, Duration::from_secs(seconds))),
+        Command::Auth {
+            base,
+            mode,
+            connections,
+            seconds,
+        } => runtime.block_on(auth(base, mode, connections, Duration::from_secs(seconds))),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())
@@ -58,66 +92,120 @@ fn rss_mib(pid: u32) -> anyhow::Result<f64> {
     Ok(kib / 1024.0)
 }
 
-async fn load(url: String, connections: usize, duration: Duration) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder()
+fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
-        .build()?;
+        .build()?)
+}
+
+async fn load(url: String, connections: usize, duration: Duration) -> anyhow::Result<()> {
+    let client = client(connections)?;
     let url = Arc::new(url);
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut workers = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let (client, url, measuring, stop) =
-            (client.clone(), url.clone(), measuring.clone(), stop.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(1 << 16);
-            let mut errors = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                let ok = match client.get(url.as_str()).send().await {
+    let report = drive(connections, duration, |_| {
+        let (client, url) = (client.clone(), url.clone());
+        Box::new(move || -> Step {
+            let (client, url) = (client.clone(), url.clone());
+            Box::pin(async move {
+                match client.get(url.as_str()).send().await {
                     Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
                     Err(_) => false,
-                };
-                if measuring.load(Ordering::Relaxed) {
-                    if ok {
-                        latencies.push(started.elapsed());
-                    } else {
-                        errors += 1;
+                }
+            })
+        })
+    })
+    .await?;
+    println!("{report}");
+    Ok(())
+}
+
+const PASSWORD: &str = "benchmark password 1";
+
+async fn auth(
+    base: String,
+    mode: AuthMode,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    let client = client(connections)?;
+    let run = uuid_like();
+    // One account per connection, signed up before measuring.
+    let mut refresh_tokens = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let email = format!("bench-{run}-{i}@example.com");
+        let res = client
+            .post(format!("{base}/api/auth/register"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            res.status().as_u16() == 201,
+            "sign-up failed: {}",
+            res.status()
+        );
+        let body: Value = res.json().await?;
+        refresh_tokens.push(
+            body["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    let base = Arc::new(base);
+    let report = drive(connections, duration, |i| {
+        let (client, base) = (client.clone(), base.clone());
+        let email = Arc::new(format!("bench-{run}-{i}@example.com"));
+        let token = Arc::new(Mutex::new(refresh_tokens[i].clone()));
+        Box::new(move || -> Step {
+            let (client, base, email, token) =
+                (client.clone(), base.clone(), email.clone(), token.clone());
+            Box::pin(async move {
+                match mode {
+                    AuthMode::Login => {
+                        let res = client
+                            .post(format!("{base}/api/auth/login"))
+                            .json(&json!({"email": *email, "password": PASSWORD}))
+                            .send()
+                            .await;
+                        match res {
+                            Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                            _ => false,
+                        }
+                    }
+                    AuthMode::Refresh => {
+                        let mut held = token.lock().await;
+                        let res = client
+                            .post(format!("{base}/api/auth/refresh"))
+                            .json(&json!({"refresh_token": *held}))
+                            .send()
+                            .await;
+                        let Ok(res) = res else { return false };
+                        if !res.status().is_success() {
+                            return false;
+                        }
+                        match res.json::<Value>().await {
+                            Ok(body) => {
+                                *held = body["refresh_token"]
+                                    .as_str()
+                                    .unwrap_or_default()
+                                    .to_owned();
+                                true
+                            }
+                            Err(_) => false,
+                        }
                     }
                 }
-            }
-            (latencies, errors)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(duration).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await?;
-        all.extend(l);
-        errors += e;
-    }
-    all.sort_unstable();
-    let pct = |p: f64| {
-        let i = ((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1));
-        all.get(i).copied().unwrap_or_default().as_secs_f64() * 1000.0
-    };
-    println!(
-        "requests={} errors={} seconds={:.1} rps={:.0} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
-        all.len(),
-        errors,
-        elapsed.as_secs_f64(),
-        all.len() as f64 / elapsed.as_secs_f64(),
-        pct(0.50),
-        pct(0.99),
-        all.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
-    );
+            })
+        })
+    })
+    .await?;
+    println!("{report}");
     Ok(())
+}
+
+/// A per-run tag so repeated runs against one database do not collide.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}")
 }
