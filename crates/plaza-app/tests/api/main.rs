@@ -11,6 +11,7 @@ mod helpers;
 mod middleware;
 mod migrations;
 mod oauth;
+mod openapi;
 mod profiles;
 mod ratelimit;
 mod recovery;

@@ -47,6 +47,9 @@ impl Provider {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
+            // GitHub's shape: the user, and their addresses apart.
+            .route("/user", get(userinfo))
+            .route("/user/emails", get(github_emails))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -79,7 +82,7 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
         || q.get("code_challenge_method").map(String::as_str) != Some("S256")
         || !q
             .get("scope")
-            .is_some_and(|s| s.split(' ').any(|x| x == "openid"))
+            .is_some_and(|s| s.split(' ').any(|x| x == "openid" || x == "user:email"))
     {
         return (StatusCode::BAD_REQUEST, "bad authorization request").into_response();
     }
@@ -130,6 +133,18 @@ async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "));
     match token.and_then(|t| fake.tokens.get(t)) {
         Some(user) => Json(user.clone()).into_response(),
+        None => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+async fn github_emails(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let fake = s.lock().unwrap();
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token.and_then(|t| fake.tokens.get(t)) {
+        Some(user) => Json(user["_emails"].clone()).into_response(),
         None => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
@@ -366,4 +381,53 @@ async fn the_browser_can_be_sent_to_the_app_with_tokens_in_the_fragment() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn the_github_preset_reads_its_user_and_verified_primary_email() {
+    let provider = Provider::start().await;
+    let base = provider.base.clone();
+    let app = TestApp::builder()
+        .config(move |c| {
+            c.oauth.github.client_id = Some(CLIENT_ID.into());
+            c.oauth.github.client_secret = Some(plaza_platform::config::Secret::new(CLIENT_SECRET));
+            c.oauth.github.authorize_url = Some(format!("{base}/authorize"));
+            c.oauth.github.token_url = Some(format!("{base}/token"));
+            c.oauth.github.userinfo_url = Some(format!("{base}/user"));
+        })
+        .spawn()
+        .await;
+    provider.user(json!({
+        "id": 583231, "login": "octocat", "name": "The Octocat", "email": null,
+        "_emails": [
+            {"email": "old@example.com", "primary": false, "verified": true},
+            {"email": "octo@example.com", "primary": true, "verified": true},
+        ],
+    }));
+    let browser = client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let to_provider = location(
+        &browser
+            .get(app.url("/api/auth/oauth/github/start"))
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        to_provider.contains("scope=read%3Auser+user%3Aemail"),
+        "{to_provider}"
+    );
+    let back = location(&browser.get(&to_provider).send().await.unwrap());
+    let path = back
+        .split_once("/api/")
+        .map(|(_, p)| format!("/api/{p}"))
+        .unwrap();
+    let res = browser.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let tokens = Tokens::from(res.json::<Value>().await.unwrap());
+    assert_eq!(tokens.body["user"]["username"], "octocat");
+    assert_eq!(tokens.body["user"]["email"], "octo@example.com");
+    assert_eq!(tokens.body["user"]["email_verified"], true);
 }

@@ -1,0 +1,86 @@
+//! The OpenAPI document covers the accounts surface, and every operation it
+//! marks as needing a bearer token refuses requests without one.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, error_body};
+
+const ACCOUNT_PATHS: &[&str] = &[
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/login/mfa",
+    "/api/auth/login/mfa/send",
+    "/api/auth/refresh",
+    "/api/auth/logout",
+    "/api/auth/logout-all",
+    "/api/auth/me",
+    "/api/auth/sessions",
+    "/api/auth/sessions/{id}",
+    "/api/auth/verify-email/request",
+    "/api/auth/verify-email",
+    "/api/auth/password/forgot",
+    "/api/auth/password/reset",
+    "/api/auth/password/change",
+    "/api/auth/2fa/totp/setup",
+    "/api/auth/2fa/totp/enable",
+    "/api/auth/2fa/email/enable",
+    "/api/auth/2fa/disable",
+    "/api/auth/2fa/recovery-codes",
+    "/api/auth/oauth/{provider}/start",
+    "/api/auth/oauth/{provider}/callback",
+    "/api/user/profile",
+    "/api/profiles/{id}",
+    "/api/profiles/{id}/avatar",
+    "/api/v1/users",
+    "/api/v1/users/{id}",
+    "/api/admin/users",
+    "/api/admin/users/{id}",
+    "/api/files/{id}",
+];
+
+#[tokio::test]
+async fn every_account_endpoint_is_documented_and_guarded() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/api-docs/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in ACCOUNT_PATHS {
+        assert!(
+            paths.contains_key(*path),
+            "{path} is not in the OpenAPI document"
+        );
+    }
+    let mut guarded = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let needs_token = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path} has no tag"
+            );
+            if !needs_token {
+                continue;
+            }
+            guarded += 1;
+            let concrete = path
+                .replace("{id}", "0199a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b")
+                .replace("{provider}", "oidc");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let res = app.send(method.clone(), &concrete, None, None).await;
+            error_body(res, 401, "authentication_error").await;
+            let res = app
+                .send(method.clone(), &concrete, Some("not-a-token"), None)
+                .await;
+            let body = error_body(res, 401, "authentication_error").await;
+            assert!(body["error"].is_string(), "{method} {path}");
+        }
+    }
+    assert!(guarded >= 20, "only {guarded} operations need a token");
+}
