@@ -95,6 +95,23 @@ pub async fn authenticate(
     login: &str,
     password: &str,
 ) -> Result<UserId, AuthError> {
+    let result = check_credentials(state, login, password).await;
+    let outcome = match &result {
+        Ok(_) => "success",
+        Err(AuthError::InvalidCredentials) => "invalid",
+        Err(AuthError::Locked { .. }) => "locked",
+        Err(AuthError::Banned) => "banned",
+        Err(_) => "error",
+    };
+    metrics::counter!("plaza_auth_logins_total", "outcome" => outcome).increment(1);
+    result
+}
+
+async fn check_credentials(
+    state: &AppState,
+    login: &str,
+    password: &str,
+) -> Result<UserId, AuthError> {
     let now = state.clock.now();
     let mut conn = state.db.writer().acquire().await?;
     let Some(creds) = users::store::credentials(&mut conn, login).await? else {
@@ -178,6 +195,7 @@ pub async fn refresh(
             tx.commit().await?;
             after_revoke(state, &[row.session_id]).await;
             tracing::warn!(session_id = %row.session_id, "refresh token reused; session ended");
+            metrics::counter!("plaza_auth_refresh_reuse_total").increment(1);
             return Err(AuthError::RefreshReused);
         }
     }

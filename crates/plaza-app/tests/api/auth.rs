@@ -341,3 +341,24 @@ async fn the_signing_key_is_shared_through_the_database() {
         .unwrap();
     assert_eq!(claims.sub.to_string(), tokens.user_id);
 }
+
+#[tokio::test]
+async fn sign_ins_are_counted_on_metrics() {
+    let app = TestApp::spawn().await;
+    app.register("ana@example.com").await;
+    app.login("ana@example.com").await;
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "ana@example.com", "password": "wrong password"}),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for outcome in ["success", "invalid"] {
+        assert!(
+            metrics.contains(&format!("plaza_auth_logins_total{{outcome=\"{outcome}\"}}")),
+            "{outcome} missing"
+        );
+    }
+}
