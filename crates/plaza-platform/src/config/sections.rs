@@ -1,0 +1,333 @@
+//! The sections of the configuration and their defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ByteSize, Dsn, HumanDuration, Rate, Secret, StringList};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`; unset means SQLite in the data dir.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Dsn>,
+    /// A read replica for queries that may lag (PostgreSQL only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_url: Option<Dsn>,
+    /// Pool size; 0 sizes it for the machine.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection.
+    pub acquire_timeout: HumanDuration,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://…`; unset keeps cache, bus and limits in-process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Dsn>,
+    /// Connections in the command pool; 0 sizes it for the machine.
+    pub pool_size: usize,
+    /// Put before every key and channel, so several deployments can share a server.
+    pub key_prefix: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Memory the in-process cache may hold.
+    pub memory_capacity: ByteSize,
+    /// With Redis: how long a node keeps a value read from Redis before
+    /// asking again (writes and deletes reach every node at once).
+    pub local_ttl: HumanDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `plaza=debug,info`, …
+    pub level: String,
+    pub format: LogFormat,
+    /// Where `combined.log` and `error.log` go.
+    pub dir: PathBuf,
+    /// Write log files at all (the terminal always gets logs).
+    pub files: bool,
+    /// Days of rotated files to keep.
+    pub retention_days: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest request body accepted.
+    pub body_limit: ByteSize,
+    /// A request that takes longer is answered 504.
+    pub request_timeout: HumanDuration,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_timeout: HumanDuration,
+    /// Origins allowed by CORS: `*` or a list of `https://app.example.com`.
+    pub cors_origins: StringList,
+    /// Send `Strict-Transport-Security` (when served over TLS, e.g. behind a proxy).
+    pub hsts: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy_headers: bool,
+    /// How clients reach plaza (OAuth providers call back to it).
+    pub public_url: String,
+}
+
+/// Request rates per class, from seed 003.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sign-in and sign-up, per client address.
+    pub auth: Rate,
+    /// AI endpoints, per user.
+    pub ai: Rate,
+    /// Everything else under `/api`, per user (or address when anonymous).
+    pub general: Rate,
+    /// Uploads, per user.
+    pub upload: Rate,
+}
+
+/// Sign-in: tokens, sessions and the lock on repeated failures.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HS256 key for access tokens, at least 32 bytes. Unset: a random key is
+    /// made on first start and kept in the database, so every node shares it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<Secret>,
+    /// `iss` of access tokens.
+    pub issuer: String,
+    /// `aud` of access tokens; a token for another audience is refused.
+    pub audience: String,
+    /// Lifetime of an access token.
+    pub access_ttl: HumanDuration,
+    /// Lifetime of a refresh token (and of an idle session).
+    pub refresh_ttl: HumanDuration,
+    /// How long a just-rotated refresh token may be used again (two tabs
+    /// refreshing at once); at most 10s, 0 for none.
+    pub refresh_grace: HumanDuration,
+    /// Failed sign-ins in a row before the account is locked.
+    pub lockout_threshold: u32,
+    /// The first lock; each further failure doubles it.
+    pub lockout_base: HumanDuration,
+    /// The longest lock.
+    pub lockout_max: HumanDuration,
+    /// The app that mail links open: `{app_url}/reset-password?token=…`.
+    pub app_url: String,
+}
+
+/// Outgoing mail: `.eml` files in `<data_dir>/mail` unless SMTP is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465`,
+    /// or plain `smtp://host:25`. Unset: mail is written to files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<Dsn>,
+}
+
+/// Where uploaded files live: `<data_dir>/files` unless an S3 bucket is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// An S3-compatible bucket (AWS S3, R2, MinIO); unset keeps files on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    /// The S3 endpoint for non-AWS services, e.g. `http://127.0.0.1:9000`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_access_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_secret_access_key: Option<Secret>,
+}
+
+/// Sign-in through OAuth 2.0 / OpenID Connect providers. A provider is on
+/// when its `client_id` is set.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// Where the browser goes after signing in, with the tokens in the URL
+    /// fragment (`#access_token=…`); unset, the callback answers JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    pub google: OAuthProviderConfig,
+    pub github: OAuthProviderConfig,
+    /// Any OpenID Connect provider (Keycloak, Auth0, Azure AD, …), by issuer.
+    pub oidc: OAuthProviderConfig,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthProviderConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// OpenID Connect issuer; endpoints come from its discovery document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Explicit endpoints, overriding the preset or discovery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_url: Option<String>,
+    /// Scopes to ask for; empty uses the preset's (`openid email profile`).
+    pub scopes: StringList,
+}
+
+/// The seeds' feature flags; each is honoured by its module.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Features {
+    pub websocket: bool,
+    pub event_export: bool,
+    pub file_upload: bool,
+    pub rate_limit: bool,
+    pub debug: bool,
+    pub ai_chat: bool,
+    pub social_login: bool,
+    pub push_notifications: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            read_url: None,
+            max_connections: 0,
+            acquire_timeout: HumanDuration(Duration::from_secs(5)),
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: 0,
+            key_prefix: "plaza:".into(),
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            memory_capacity: ByteSize(64 << 20),
+            local_ttl: HumanDuration(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+            dir: PathBuf::from("./logs"),
+            files: true,
+            retention_days: 14,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: ByteSize(2 << 20),
+            request_timeout: HumanDuration(Duration::from_secs(30)),
+            shutdown_timeout: HumanDuration(Duration::from_secs(30)),
+            cors_origins: StringList(vec!["*".into()]),
+            hsts: false,
+            trust_proxy_headers: false,
+            public_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        const MINUTE: Duration = Duration::from_secs(60);
+        Self {
+            auth: Rate::new(5, MINUTE * 15),
+            ai: Rate::new(20, MINUTE),
+            general: Rate::new(1000, MINUTE * 15),
+            upload: Rate::new(10, MINUTE),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "plaza".into(),
+            audience: "plaza".into(),
+            access_ttl: HumanDuration(Duration::from_secs(15 * 60)),
+            refresh_ttl: HumanDuration(Duration::from_secs(7 * 24 * 3600)),
+            refresh_grace: HumanDuration(Duration::from_secs(10)),
+            lockout_threshold: 5,
+            lockout_base: HumanDuration(Duration::from_secs(60)),
+            lockout_max: HumanDuration(Duration::from_secs(3600)),
+            app_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "plaza <no-reply@localhost>".into(),
+            smtp_url: None,
+        }
+    }
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            websocket: true,
+            event_export: false,
+            file_upload: true,
+            rate_limit: true,
+            debug: false,
+            ai_chat: true,
+            social_login: true,
+            push_notifications: false,
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! What the configuration must satisfy beyond its types; every problem is
+//! collected and named by its variable.
+
+use std::time::Duration;
+
+use super::{Config, ConfigError, Problem, var_for_key};
+
+impl Config {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut bad = |key: &str, message: String| {
+            problems.push(Problem {
+                key: var_for_key(key),
+                message,
+            })
+        };
+        if self.host.trim().is_empty() {
+            bad("host", "must not be empty".into());
+        }
+        if let Some(url) = &self.database.url
+            && !matches!(url.scheme().as_str(), "sqlite" | "postgres" | "postgresql")
+        {
+            bad(
+                "database.url",
+                format!(
+                    "unsupported database `{}`; use sqlite://path or postgres://…",
+                    url.masked()
+                ),
+            );
+        }
+        if let Some(url) = &self.database.read_url
+            && !matches!(url.scheme().as_str(), "postgres" | "postgresql")
+        {
+            bad(
+                "database.read_url",
+                "a read replica must be a postgres:// URL".into(),
+            );
+        }
+        if let Some(url) = &self.redis.url {
+            match url.scheme().as_str() {
+                "redis" => {}
+                // Refused plainly rather than failing at connect time.
+                "rediss" => bad(
+                    "redis.url",
+                    "rediss:// (TLS) is not supported yet; use redis:// on a private network"
+                        .into(),
+                ),
+                _ => bad(
+                    "redis.url",
+                    format!("`{}` is not a redis:// URL", url.masked()),
+                ),
+            }
+        }
+        if self.database.acquire_timeout.0.is_zero() {
+            bad("database.acquire_timeout", "must be above zero".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            bad(
+                "log.level",
+                format!("`{}` is not a log filter: {e}", self.log.level),
+            );
+        }
+        if self.log.retention_days == 0 {
+            bad("log.retention_days", "keep at least 1 day of logs".into());
+        }
+        if self.http.body_limit.0 < 1024 {
+            bad("http.body_limit", "must be at least 1KiB".into());
+        }
+        if self.http.request_timeout.0.is_zero() {
+            bad("http.request_timeout", "must be above zero".into());
+        }
+        for origin in &self.http.cors_origins.0 {
+            if origin != "*" && !is_origin(origin) {
+                bad(
+                    "http.cors_origins",
+                    format!("`{origin}` is not an origin like https://app.example.com (or *)"),
+                );
+            }
+        }
+        self.validate_accounts(&mut bad);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+
+    /// Sign-in, mail, storage and OAuth settings.
+    fn validate_accounts(&self, bad: &mut impl FnMut(&str, String)) {
+        let auth = &self.auth;
+        if let Some(secret) = &auth.jwt_secret
+            && secret.expose().len() < 32
+        {
+            bad("auth.jwt_secret", "must be at least 32 bytes".into());
+        }
+        if auth.access_ttl.0 < Duration::from_secs(10) {
+            bad("auth.access_ttl", "must be at least 10s".into());
+        }
+        if auth.refresh_ttl.0 <= auth.access_ttl.0 {
+            bad(
+                "auth.refresh_ttl",
+                "must be longer than auth.access_ttl".into(),
+            );
+        }
+        if auth.refresh_grace.0 > Duration::from_secs(10) {
+            bad("auth.refresh_grace", "must be at most 10s".into());
+        }
+        if auth.lockout_threshold == 0 {
+            bad("auth.lockout_threshold", "must be at least 1".into());
+        }
+        if auth.lockout_base.0.is_zero() || auth.lockout_max.0 < auth.lockout_base.0 {
+            bad(
+                "auth.lockout_max",
+                "auth.lockout_base must be above zero and at most auth.lockout_max".into(),
+            );
+        }
+        for (key, value) in [
+            ("auth.issuer", &auth.issuer),
+            ("auth.audience", &auth.audience),
+        ] {
+            if value.trim().is_empty() {
+                bad(key, "must not be empty".into());
+            }
+        }
+    }
+}
+
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, host)) = s.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains(['/', '?', '#', ' '])
+}
