@@ -264,7 +264,7 @@ pub async fn check_password(
     password: &str,
     field: &str,
 ) -> Result<(), ApiError> {
-    let mut conn = state.db.reader().acquire().await?;
+    let mut conn = state.db.fresh().acquire().await?;
     let hash = users::store::password_hash(&mut conn, user).await?;
     drop(conn);
     let ok = match hash {

@@ -59,7 +59,7 @@ impl Revocations {
                 let ids: Vec<SessionId> =
                     sqlx::query_scalar("SELECT id FROM sessions WHERE revoked_at >= $1")
                         .bind(since)
-                        .fetch_all(db.reader())
+                        .fetch_all(db.fresh())
                         .await?;
                 for id in ids {
                     self.local.insert(id, ()).await;

@@ -31,9 +31,9 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateU
     Ok(user)
 }
 
-/// A live account, or 404.
+/// A live account, or 404 (as of the latest write).
 pub async fn profile(state: &AppState, id: UserId) -> Result<User, crate::http::ApiError> {
-    let mut conn = state.db.reader().acquire().await?;
+    let mut conn = state.db.fresh().acquire().await?;
     store::find(&mut conn, id)
         .await?
         .ok_or_else(|| crate::http::ApiError::not_found("no such user"))

@@ -181,6 +181,16 @@ impl Db {
         &self.read
     }
 
+    /// The pool for reads that must see every committed write without
+    /// taking the writer: the primary on PostgreSQL; on SQLite the readers,
+    /// which share the file (and its WAL) with the single writer.
+    pub fn fresh(&self) -> &AnyPool {
+        match self.backend {
+            Backend::Sqlite => &self.read,
+            Backend::Postgres => &self.write,
+        }
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {

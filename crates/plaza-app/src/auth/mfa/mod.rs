@@ -28,7 +28,7 @@ pub use store::{clear as forget, methods};
 
 /// The factors `user` has on (`totp`, `email`).
 pub async fn enabled_methods(state: &AppState, user: UserId) -> Result<Vec<String>, sqlx::Error> {
-    let mut conn = state.db.reader().acquire().await?;
+    let mut conn = state.db.fresh().acquire().await?;
     store::methods(&mut conn, user).await
 }
 
