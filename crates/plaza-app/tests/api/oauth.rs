@@ -431,3 +431,36 @@ async fn the_github_preset_reads_its_user_and_verified_primary_email() {
     assert_eq!(tokens.body["user"]["email"], "octo@example.com");
     assert_eq!(tokens.body["user"]["email_verified"], true);
 }
+
+#[tokio::test]
+async fn an_account_with_second_factors_still_needs_one_after_the_provider() {
+    let provider = Provider::start().await;
+    let app = app_with(&provider, |_| {}).await;
+    provider.user(person("ana-1", "ana@example.com", true));
+    let first = Tokens::from(browse(&app).await.json::<Value>().await.unwrap());
+    let setup: Value = app
+        .post_as("/api/auth/2fa/totp/setup", &first.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = plaza_core::Clock::now(&app.clock).unix_seconds();
+    let code = totp.generate(u64::try_from(now).unwrap()).to_string();
+    let res = app
+        .post_as(
+            "/api/auth/2fa/totp/enable",
+            &first.access,
+            &json!({"code": code}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let answer: Value = browse(&app).await.json().await.unwrap();
+    assert_eq!(answer["mfa_required"], true, "{answer}");
+    assert!(answer.get("access_token").is_none());
+}
