@@ -177,12 +177,18 @@ fn location(res: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// A browser: no automatic redirects, but it keeps cookies.
+fn browser() -> reqwest::Client {
+    client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
 /// The browser's part: plaza → provider → back to plaza's callback.
 async fn browse(app: &TestApp) -> reqwest::Response {
-    let browser = client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = browser();
     let to_provider = location(
         &browser
             .get(app.url("/api/auth/oauth/oidc/start"))
@@ -264,10 +270,7 @@ async fn forged_reused_and_declined_callbacks_are_refused() {
     let provider = Provider::start().await;
     let app = app_with(&provider, |_| {}).await;
     provider.user(person("ana-1", "ana@example.com", true));
-    let browser = client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = browser();
     let to_provider = location(
         &browser
             .get(app.url("/api/auth/oauth/oidc/start"))
@@ -287,6 +290,14 @@ async fn forged_reused_and_declined_callbacks_are_refused() {
         "authentication_error",
     )
     .await;
+    // Another browser (without the cookie from start) cannot finish it.
+    let victim = self::browser();
+    let res = victim.get(app.url(&path)).send().await.unwrap();
+    let body = error_body(res, 401, "authentication_error").await;
+    assert!(
+        body["error"].as_str().unwrap().contains("another browser"),
+        "{body}"
+    );
     assert_eq!(
         browser.get(app.url(&path)).send().await.unwrap().status(),
         200
@@ -404,10 +415,7 @@ async fn the_github_preset_reads_its_user_and_verified_primary_email() {
             {"email": "octo@example.com", "primary": true, "verified": true},
         ],
     }));
-    let browser = client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = browser();
     let to_provider = location(
         &browser
             .get(app.url("/api/auth/oauth/github/start"))

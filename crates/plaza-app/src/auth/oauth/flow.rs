@@ -16,11 +16,14 @@ use super::account;
 use super::provider::{self, Provider};
 use crate::auth::handlers::client;
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::secret::random_token;
+use crate::auth::secret::{random_token, token_hash};
 use crate::http::{ApiError, ClientIp, ErrorBody};
 use crate::state::AppState;
 
 const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// Ties a callback to the browser that started the sign-in, so nobody can
+/// make someone else's browser finish a sign-in they began (login CSRF).
+const BROWSER_COOKIE: &str = "plaza_oauth";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -93,7 +96,33 @@ pub async fn start(
     } else {
         '?'
     };
-    Ok(redirect(&format!("{}{sep}{query}", provider.authorize_url)))
+    let mut res = redirect(&format!("{}{sep}{query}", provider.authorize_url));
+    let secure = if state.config.http.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{BROWSER_COOKIE}={}; Path=/api/auth/oauth; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        token_hash(&oauth_state),
+        STATE_TTL.as_secs()
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(res)
+}
+
+/// The browser cookie `start` set, if the request carries it.
+fn browser_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == BROWSER_COOKIE)
+        .map(|(_, value)| value)
 }
 
 /// `GET /api/auth/oauth/{provider}/callback` — where the provider sends the
@@ -129,6 +158,11 @@ pub async fn callback(
             "the callback needs `code` and `state`",
         ));
     };
+    if browser_cookie(&headers) != Some(token_hash(&oauth_state).as_str()) {
+        return Err(ApiError::unauthenticated(
+            "this sign-in was started in another browser; start again here",
+        ));
+    }
     let verifier = take_state(&state, &oauth_state, provider.name).await?;
     let access_token = exchange(&state, &provider, &code, &verifier).await?;
     let identity = super::userinfo::fetch(&state.http, &provider, &access_token).await?;
