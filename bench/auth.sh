@@ -25,6 +25,7 @@ pid=$!
 until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.05; done
 
 echo "cores: $(nproc)"
+echo "RSS idle: $("$bench" rss "$pid") MiB"
 for c in 4 16; do
   echo "login,   $c in flight, 10s: $("$bench" auth "http://127.0.0.1:$port" --mode login --connections "$c" --seconds 10)"
 done

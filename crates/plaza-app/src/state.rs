@@ -10,13 +10,13 @@ use plaza_core::SharedClock;
 use plaza_platform::bus::{MemoryBus, RedisBus, SharedBus};
 use plaza_platform::cache::{LayeredCache, MemoryCache, SharedCache};
 use plaza_platform::config::{Config, var_for_key};
+use plaza_platform::cpu::CpuPool;
 use plaza_platform::db::Db;
 use plaza_platform::mail::{self, Mail, SharedMailer};
 use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
 use plaza_platform::redis::Redis;
 use plaza_platform::shutdown::Shutdown;
 use plaza_platform::storage::Storage;
-use tokio::sync::Semaphore;
 
 use crate::auth::AuthKit;
 use crate::users::password::Passwords;
@@ -39,8 +39,8 @@ pub struct Services {
     pub storage: Storage,
     /// For calls to outside services (OAuth providers).
     pub http: reqwest::Client,
-    /// Bounds image decoding (CPU and memory heavy) to one per core.
-    pub images: Arc<Semaphore>,
+    /// Threads for CPU-heavy work (hashing, image decoding), one per core.
+    pub cpu: CpuPool,
     pub shutdown: Shutdown,
     pub started: Instant,
 }
@@ -93,7 +93,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("mail.smtp_url")))?;
         let storage = Storage::from_config(&config)
             .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("storage.s3_bucket")))?;
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cpu = CpuPool::for_machine("plaza-cpu")?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .user_agent(concat!("plaza/", env!("CARGO_PKG_VERSION")))
@@ -102,8 +102,8 @@ impl AppState {
             http,
             mailer,
             storage,
-            images: Arc::new(Semaphore::new(cores)),
-            passwords: Passwords::for_machine(),
+            passwords: Passwords::new(cpu.clone()),
+            cpu,
             auth: AuthKit::new(cache.clone(), config.auth.access_ttl.0),
             shutdown: Shutdown::new(),
             config,

@@ -6,6 +6,7 @@
 pub mod bus;
 pub mod cache;
 pub mod config;
+pub mod cpu;
 pub mod db;
 pub mod mail;
 pub mod ratelimit;

@@ -30,22 +30,17 @@ pub async fn set_avatar(
     owner: UserId,
     bytes: bytes::Bytes,
 ) -> Result<FileId, ApiError> {
-    let avatar = {
-        let _permit = state
-            .images
-            .acquire()
-            .await
-            .map_err(|_| ApiError::dependency("the server is shutting down"))?;
-        tokio::task::spawn_blocking(move || image::process_avatar(&bytes))
-            .await
-            .map_err(ApiError::internal)?
-    }
-    .map_err(|e| match e {
-        image::ImageError::NotAnImage => ApiError::unsupported_media_type(e.to_string()),
-        image::ImageError::TooManyPixels { .. } | image::ImageError::Corrupt(_) => {
-            ApiError::invalid_field("file", e)
-        }
-    })?;
+    let avatar = state
+        .cpu
+        .run(move || image::process_avatar(&bytes))
+        .await
+        .map_err(|_| ApiError::dependency("the server is shutting down"))?
+        .map_err(|e| match e {
+            image::ImageError::NotAnImage => ApiError::unsupported_media_type(e.to_string()),
+            image::ImageError::TooManyPixels { .. } | image::ImageError::Corrupt(_) => {
+                ApiError::invalid_field("file", e)
+            }
+        })?;
     let id = FileId::new();
     for v in &avatar.variants {
         if let Err(e) = state.storage.put(&key(id, &v.name), v.bytes.clone()).await {

@@ -1,16 +1,17 @@
 //! Passwords: the rules a new one must meet, and argon2id hashing run off
-//! the async threads, a bounded number at once, so a burst of sign-ins can
-//! neither exhaust memory (19 MiB each) nor stall other requests.
+//! the async threads on the CPU pool (one hash per core at a time), so a
+//! burst of sign-ins can neither exhaust memory (19 MiB each) nor stall
+//! other requests.
 
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
+
+use plaza_platform::cpu::CpuPool;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
-use tracing::Span;
 
 /// A password that meets the rules: 8 to 128 characters, kept whole (never
 /// truncated), not one of the common passwords shipped with plaza, no
@@ -81,20 +82,20 @@ pub enum HashError {
     Interrupted,
 }
 
-/// The hashing pool: argon2id with OWASP's parameters (19 MiB, 2 passes,
-/// 1 lane), at most one hash per core at a time.
+/// Hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane) on
+/// the CPU pool, so at most one hash per pool thread runs at a time.
 #[derive(Clone, Debug)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    pool: CpuPool,
     /// A hash of nothing anyone knows, verified against when an account does
     /// not exist, so that answer takes as long as a wrong password.
     dummy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Passwords {
-    pub fn new(concurrent: usize) -> Self {
+    pub fn new(pool: CpuPool) -> Self {
         Self {
-            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            pool,
             dummy: Arc::default(),
         }
     }
@@ -113,10 +114,6 @@ impl Passwords {
             .await?;
         self.verify(password, dummy).await?;
         Ok(false)
-    }
-
-    pub fn for_machine() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
@@ -149,13 +146,8 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Interrupted)?;
-        let span = Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(work))
+        self.pool
+            .run(work)
             .await
             .map_err(|_| HashError::Interrupted)?
     }
@@ -196,7 +188,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_differ_by_salt() {
-        let passwords = Passwords::new(2);
+        let passwords = Passwords::new(CpuPool::new("test-hash", 2).unwrap());
         let pw = Password::parse("correct horse battery").unwrap();
         let (a, b) = tokio::join!(passwords.hash(&pw), passwords.hash(&pw));
         let (a, b) = (a.unwrap(), b.unwrap());
