@@ -69,9 +69,17 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, Api
             None => None,
         }
     };
-    let (database, redis) = tokio::join!(database, redis);
+    let storage = async {
+        if state.storage.is_remote() {
+            Some(check(state.storage.ping()).await)
+        } else {
+            None
+        }
+    };
+    let (database, redis, storage) = tokio::join!(database, redis, storage);
     let mut results = vec![("database", database)];
     results.extend(redis.map(|r| ("redis", r)));
+    results.extend(storage.map(|r| ("storage", r)));
 
     let mut checks = BTreeMap::new();
     let mut failed = Vec::new();

@@ -379,6 +379,8 @@ async fn avatars_live_in_an_s3_bucket_when_configured() {
         .spawn()
         .await;
     assert!(app.state.storage.describe.starts_with("s3:"));
+    let ready: Value = app.get("/ready").await.json().await.unwrap();
+    assert_eq!(ready["checks"]["storage"], "ok", "{ready}");
     avatar_round_trip(&app).await;
     assert!(
         !app.state.config.data_dir.join("files").exists(),
@@ -404,4 +406,24 @@ async fn avatars_live_in_an_s3_bucket_when_configured() {
         .await
         .unwrap();
     assert_eq!(listing.matches("<Key>files/").count(), 3, "{listing}");
+}
+
+#[tokio::test]
+async fn readiness_names_an_unreachable_bucket() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.storage.s3_bucket = Some("nowhere".into());
+            c.storage.s3_endpoint = Some("http://127.0.0.1:9".into());
+            c.storage.s3_access_key_id = Some("x".into());
+            c.storage.s3_secret_access_key = Some(plaza_platform::config::Secret::new("y"));
+        })
+        .spawn()
+        .await;
+    let body = error_body(app.get("/ready").await, 503, "dependency_error").await;
+    assert_eq!(
+        body["details"]["failed"],
+        serde_json::json!(["storage"]),
+        "{body}"
+    );
+    assert_eq!(body["details"]["checks"]["database"], "ok");
 }

@@ -90,6 +90,19 @@ impl Storage {
         }
     }
 
+    /// Whether the store answers: one listing request (readiness). Only
+    /// worth asking of a remote bucket.
+    pub fn is_remote(&self) -> bool {
+        self.describe.starts_with("s3:")
+    }
+
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.store
+            .list_with_delimiter(Some(&Path::from("files")))
+            .await?;
+        Ok(())
+    }
+
     /// Every key under `prefix` (tests and housekeeping).
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         use futures_util::TryStreamExt;
