@@ -182,3 +182,63 @@ crate::on_both_databases! {
         assert_eq!(res.json::<Value>().await.unwrap()["recovery_codes"].as_array().unwrap().len(), 10);
     }
 }
+
+#[tokio::test]
+async fn second_factor_endpoints_refuse_bad_input() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    // Nothing on yet.
+    let res = app
+        .post_as(
+            "/api/auth/2fa/recovery-codes",
+            &ana.access,
+            &json!({"password": PASSWORD}),
+        )
+        .await;
+    error_body(res, 409, "conflict").await;
+    let res = app
+        .post_as(
+            "/api/auth/2fa/disable",
+            &ana.access,
+            &json!({"password": PASSWORD, "code": "123456"}),
+        )
+        .await;
+    error_body(res, 409, "conflict").await;
+    let res = app
+        .post_as(
+            "/api/auth/2fa/recovery-codes",
+            &ana.access,
+            &json!({"password": "not mine at all"}),
+        )
+        .await;
+    error_body(res, 422, "validation_error").await;
+    for body in [
+        json!({}),
+        json!({"code": 123456}),
+        json!({"code": "1", "extra": true}),
+    ] {
+        let res = app
+            .post_as("/api/auth/2fa/totp/enable", &ana.access, &body)
+            .await;
+        error_body(res, 422, "validation_error").await;
+    }
+    for body in [
+        json!({}),
+        json!({"mfa_token": "x", "method": "totp"}),
+        json!({"mfa_token": 1, "method": "totp", "code": "1"}),
+    ] {
+        let res = app.post_json("/api/auth/login/mfa", &body).await;
+        error_body(res, 422, "validation_error").await;
+    }
+    let res = app
+        .post_json(
+            "/api/auth/login/mfa",
+            &json!({"mfa_token": "forged", "method": "totp", "code": "123456"}),
+        )
+        .await;
+    error_body(res, 401, "authentication_error").await;
+    for body in [json!({}), json!({"email": "not an email"})] {
+        let res = app.post_json("/api/auth/password/forgot", &body).await;
+        error_body(res, 422, "validation_error").await;
+    }
+}
