@@ -113,7 +113,8 @@ async fn check_credentials(
     password: &str,
 ) -> Result<UserId, AuthError> {
     let now = state.clock.now();
-    let mut conn = state.db.writer().acquire().await?;
+    // Read where the latest writes show, without taking SQLite's one writer.
+    let mut conn = state.db.fresh().acquire().await?;
     let Some(creds) = users::store::credentials(&mut conn, login).await? else {
         drop(conn);
         state.passwords.verify_nothing(password).await?;
@@ -129,12 +130,12 @@ async fn check_credentials(
         Some(hash) => state.passwords.verify(password, hash).await?,
         None => state.passwords.verify_nothing(password).await?,
     };
-    let mut conn = state.db.writer().acquire().await?;
     if !matches {
-        let failures = u32::try_from(creds.failed_logins + 1).unwrap_or(u32::MAX);
-        let lock = lock_for(&state.config.auth, failures).map(|d| now.saturating_add(d));
-        users::store::record_failed_login(&mut conn, creds.id, lock).await?;
-        if lock.is_some() {
+        let mut conn = state.db.writer().acquire().await?;
+        let failures = users::store::record_failed_login(&mut conn, creds.id).await?;
+        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+        if let Some(lock) = lock_for(&state.config.auth, failures) {
+            users::store::lock_until(&mut conn, creds.id, now.saturating_add(lock)).await?;
             tracing::warn!(user_id = %creds.id, failures, "account locked after failed sign-ins");
         }
         return Err(AuthError::InvalidCredentials);
@@ -142,7 +143,10 @@ async fn check_credentials(
     if creds.banned_at.is_some() {
         return Err(AuthError::Banned);
     }
-    users::store::reset_failed_logins(&mut conn, creds.id).await?;
+    if creds.failed_logins != 0 || creds.locked_until.is_some() {
+        let mut conn = state.db.writer().acquire().await?;
+        users::store::reset_failed_logins(&mut conn, creds.id).await?;
+    }
     Ok(creds.id)
 }
 

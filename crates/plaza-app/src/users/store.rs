@@ -114,20 +114,27 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-/// Records a failed sign-in; the account locks until `locked_until` when set.
-pub async fn record_failed_login(
-    conn: &mut AnyConnection,
-    id: UserId,
-    locked_until: Option<Timestamp>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET failed_logins = failed_logins + 1, \
-         locked_until = COALESCE($2, locked_until) WHERE id = $1",
+/// Counts a failed sign-in; returns the failures in a row so far (counted
+/// in the database, so parallel attempts each see their own number).
+pub async fn record_failed_login(conn: &mut AnyConnection, id: UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
     )
     .bind(id)
-    .bind(locked_until)
-    .execute(conn)
-    .await?;
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn lock_until(
+    conn: &mut AnyConnection,
+    id: UserId,
+    until: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET locked_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
