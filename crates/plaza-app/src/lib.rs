@@ -3,6 +3,7 @@
 //! SQL side by side.
 
 pub mod auth;
+pub mod chat;
 pub mod files;
 pub mod health;
 pub mod http;

@@ -79,6 +79,16 @@ typed_id!(
     FileId
 );
 
+typed_id!(
+    /// A conversation: direct, group or channel.
+    ChatId
+);
+
+typed_id!(
+    /// One message in a chat.
+    MessageId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,6 @@ pub mod user;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
-pub use id::{FileId, SessionId, UserId};
+pub use id::{ChatId, FileId, MessageId, SessionId, UserId};
 pub use time::Timestamp;
 pub use user::{DisplayName, DisplayNameError, Role, RoleError, Username, UsernameError};

@@ -27,6 +27,7 @@ use crate::state::AppState;
         (name = "users", description = "Profiles and the user directory"),
         (name = "admin", description = "Administration (admins only)"),
         (name = "files", description = "Stored files, served by id"),
+        (name = "chat", description = "Chats, members and messages"),
     ),
 )]
 pub struct ApiDoc;

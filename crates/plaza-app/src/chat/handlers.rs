@@ -1,0 +1,223 @@
+//! Seed 001's chat surface: `/api/chats` and `/api/chats/{id}/messages`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use plaza_core::{ChatId, MessageId, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
+use super::service::{self, NewChat, NewMessage};
+use super::store;
+use crate::auth::AuthUser;
+use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChatRequest {
+    #[serde(rename = "type")]
+    kind: ChatKind,
+    name: Option<String>,
+    /// The other members (for `direct`, exactly one).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    member_ids: Vec<UserId>,
+    visibility: Option<Visibility>,
+    /// The group a `channel` belongs to.
+    #[schema(value_type = Option<String>)]
+    group_id: Option<ChatId>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    content: String,
+    message_type: Option<MessageType>,
+    #[schema(value_type = Option<String>)]
+    reply_to: Option<MessageId>,
+    /// Chosen by the client; a retry with the same value returns the first message.
+    client_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// 1–100, default 50.
+    limit: Option<u32>,
+    /// Older than this seq.
+    before_seq: Option<i64>,
+    /// Newer than this seq (for catching up).
+    after_seq: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChatsQuery {
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessagePage {
+    /// Oldest first.
+    items: Vec<Message>,
+    has_more: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChatSummary {
+    #[serde(flatten)]
+    chat: Chat,
+    role: MemberRole,
+    unread_count: i64,
+    last_read_seq: i64,
+    last_message: Option<Message>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChatList {
+    items: Vec<ChatSummary>,
+    has_more: bool,
+}
+
+fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found("no such chat"))
+}
+
+/// `POST /api/chats` — a direct chat (found if it exists), a group, or a channel in a group.
+#[utoipa::path(post, path = "/api/chats", tag = "chat", security(("bearer" = [])),
+    request_body = CreateChatRequest,
+    responses(
+        (status = 201, body = Chat), (status = 200, description = "The existing direct chat", body = Chat),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+    ))]
+pub async fn create_chat(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidJson(req): ValidJson<CreateChatRequest>,
+) -> Result<(StatusCode, Json<Chat>), ApiError> {
+    let new = NewChat {
+        kind: req.kind,
+        name: req.name,
+        member_ids: req.member_ids,
+        visibility: req.visibility,
+        group_id: req.group_id,
+    };
+    let (chat, created) = service::create_chat(&state, me.user_id, new).await?;
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(chat),
+    ))
+}
+
+/// `GET /api/chats` — my chats, newest activity first, with the last message and unread count.
+#[utoipa::path(get, path = "/api/chats", tag = "chat", security(("bearer" = [])), params(ChatsQuery),
+    responses((status = 200, body = ChatList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_chats(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<ChatsQuery>,
+) -> Result<Json<ChatList>, ApiError> {
+    let limit = i64::from(query.limit.unwrap_or(20));
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
+    }
+    let mut conn = state.db.fresh().acquire().await?;
+    let mut rows = store::my_chats(
+        &mut conn,
+        me.user_id,
+        limit + 1,
+        i64::from(query.offset.unwrap_or(0)),
+    )
+    .await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let last_message = store::last_message(&mut conn, row.chat.id).await?;
+        items.push(ChatSummary {
+            chat: row.chat,
+            role: row.role,
+            unread_count: row.unread,
+            last_read_seq: row.last_read_seq,
+            last_message,
+        });
+    }
+    Ok(Json(ChatList { items, has_more }))
+}
+
+/// `GET /api/chats/{id}/messages?limit&before_seq|after_seq` — a page of messages, oldest first.
+#[utoipa::path(get, path = "/api/chats/{id}/messages", tag = "chat", security(("bearer" = [])),
+    params(("id" = String, Path), MessagesQuery),
+    responses((status = 200, body = MessagePage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    ValidQuery(query): ValidQuery<MessagesQuery>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let id = chat_id(&id)?;
+    let limit = i64::from(query.limit.unwrap_or(50));
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
+    }
+    if query.before_seq.is_some() && query.after_seq.is_some() {
+        return Err(ApiError::invalid_field(
+            "before_seq",
+            "give before_seq or after_seq, not both",
+        ));
+    }
+    let mut conn = state.db.fresh().acquire().await?;
+    service::membership(&mut conn, id, me.user_id).await?;
+    let mut items =
+        store::list_messages(&mut conn, id, query.before_seq, query.after_seq, limit).await?;
+    let has_more = items.len() as i64 > limit;
+    if has_more {
+        // One extra was read: drop it from the far end of the page.
+        if query.after_seq.is_some() {
+            items.pop();
+        } else {
+            items.remove(0);
+        }
+    }
+    Ok(Json(MessagePage { items, has_more }))
+}
+
+/// `POST /api/chats/{id}/messages` — send; a retry with the same `client_id` returns the first.
+#[utoipa::path(post, path = "/api/chats/{id}/messages", tag = "chat", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = SendMessageRequest,
+    responses(
+        (status = 201, body = Message), (status = 200, description = "The message first sent with this client_id", body = Message),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    ))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+    ValidJson(req): ValidJson<SendMessageRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let id = chat_id(&id)?;
+    let new = NewMessage {
+        content: req.content,
+        message_type: req.message_type.unwrap_or(MessageType::Text),
+        reply_to: req.reply_to,
+        client_id: req.client_id,
+    };
+    let (message, created) = service::send_message(&state, me.user_id, id, new).await?;
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(message),
+    ))
+}

@@ -1,0 +1,311 @@
+//! Chat use cases: each checks membership and owns its transaction.
+
+use plaza_core::{ChatId, MessageId, UserId};
+use plaza_platform::db::unique_violation;
+
+use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
+use super::store;
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// Longest message text, in characters.
+pub const MAX_CONTENT: usize = 4000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// Also for chats that exist but the caller may not see (no id probing).
+    #[error("no such chat")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<ChatError> for ApiError {
+    fn from(e: ChatError) -> Self {
+        match e {
+            ChatError::NotFound => ApiError::not_found(e.to_string()),
+            ChatError::Forbidden(why) => ApiError::forbidden(why),
+            ChatError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            ChatError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {
+    ChatError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// What `POST /api/chats` asks for.
+#[derive(Debug, Clone)]
+pub struct NewChat {
+    pub kind: ChatKind,
+    pub name: Option<String>,
+    pub member_ids: Vec<UserId>,
+    pub visibility: Option<Visibility>,
+    pub group_id: Option<ChatId>,
+}
+
+/// The chat, and whether it was made now (a direct chat with the same
+/// person is found, not made twice).
+pub async fn create_chat(
+    state: &AppState,
+    me: UserId,
+    new: NewChat,
+) -> Result<(Chat, bool), ChatError> {
+    let now = state.clock.now();
+    let mut others: Vec<UserId> = new
+        .member_ids
+        .iter()
+        .copied()
+        .filter(|u| *u != me)
+        .collect();
+    others.sort();
+    others.dedup();
+    let name = new
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(invalid("name", "at most 100 characters"));
+    }
+    let mut tx = state.db.begin().await?;
+    let found = store::existing_users(&mut tx, &others).await?;
+    if found.len() != others.len() {
+        let missing: Vec<String> = others
+            .iter()
+            .filter(|u| !found.contains(u))
+            .map(ToString::to_string)
+            .collect();
+        return Err(invalid(
+            "member_ids",
+            format!("no such users: {}", missing.join(", ")),
+        ));
+    }
+    let direct_key = match new.kind {
+        ChatKind::Direct => {
+            let [other] = others.as_slice() else {
+                return Err(invalid(
+                    "member_ids",
+                    "a direct chat is with exactly one other person",
+                ));
+            };
+            let (a, b) = if me < *other {
+                (me, *other)
+            } else {
+                (*other, me)
+            };
+            let key = format!("{a}:{b}");
+            if let Some(id) = store::find_direct(&mut tx, &key).await? {
+                let chat = store::find_chat(&mut tx, id)
+                    .await?
+                    .ok_or(ChatError::NotFound)?;
+                return Ok((chat, false));
+            }
+            Some(key)
+        }
+        ChatKind::Group => {
+            if name.is_none() {
+                return Err(invalid("name", "a group needs a name"));
+            }
+            None
+        }
+        ChatKind::Channel => {
+            let group = new
+                .group_id
+                .ok_or_else(|| invalid("group_id", "a channel belongs to a group"))?;
+            let chat = store::find_chat(&mut tx, group)
+                .await?
+                .filter(|c| c.kind == ChatKind::Group);
+            let role = match chat {
+                Some(_) => store::member_role(&mut tx, group, me).await?,
+                None => None,
+            };
+            match role {
+                None => return Err(invalid("group_id", "no such group")),
+                Some(r) if r.rank() < MemberRole::Admin.rank() => {
+                    return Err(ChatError::Forbidden(
+                        "only a group's owners and admins make channels",
+                    ));
+                }
+                Some(_) => {}
+            }
+            if name.is_none() {
+                return Err(invalid("name", "a channel needs a name"));
+            }
+            for other in &others {
+                if store::member_role(&mut tx, group, *other).await?.is_none() {
+                    return Err(invalid(
+                        "member_ids",
+                        format!("{other} is not in the group"),
+                    ));
+                }
+            }
+            None
+        }
+    };
+    let chat = Chat {
+        id: ChatId::new(),
+        kind: new.kind,
+        name,
+        visibility: new.visibility.unwrap_or(Visibility::Private),
+        group_id: if new.kind == ChatKind::Channel {
+            new.group_id
+        } else {
+            None
+        },
+        created_by: Some(me),
+        last_seq: 0,
+        last_message_at: None,
+        created_at: now,
+    };
+    if let Err(e) = store::insert_chat(&mut tx, &chat, direct_key.as_deref()).await {
+        // Two people opening the same direct chat at once: the other won.
+        if unique_violation(&e).is_some()
+            && let Some(key) = &direct_key
+        {
+            drop(tx);
+            let mut conn = state.db.writer().acquire().await?;
+            let id = store::find_direct(&mut conn, key)
+                .await?
+                .ok_or(ChatError::NotFound)?;
+            let chat = store::find_chat(&mut conn, id)
+                .await?
+                .ok_or(ChatError::NotFound)?;
+            return Ok((chat, false));
+        }
+        return Err(e.into());
+    }
+    let my_role = if new.kind == ChatKind::Direct {
+        MemberRole::Member
+    } else {
+        MemberRole::Owner
+    };
+    store::add_member(&mut tx, chat.id, me, my_role, now).await?;
+    for other in &others {
+        store::add_member(&mut tx, chat.id, *other, MemberRole::Member, now).await?;
+    }
+    tx.commit().await?;
+    Ok((chat, true))
+}
+
+/// The caller's role in `chat`; a chat they may not see is `NotFound`,
+/// a public channel they have not joined is `Forbidden`.
+pub async fn membership(
+    conn: &mut sqlx::AnyConnection,
+    chat: ChatId,
+    me: UserId,
+) -> Result<(Chat, MemberRole), ChatError> {
+    let found = store::find_chat(conn, chat)
+        .await?
+        .ok_or(ChatError::NotFound)?;
+    match store::member_role(conn, chat, me).await? {
+        Some(role) => Ok((found, role)),
+        None if found.kind == ChatKind::Channel && found.visibility == Visibility::Public => {
+            let in_group = match found.group_id {
+                Some(group) => store::member_role(conn, group, me).await?.is_some(),
+                None => false,
+            };
+            if in_group {
+                Err(ChatError::Forbidden("join this channel first"))
+            } else {
+                Err(ChatError::NotFound)
+            }
+        }
+        None => Err(ChatError::NotFound),
+    }
+}
+
+/// What a send carries.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub content: String,
+    pub message_type: MessageType,
+    pub reply_to: Option<MessageId>,
+    pub client_id: Option<String>,
+}
+
+/// Stores a message with the chat's next seq; a retried send (same
+/// `client_id`) returns the first one. `true` when stored now.
+pub async fn send_message(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    new: NewMessage,
+) -> Result<(Message, bool), ChatError> {
+    let content = new.content.trim().to_owned();
+    if content.is_empty() {
+        return Err(invalid("content", "must not be empty"));
+    }
+    if content.chars().count() > MAX_CONTENT {
+        return Err(invalid(
+            "content",
+            format!("at most {MAX_CONTENT} characters"),
+        ));
+    }
+    if new.message_type == MessageType::System {
+        return Err(invalid("message_type", "system messages come from plaza"));
+    }
+    if new
+        .client_id
+        .as_ref()
+        .is_some_and(|c| c.is_empty() || c.len() > 64)
+    {
+        return Err(invalid("client_id", "1 to 64 characters"));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    membership(&mut tx, chat, me).await?;
+    if let Some(client_id) = &new.client_id
+        && let Some(first) = store::find_by_client_id(&mut tx, chat, me, client_id).await?
+    {
+        return Ok((first, false));
+    }
+    let reply_to = match new.reply_to {
+        None => None,
+        Some(id) => {
+            let target = store::find_message(&mut tx, id)
+                .await?
+                .filter(|m| m.chat_id == chat)
+                .ok_or_else(|| invalid("reply_to", "no such message in this chat"))?;
+            // Threads are one level deep: a reply to a reply joins its root.
+            Some(target.reply_to.unwrap_or(target.id))
+        }
+    };
+    let seq = store::next_seq(&mut tx, chat, now).await?;
+    let message = Message {
+        id: MessageId::new(),
+        chat_id: chat,
+        seq,
+        sender_id: Some(me),
+        content: Some(content),
+        message_type: new.message_type,
+        reply_to,
+        client_id: new.client_id,
+        edited_at: None,
+        deleted: false,
+        created_at: now,
+    };
+    if let Err(e) = store::insert_message(&mut tx, &message).await {
+        // The same client_id sent twice at once: the other one was stored
+        // (and this seq rolls back with the transaction, leaving no gap).
+        if let (Some(client_id), Some(_)) = (&message.client_id, unique_violation(&e)) {
+            drop(tx);
+            let mut conn = state.db.writer().acquire().await?;
+            let first = store::find_by_client_id(&mut conn, chat, me, client_id).await?;
+            return first.map(|m| (m, false)).ok_or(ChatError::Db(e));
+        }
+        return Err(e.into());
+    }
+    store::mark_read(&mut tx, chat, me, seq).await?;
+    tx.commit().await?;
+    Ok((message, true))
+}

@@ -1,0 +1,273 @@
+//! SQL for chats, members and messages. Functions take the caller's
+//! connection or transaction.
+
+use plaza_core::{ChatId, MessageId, Timestamp, UserId};
+use sqlx::AnyConnection;
+
+use super::model::{Chat, MemberRole, Message, MessageRow, message_columns};
+
+pub async fn insert_chat(
+    conn: &mut AnyConnection,
+    chat: &Chat,
+    direct_key: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO chats (id, kind, name, visibility, group_id, direct_key, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(chat.id)
+    .bind(chat.kind)
+    .bind(&chat.name)
+    .bind(chat.visibility)
+    .bind(chat.group_id)
+    .bind(direct_key)
+    .bind(chat.created_by)
+    .bind(chat.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_member(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+    role: MemberRole,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(chat)
+    .bind(user)
+    .bind(role)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_chat(conn: &mut AnyConnection, id: ChatId) -> Result<Option<Chat>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, name, visibility, group_id, created_by, last_seq, last_message_at, created_at \
+         FROM chats WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_direct(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Option<ChatId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM chats WHERE direct_key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn member_role(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+) -> Result<Option<MemberRole>, sqlx::Error> {
+    sqlx::query_scalar("SELECT role FROM chat_members WHERE chat_id = $1 AND user_id = $2")
+        .bind(chat)
+        .bind(user)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Those of `users` that are live accounts.
+pub async fn existing_users(
+    conn: &mut AnyConnection,
+    users: &[UserId],
+) -> Result<Vec<UserId>, sqlx::Error> {
+    let mut found = Vec::with_capacity(users.len());
+    for user in users {
+        let live: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL")
+                .bind(*user)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if live.is_some() {
+            found.push(*user);
+        }
+    }
+    Ok(found)
+}
+
+/// Takes the chat's next seq (the row lock serialises senders of one chat).
+pub async fn next_seq(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE chats SET last_seq = last_seq + 1, last_message_at = $2, updated_at = $2 \
+         WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(chat)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_message(conn: &mut AnyConnection, m: &Message) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, reply_to, client_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(m.id)
+    .bind(m.chat_id)
+    .bind(m.seq)
+    .bind(m.sender_id)
+    .bind(&m.content)
+    .bind(m.message_type)
+    .bind(m.reply_to)
+    .bind(&m.client_id)
+    .bind(m.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_message(
+    conn: &mut AnyConnection,
+    id: MessageId,
+) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
+pub async fn find_by_client_id(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    sender: UserId,
+    client_id: &str,
+) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE chat_id = $1 AND sender_id = $2 AND client_id = $3"
+    ))
+    .bind(chat)
+    .bind(sender)
+    .bind(client_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
+/// Messages of `chat` after `after` or before `before` (exclusive), oldest
+/// first; `limit + 1` are read so the caller can tell whether more exist.
+pub async fn list_messages(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = match after {
+        Some(after) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3"
+            ))
+            .bind(chat)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            let mut rows: Vec<MessageRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            ))
+            .bind(chat)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit + 1)
+            .fetch_all(conn)
+            .await?;
+            rows.reverse();
+            rows
+        }
+    };
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE chat_members SET last_read_seq = $3 WHERE chat_id = $1 AND user_id = $2 AND last_read_seq < $3",
+    )
+    .bind(chat)
+    .bind(user)
+    .bind(seq)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One row of "my chats".
+#[derive(Debug, sqlx::FromRow)]
+pub struct MyChat {
+    #[sqlx(flatten)]
+    pub chat: Chat,
+    pub role: MemberRole,
+    pub last_read_seq: i64,
+    pub unread: i64,
+}
+
+/// `user`'s chats, most recent activity first.
+pub async fn my_chats(
+    conn: &mut AnyConnection,
+    user: UserId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<MyChat>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.kind, c.name, c.visibility, c.group_id, c.created_by, c.last_seq, \
+         c.last_message_at, c.created_at, m.role, m.last_read_seq, \
+         (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > m.last_read_seq \
+          AND x.deleted_at IS NULL AND (x.sender_id IS NULL OR x.sender_id <> m.user_id)) AS unread \
+         FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.user_id = $1 \
+         ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(user)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await
+}
+
+/// The newest message of `chat`, if any.
+pub async fn last_message(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT 1"
+    ))
+    .bind(chat)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Message::from))
+}
