@@ -1,9 +1,11 @@
 //! Chats (issue 4): direct chats, groups and their channels, members with
-//! roles, and messages with a per-chat gapless `seq`. This first part holds
-//! the model and seed 001's REST surface; threads, reactions, receipts,
-//! search and the WebSocket hub build on it.
+//! roles, and messages with a per-chat gapless `seq`. So far: the model, seed
+//! 001's REST surface, members and roles, edits, tombstones and reads;
+//! reactions, search, seed 002's paths and the WebSocket hub build on it.
 
 mod handlers;
+mod manage;
+pub mod members;
 pub mod model;
 pub mod service;
 mod store;
@@ -17,4 +19,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::create_chat, handlers::list_chats))
         .routes(routes!(handlers::list_messages, handlers::send_message))
+        .routes(routes!(manage::edit_message, manage::delete_message))
+        .routes(routes!(manage::list_members, manage::add_members))
+        .routes(routes!(manage::change_role, manage::remove_member))
+        .routes(routes!(manage::leave))
+        .routes(routes!(manage::join))
+        .routes(routes!(manage::list_channels))
+        .routes(routes!(manage::mark_read))
 }

@@ -16,6 +16,10 @@ pub enum ChatError {
     /// Also for chats that exist but the caller may not see (no id probing).
     #[error("no such chat")]
     NotFound,
+    #[error("no such member")]
+    MemberNotFound,
+    #[error("no such message")]
+    MessageNotFound,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{field}: {reason}")]
@@ -27,7 +31,9 @@ pub enum ChatError {
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
         match e {
-            ChatError::NotFound => ApiError::not_found(e.to_string()),
+            ChatError::NotFound | ChatError::MemberNotFound | ChatError::MessageNotFound => {
+                ApiError::not_found(e.to_string())
+            }
             ChatError::Forbidden(why) => ApiError::forbidden(why),
             ChatError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             ChatError::Db(e) => e.into(),
@@ -308,4 +314,79 @@ pub async fn send_message(
     store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
     Ok((message, true))
+}
+
+/// Changes the text of one's own message.
+pub async fn edit_message(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    id: MessageId,
+    content: String,
+) -> Result<Message, ChatError> {
+    let content = content.trim().to_owned();
+    if content.is_empty() || content.chars().count() > MAX_CONTENT {
+        return Err(invalid("content", format!("1 to {MAX_CONTENT} characters")));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    membership(&mut tx, chat, me).await?;
+    let found = store::find_message(&mut tx, id)
+        .await?
+        .filter(|m| m.chat_id == chat && !m.deleted)
+        .ok_or(ChatError::MessageNotFound)?;
+    if found.sender_id != Some(me) {
+        return Err(ChatError::Forbidden("you may only edit your own messages"));
+    }
+    store::edit_message(&mut tx, id, &content, now).await?;
+    let edited = store::find_message(&mut tx, id)
+        .await?
+        .ok_or(ChatError::MessageNotFound)?;
+    tx.commit().await?;
+    Ok(edited)
+}
+
+/// Deletes a message (one's own; moderators and above anyone's), leaving a
+/// tombstone that keeps its seq.
+pub async fn delete_message(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    id: MessageId,
+) -> Result<Message, ChatError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (_, role) = membership(&mut tx, chat, me).await?;
+    let found = store::find_message(&mut tx, id)
+        .await?
+        .filter(|m| m.chat_id == chat && !m.deleted)
+        .ok_or(ChatError::MessageNotFound)?;
+    if found.sender_id != Some(me) && role.rank() < MemberRole::Moderator.rank() {
+        return Err(ChatError::Forbidden(
+            "only moderators delete others' messages",
+        ));
+    }
+    store::delete_message(&mut tx, id, now).await?;
+    let deleted = store::find_message(&mut tx, id)
+        .await?
+        .ok_or(ChatError::MessageNotFound)?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// Marks messages up to `seq` read for the caller.
+pub async fn mark_read(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    seq: i64,
+) -> Result<i64, ChatError> {
+    let mut tx = state.db.begin().await?;
+    let (found, _) = membership(&mut tx, chat, me).await?;
+    if seq < 0 || seq > found.last_seq {
+        return Err(invalid("seq", format!("between 0 and {}", found.last_seq)));
+    }
+    store::mark_read(&mut tx, chat, me, seq).await?;
+    tx.commit().await?;
+    Ok(seq)
 }

@@ -271,3 +271,107 @@ pub async fn last_message(
     .await?;
     Ok(row.map(Message::from))
 }
+
+/// A member as listed.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Member {
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    #[schema(value_type = String)]
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: MemberRole,
+    pub last_read_seq: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub joined_at: Timestamp,
+}
+
+pub async fn members(conn: &mut AnyConnection, chat: ChatId) -> Result<Vec<Member>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.user_id, u.username, u.display_name, m.role, m.last_read_seq, m.joined_at \
+         FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = $1 \
+         ORDER BY m.joined_at, m.user_id",
+    )
+    .bind(chat)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_role(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+    role: MemberRole,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE chat_members SET role = $3 WHERE chat_id = $1 AND user_id = $2")
+        .bind(chat)
+        .bind(user)
+        .bind(role)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes `user` from `chat` and, for a group, from its channels.
+pub async fn remove_member(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM chat_members WHERE user_id = $2 AND (chat_id = $1 OR chat_id IN \
+         (SELECT id FROM chats WHERE group_id = $1))",
+    )
+    .bind(chat)
+    .bind(user)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Channels of `group` that `user` may see: public ones and those they are in.
+pub async fn channels(
+    conn: &mut AnyConnection,
+    group: ChatId,
+    user: UserId,
+) -> Result<Vec<Chat>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.kind, c.name, c.visibility, c.group_id, c.created_by, c.last_seq, \
+         c.last_message_at, c.created_at FROM chats c WHERE c.group_id = $1 AND (c.visibility = 'public' \
+         OR EXISTS (SELECT 1 FROM chat_members m WHERE m.chat_id = c.id AND m.user_id = $2)) \
+         ORDER BY c.created_at, c.id",
+    )
+    .bind(group)
+    .bind(user)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn edit_message(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    content: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET content = $2, edited_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(content)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Leaves a tombstone: the row and its seq stay, the content goes.
+pub async fn delete_message(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET content = NULL, deleted_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

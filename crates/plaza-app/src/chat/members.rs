@@ -1,0 +1,177 @@
+//! Membership: listing, adding, removing, changing roles, leaving (the last
+//! owner's leaving passes ownership on), and joining public channels.
+//!
+//! Rules: owners and admins add and remove members and change roles, never
+//! granting a role above their own and never acting on someone of their own
+//! rank or higher (owners excepted); direct chats have fixed members.
+
+use plaza_core::{ChatId, UserId};
+
+use super::model::{ChatKind, MemberRole, Visibility};
+use super::service::{ChatError, membership};
+use super::store::{self, Member};
+use crate::state::AppState;
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {
+    ChatError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+fn may_manage(actor: MemberRole, target: MemberRole) -> bool {
+    actor == MemberRole::Owner
+        || (actor.rank() >= MemberRole::Admin.rank() && actor.rank() > target.rank())
+}
+
+pub async fn list(state: &AppState, me: UserId, chat: ChatId) -> Result<Vec<Member>, ChatError> {
+    let mut conn = state.db.fresh().acquire().await?;
+    membership(&mut conn, chat, me).await?;
+    Ok(store::members(&mut conn, chat).await?)
+}
+
+pub async fn add(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    users: &[UserId],
+    role: MemberRole,
+) -> Result<Vec<Member>, ChatError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (found, my_role) = membership(&mut tx, chat, me).await?;
+    if found.kind == ChatKind::Direct {
+        return Err(ChatError::Forbidden("a direct chat's members are fixed"));
+    }
+    if my_role.rank() < MemberRole::Admin.rank() {
+        return Err(ChatError::Forbidden("only owners and admins add members"));
+    }
+    if role.rank() > my_role.rank() {
+        return Err(invalid("role", "you cannot grant a role above your own"));
+    }
+    let live = store::existing_users(&mut tx, users).await?;
+    for user in users {
+        if !live.contains(user) {
+            return Err(invalid("user_ids", format!("no such user: {user}")));
+        }
+        if let Some(group) = found.group_id
+            && store::member_role(&mut tx, group, *user).await?.is_none()
+        {
+            return Err(invalid("user_ids", format!("{user} is not in the group")));
+        }
+        if store::member_role(&mut tx, chat, *user).await?.is_none() {
+            store::add_member(&mut tx, chat, *user, role, now).await?;
+        }
+    }
+    let members = store::members(&mut tx, chat).await?;
+    tx.commit().await?;
+    Ok(members)
+}
+
+pub async fn change_role(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    user: UserId,
+    role: MemberRole,
+) -> Result<(), ChatError> {
+    let mut tx = state.db.begin().await?;
+    let (found, my_role) = membership(&mut tx, chat, me).await?;
+    if found.kind == ChatKind::Direct {
+        return Err(ChatError::Forbidden("a direct chat has no roles"));
+    }
+    let target = store::member_role(&mut tx, chat, user)
+        .await?
+        .ok_or_else(|| ChatError::MemberNotFound)?;
+    if user == me || !may_manage(my_role, target) {
+        return Err(ChatError::Forbidden(
+            "you may not change this member's role",
+        ));
+    }
+    if role.rank() > my_role.rank() {
+        return Err(invalid("role", "you cannot grant a role above your own"));
+    }
+    store::set_role(&mut tx, chat, user, role).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    user: UserId,
+) -> Result<(), ChatError> {
+    if user == me {
+        return leave(state, me, chat).await;
+    }
+    let mut tx = state.db.begin().await?;
+    let (found, my_role) = membership(&mut tx, chat, me).await?;
+    if found.kind == ChatKind::Direct {
+        return Err(ChatError::Forbidden("a direct chat's members are fixed"));
+    }
+    let target = store::member_role(&mut tx, chat, user)
+        .await?
+        .ok_or_else(|| ChatError::MemberNotFound)?;
+    if !may_manage(my_role, target) {
+        return Err(ChatError::Forbidden("you may not remove this member"));
+    }
+    store::remove_member(&mut tx, chat, user).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Leaves `chat`. When the last owner leaves, the longest-standing admin
+/// (or else member) becomes owner.
+pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), ChatError> {
+    let mut tx = state.db.begin().await?;
+    let (_, my_role) = membership(&mut tx, chat, me).await?;
+    store::remove_member(&mut tx, chat, me).await?;
+    if my_role == MemberRole::Owner {
+        let rest = store::members(&mut tx, chat).await?;
+        if !rest.is_empty() && !rest.iter().any(|m| m.role == MemberRole::Owner) {
+            let heir = rest
+                .iter()
+                .max_by_key(|m| (m.role.rank(), std::cmp::Reverse(m.joined_at)))
+                .map(|m| m.user_id);
+            if let Some(heir) = heir {
+                store::set_role(&mut tx, chat, heir, MemberRole::Owner).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Joins a public channel of a group the caller is in.
+pub async fn join(state: &AppState, me: UserId, chat: ChatId) -> Result<(), ChatError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    match membership(&mut tx, chat, me).await {
+        Ok(_) => return Ok(()),
+        Err(ChatError::Forbidden(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let found = store::find_chat(&mut tx, chat)
+        .await?
+        .ok_or(ChatError::NotFound)?;
+    if found.kind != ChatKind::Channel || found.visibility != Visibility::Public {
+        return Err(ChatError::NotFound);
+    }
+    store::add_member(&mut tx, chat, me, MemberRole::Member, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn channels(
+    state: &AppState,
+    me: UserId,
+    group: ChatId,
+) -> Result<Vec<super::model::Chat>, ChatError> {
+    let mut conn = state.db.fresh().acquire().await?;
+    let (found, _) = membership(&mut conn, group, me).await?;
+    if found.kind != ChatKind::Group {
+        return Err(invalid("id", "only groups have channels"));
+    }
+    Ok(store::channels(&mut conn, group, me).await?)
+}
