@@ -188,6 +188,7 @@ pub async fn list_messages(
             items.remove(0);
         }
     }
+    let items = service::with_reactions(&mut conn, id, me.user_id, items).await?;
     Ok(Json(MessagePage { items, has_more }))
 }
 

@@ -7,8 +7,10 @@ mod handlers;
 mod manage;
 pub mod members;
 pub mod model;
+pub mod reactions;
 pub mod service;
 mod store;
+mod v1;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,4 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(manage::join))
         .routes(routes!(manage::list_channels))
         .routes(routes!(manage::mark_read))
+        .routes(routes!(v1::send))
+        .routes(routes!(v1::group_messages))
+        .routes(routes!(v1::add_reaction, v1::remove_reaction))
+        .routes(routes!(v1::thread))
 }

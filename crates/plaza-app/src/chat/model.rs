@@ -113,6 +113,8 @@ pub struct Message {
     pub deleted: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// emoji → `{count, me}`.
+    pub reactions: super::reactions::Reactions,
 }
 
 /// A `messages` row as stored (the tombstone as a timestamp).
@@ -149,6 +151,7 @@ impl From<MessageRow> for Message {
             edited_at: r.edited_at,
             deleted: r.deleted_at.is_some(),
             created_at: r.created_at,
+            reactions: Default::default(),
         }
     }
 }

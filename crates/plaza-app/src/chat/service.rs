@@ -299,6 +299,7 @@ pub async fn send_message(
         edited_at: None,
         deleted: false,
         created_at: now,
+        reactions: Default::default(),
     };
     if let Err(e) = store::insert_message(&mut tx, &message).await {
         // The same client_id sent twice at once: the other one was stored
@@ -389,4 +390,26 @@ pub async fn mark_read(
     store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
     Ok(seq)
+}
+
+/// Fills in reactions for a page of messages (oldest first).
+pub async fn with_reactions(
+    conn: &mut sqlx::AnyConnection,
+    chat: ChatId,
+    me: UserId,
+    mut items: Vec<Message>,
+) -> Result<Vec<Message>, ChatError> {
+    let (Some(first), Some(last)) = (
+        items.iter().map(|m| m.seq).min(),
+        items.iter().map(|m| m.seq).max(),
+    ) else {
+        return Ok(items);
+    };
+    let mut found = super::reactions::for_range(conn, chat, first, last, me).await?;
+    for m in &mut items {
+        if let Some(r) = found.remove(&m.id) {
+            m.reactions = r;
+        }
+    }
+    Ok(items)
 }

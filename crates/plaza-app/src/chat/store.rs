@@ -375,3 +375,45 @@ pub async fn delete_message(
         .await?;
     Ok(())
 }
+
+/// Replies in the thread of `root`, oldest first.
+pub async fn replies(
+    conn: &mut AnyConnection,
+    root: MessageId,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE reply_to = $1 ORDER BY seq ASC LIMIT $2"
+    ))
+    .bind(root)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+/// A page of `chat`'s messages by offset from the newest (seed 002), and the total.
+pub async fn page_newest_first(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Message>, i64), sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(chat)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE chat_id = $1")
+        .bind(chat)
+        .fetch_one(conn)
+        .await?;
+    Ok((rows.into_iter().map(Message::from).collect(), total))
+}

@@ -16,6 +16,7 @@ mod oauth;
 mod openapi;
 mod profiles;
 mod ratelimit;
+mod reactions;
 mod recovery;
 mod sessions;
 mod shutdown;

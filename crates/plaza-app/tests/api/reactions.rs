@@ -1,0 +1,133 @@
+//! Seed 002's message paths, reactions and threads.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_body};
+
+async fn ok_json(res: reqwest::Response) -> Value {
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap()
+}
+
+crate::on_both_databases! {
+    async fn seed_002_messages_and_reactions(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let bob = app.register("bob@example.com").await;
+        let eve = app.register("eve@example.com").await;
+        let group = ok_json(app.post_as("/api/chats", &ana.access, &json!({"type": "group", "name": "G", "member_ids": [bob.user_id]})).await).await;
+        let gid = group["id"].as_str().unwrap();
+        let channel = ok_json(app.post_as("/api/chats", &ana.access, &json!({"type": "channel", "name": "c", "group_id": gid, "member_ids": [bob.user_id]})).await).await;
+        let cid = channel["id"].as_str().unwrap();
+
+        let res = app.post_as("/api/v1/messages", &bob.access, &json!({"group_id": gid, "channel_id": cid, "content": "Hello, world!", "message_type": "text"})).await;
+        let in_channel = ok_json(res).await;
+        assert_eq!(in_channel["chat_id"], cid);
+        for n in 0..3 {
+            app.post_as("/api/v1/messages", &ana.access, &json!({"group_id": gid, "content": format!("g{n}")})).await;
+        }
+        // A channel of another group, and an outsider: not found.
+        let other = ok_json(app.post_as("/api/chats", &eve.access, &json!({"type": "group", "name": "E"})).await).await;
+        let res = app.post_as("/api/v1/messages", &ana.access, &json!({"group_id": other["id"], "channel_id": cid, "content": "x"})).await;
+        error_body(res, 404, "not_found").await;
+        let res = app.post_as("/api/v1/messages", &eve.access, &json!({"group_id": gid, "content": "x"})).await;
+        error_body(res, 404, "not_found").await;
+        error_body(app.post_as("/api/v1/messages", &ana.access, &json!({"content": "x"})).await, 422, "validation_error").await;
+
+        let page = ok_json(app.get_as(&format!("/api/v1/messages/group/{gid}?limit=2&offset=0"), &bob.access).await).await;
+        let texts: Vec<&str> = page["items"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+        assert_eq!(texts, ["g2", "g1"]);
+        assert_eq!((page["total"].clone(), page["has_more"].clone()), (json!(3), json!(true)));
+        error_body(app.get_as(&format!("/api/v1/messages/group/{gid}?limit=0"), &bob.access).await, 422, "validation_error").await;
+        error_body(app.get_as(&format!("/api/v1/messages/group/{gid}"), &eve.access).await, 404, "not_found").await;
+
+        // Reactions: counted per emoji, with my own marked; twice is once.
+        let target = page["items"][0]["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/messages/{target}/reactions");
+        for who in [&ana, &bob, &bob] {
+            ok_json(app.post_as(&path, &who.access, &json!({"emoji": "👍"})).await).await;
+        }
+        let state = ok_json(app.post_as(&path, &ana.access, &json!({"emoji": "🎉"})).await).await;
+        assert_eq!(state["reactions"]["👍"], json!({"count": 2, "me": true}));
+        assert_eq!(state["reactions"]["🎉"], json!({"count": 1, "me": true}));
+        let seen = ok_json(app.get_as(&format!("/api/chats/{gid}/messages"), &bob.access).await).await;
+        let newest = seen["items"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(newest["reactions"]["🎉"], json!({"count": 1, "me": false}));
+        let after = ok_json(app.send(Method::DELETE, &format!("{path}?emoji=%F0%9F%91%8D"), Some(&bob.access), None).await).await;
+        assert_eq!(after["reactions"]["👍"], json!({"count": 1, "me": false}));
+        for bad in [json!({"emoji": ""}), json!({"emoji": "not an emoji at all"}), json!({})] {
+            error_body(app.post_as(&path, &ana.access, &bad).await, 422, "validation_error").await;
+        }
+        error_body(app.post_as(&path, &eve.access, &json!({"emoji": "👍"})).await, 404, "not_found").await;
+        error_body(app.post_as("/api/v1/messages/nope/reactions", &ana.access, &json!({"emoji": "👍"})).await, 404, "not_found").await;
+        error_body(app.send(Method::DELETE, &path, Some(&ana.access), None).await, 422, "validation_error").await;
+    }
+}
+
+#[tokio::test]
+async fn a_thread_lists_its_replies() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let group = ok_json(
+        app.post_as(
+            "/api/chats",
+            &ana.access,
+            &json!({"type": "group", "name": "G"}),
+        )
+        .await,
+    )
+    .await;
+    let gid = group["id"].as_str().unwrap();
+    let root = ok_json(
+        app.post_as(
+            &format!("/api/chats/{gid}/messages"),
+            &ana.access,
+            &json!({"content": "root"}),
+        )
+        .await,
+    )
+    .await;
+    app.post_as(
+        &format!("/api/chats/{gid}/messages"),
+        &ana.access,
+        &json!({"content": "elsewhere"}),
+    )
+    .await;
+    for text in ["r1", "r2"] {
+        app.post_as(
+            &format!("/api/chats/{gid}/messages"),
+            &ana.access,
+            &json!({"content": text, "reply_to": root["id"]}),
+        )
+        .await;
+    }
+    let thread = ok_json(
+        app.get_as(
+            &format!(
+                "/api/chats/{gid}/messages/{}/replies",
+                root["id"].as_str().unwrap()
+            ),
+            &ana.access,
+        )
+        .await,
+    )
+    .await;
+    let texts: Vec<&str> = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["r1", "r2"]);
+    error_body(
+        app.get_as(
+            &format!("/api/chats/{gid}/messages/nope/replies"),
+            &ana.access,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
