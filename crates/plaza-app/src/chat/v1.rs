@@ -128,8 +128,8 @@ pub async fn group_messages(
     let mut conn = state.db.fresh().acquire().await?;
     membership(&mut conn, group, me.user_id).await?;
     let (items, total) = store::page_newest_first(&mut conn, group, limit, offset).await?;
-    let mut items = service::with_reactions(&mut conn, group, me.user_id, items).await?;
-    items.sort_by(|a, b| b.seq.cmp(&a.seq));
+    // Still newest first: reactions are filled in place.
+    let items = service::with_reactions(&mut conn, group, me.user_id, items).await?;
     Ok(Json(V1Messages {
         has_more: offset + limit < total,
         items,
