@@ -8,6 +8,7 @@ mod manage;
 pub mod members;
 pub mod model;
 pub mod reactions;
+mod search;
 pub mod service;
 mod store;
 mod v1;
@@ -32,4 +33,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(v1::group_messages))
         .routes(routes!(v1::add_reaction, v1::remove_reaction))
         .routes(routes!(v1::thread))
+        .routes(routes!(search::search_messages))
 }

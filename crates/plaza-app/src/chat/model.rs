@@ -119,7 +119,7 @@ pub struct Message {
 
 /// A `messages` row as stored (the tombstone as a timestamp).
 #[derive(sqlx::FromRow)]
-pub(crate) struct MessageRow {
+pub struct MessageRow {
     pub id: MessageId,
     pub chat_id: ChatId,
     pub seq: i64,

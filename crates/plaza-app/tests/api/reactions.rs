@@ -131,3 +131,43 @@ async fn a_thread_lists_its_replies() {
     )
     .await;
 }
+
+crate::on_both_databases! {
+    async fn search_finds_words_in_my_chats_only(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let eve = app.register("eve@example.com").await;
+        let mine = ok_json(app.post_as("/api/chats", &ana.access, &json!({"type": "group", "name": "Mine"})).await).await;
+        let theirs = ok_json(app.post_as("/api/chats", &eve.access, &json!({"type": "group", "name": "Theirs"})).await).await;
+        let (mine, theirs) = (mine["id"].as_str().unwrap(), theirs["id"].as_str().unwrap());
+        let post = |chat: &str, who: &crate::helpers::Tokens, text: &str| {
+            let (path, token, body) = (format!("/api/chats/{chat}/messages"), who.access.clone(), json!({"content": text}));
+            let app = &app;
+            async move { ok_json(app.post_as(&path, &token, &body).await).await }
+        };
+        post(mine, &ana, "Release notes are ready").await;
+        post(mine, &ana, "release party tonight").await;
+        let gone = post(mine, &ana, "release secrets").await;
+        post(mine, &ana, "Заметки к релизу готовы").await;
+        post(theirs, &eve, "release notes of someone else").await;
+        app.send(Method::DELETE, &format!("/api/chats/{mine}/messages/{}", gone["id"].as_str().unwrap()), Some(&ana.access), None).await;
+
+        let texts = |v: Value| -> Vec<String> { v["items"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect() };
+        let found = ok_json(app.get_as("/api/messages/search?q=release%20notes", &ana.access).await).await;
+        assert_eq!(texts(found), ["Release notes are ready"]);
+        let found = ok_json(app.get_as("/api/messages/search?q=RELEASE", &ana.access).await).await;
+        let mut all = texts(found);
+        all.sort();
+        assert_eq!(all, ["Release notes are ready", "release party tonight"], "tombstones and others' chats excluded");
+        let found = ok_json(app.get_as("/api/messages/search?q=%D0%B7%D0%B0%D0%BC%D0%B5%D1%82%D0%BA%D0%B8", &ana.access).await).await;
+        assert_eq!(texts(found), ["Заметки к релизу готовы"]);
+        let found = ok_json(app.get_as(&format!("/api/messages/search?q=release&chat_id={theirs}"), &ana.access).await).await;
+        assert_eq!(texts(found), Vec::<String>::new());
+        // Operators are words, not syntax.
+        let found = ok_json(app.get_as("/api/messages/search?q=release%20OR%20%22", &ana.access).await).await;
+        assert!(texts(found).is_empty());
+        for bad in ["q=", "q=%20", "q=a&limit=0", "q=a&chat_id=nope"] {
+            error_body(app.get_as(&format!("/api/messages/search?{bad}"), &ana.access).await, 422, "validation_error").await;
+        }
+    }
+}
