@@ -56,6 +56,13 @@ pub struct RoleChange {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct Mute {
+    /// How long; 0 lifts a mute.
+    minutes: u32,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EditMessage {
     content: String,
 }
@@ -216,4 +223,25 @@ pub async fn mark_read(
 ) -> Result<Json<ReadState>, ApiError> {
     let seq = service::mark_read(&state, me.user_id, chat_id(&id)?, req.seq).await?;
     Ok(Json(ReadState { last_read_seq: seq }))
+}
+
+/// `POST /api/chats/{id}/members/{user_id}/mute` — moderators silence a member for a while.
+#[utoipa::path(post, path = "/api/chats/{id}/members/{user_id}/mute", tag = "chat", security(("bearer" = [])),
+    params(("id" = String, Path), ("user_id" = String, Path)), request_body = Mute,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn mute(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path((id, user)): Path<(String, String)>,
+    ValidJson(req): ValidJson<Mute>,
+) -> Result<StatusCode, ApiError> {
+    members::mute(
+        &state,
+        me.user_id,
+        chat_id(&id)?,
+        user_id(&user)?,
+        req.minutes,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -175,3 +175,38 @@ pub async fn channels(
     }
     Ok(store::channels(&mut conn, group, me).await?)
 }
+
+/// Mutes `user` for `minutes` (0 lifts it): moderators and above, over
+/// members of lower rank.
+pub async fn mute(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    user: UserId,
+    minutes: u32,
+) -> Result<(), ChatError> {
+    if minutes > 60 * 24 * 30 {
+        return Err(invalid("minutes", "at most 30 days (43200 minutes)"));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (found, my_role) = membership(&mut tx, chat, me).await?;
+    if found.kind == ChatKind::Direct {
+        return Err(ChatError::Forbidden("nobody is muted in a direct chat"));
+    }
+    let target = store::member_role(&mut tx, chat, user)
+        .await?
+        .ok_or(ChatError::MemberNotFound)?;
+    if my_role.rank() < MemberRole::Moderator.rank()
+        || (my_role != MemberRole::Owner && my_role.rank() <= target.rank())
+    {
+        return Err(ChatError::Forbidden(
+            "only moderators and above mute, and only those below them",
+        ));
+    }
+    let until = (minutes > 0)
+        .then(|| now.saturating_add(std::time::Duration::from_secs(u64::from(minutes) * 60)));
+    store::set_muted_until(&mut tx, chat, user, until).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(manage::list_members, manage::add_members))
         .routes(routes!(manage::change_role, manage::remove_member))
         .routes(routes!(manage::leave))
+        .routes(routes!(manage::mute))
         .routes(routes!(manage::join))
         .routes(routes!(manage::list_channels))
         .routes(routes!(manage::mark_read))

@@ -270,6 +270,12 @@ pub async fn send_message(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     membership(&mut tx, chat, me).await?;
+    if store::muted_until(&mut tx, chat, me)
+        .await?
+        .is_some_and(|until| until > now)
+    {
+        return Err(ChatError::Forbidden("you are muted in this chat for now"));
+    }
     if let Some(client_id) = &new.client_id
         && let Some(first) = store::find_by_client_id(&mut tx, chat, me, client_id).await?
     {

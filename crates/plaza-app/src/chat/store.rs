@@ -417,3 +417,33 @@ pub async fn page_newest_first(
         .await?;
     Ok((rows.into_iter().map(Message::from).collect(), total))
 }
+
+pub async fn set_muted_until(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+    until: Option<Timestamp>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE chat_members SET muted_until = $3 WHERE chat_id = $1 AND user_id = $2")
+        .bind(chat)
+        .bind(user)
+        .bind(until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn muted_until(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    user: UserId,
+) -> Result<Option<Timestamp>, sqlx::Error> {
+    let until: Option<Option<Timestamp>> = sqlx::query_scalar(
+        "SELECT muted_until FROM chat_members WHERE chat_id = $1 AND user_id = $2",
+    )
+    .bind(chat)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    Ok(until.flatten())
+}

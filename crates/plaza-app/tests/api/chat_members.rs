@@ -573,3 +573,33 @@ async fn reading_moves_the_unread_count_and_direct_chats_stay_two() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn moderators_mute_members_for_a_while() {
+    let t = team().await;
+    let app = &t.app;
+    let mute = |by: &Tokens, user: &Tokens, minutes: u32| {
+        let path = format!("/api/chats/{}/members/{}/mute", t.group, user.user_id);
+        let token = by.access.clone();
+        async move {
+            app.post_as(&path, &token, &json!({"minutes": minutes}))
+                .await
+        }
+    };
+    error_body(mute(&t.member, &t.moderator, 10).await, 403, "forbidden").await;
+    error_body(mute(&t.moderator, &t.admin, 10).await, 403, "forbidden").await;
+    error_body(
+        mute(&t.moderator, &t.member, 50_000).await,
+        422,
+        "validation_error",
+    )
+    .await;
+    assert_eq!(mute(&t.moderator, &t.member, 10).await.status(), 204);
+    let res = t.post(&t.member, "can I speak?").await;
+    error_body(res, 403, "forbidden").await;
+    app.clock.advance(std::time::Duration::from_secs(601));
+    assert_eq!(t.post(&t.member, "now I can").await.status(), 201);
+    assert_eq!(mute(&t.admin, &t.member, 10).await.status(), 204);
+    assert_eq!(mute(&t.admin, &t.member, 0).await.status(), 204);
+    assert_eq!(t.post(&t.member, "lifted").await.status(), 201);
+}
