@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
 use super::service::{self, NewChat, NewMessage};
-use super::store;
+use super::{message_store, messages, store};
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -142,7 +142,7 @@ pub async fn list_chats(
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let last_message = store::last_message(&mut conn, row.chat.id).await?;
+        let last_message = message_store::last_message(&mut conn, row.chat.id).await?;
         items.push(ChatSummary {
             chat: row.chat,
             role: row.role,
@@ -178,7 +178,8 @@ pub async fn list_messages(
     let mut conn = state.db.fresh().acquire().await?;
     service::membership(&mut conn, id, me.user_id).await?;
     let mut items =
-        store::list_messages(&mut conn, id, query.before_seq, query.after_seq, limit).await?;
+        message_store::list_messages(&mut conn, id, query.before_seq, query.after_seq, limit)
+            .await?;
     let has_more = items.len() as i64 > limit;
     if has_more {
         // One extra was read: drop it from the far end of the page.
@@ -188,7 +189,7 @@ pub async fn list_messages(
             items.remove(0);
         }
     }
-    let items = service::with_reactions(&mut conn, id, me.user_id, items).await?;
+    let items = messages::with_reactions(&mut conn, id, me.user_id, items).await?;
     Ok(Json(MessagePage { items, has_more }))
 }
 

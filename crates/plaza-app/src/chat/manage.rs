@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::members;
+use super::messages;
 use super::model::{Chat, MemberRole, Message};
-use super::service;
 use super::store::Member;
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson};
@@ -186,7 +186,7 @@ pub async fn edit_message(
     Path((id, message)): Path<(String, String)>,
     ValidJson(req): ValidJson<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
-    let edited = service::edit_message(
+    let edited = messages::edit_message(
         &state,
         me.user_id,
         chat_id(&id)?,
@@ -207,7 +207,7 @@ pub async fn delete_message(
     Path((id, message)): Path<(String, String)>,
 ) -> Result<Json<Message>, ApiError> {
     let deleted =
-        service::delete_message(&state, me.user_id, chat_id(&id)?, message_id(&message)?).await?;
+        messages::delete_message(&state, me.user_id, chat_id(&id)?, message_id(&message)?).await?;
     Ok(Json(deleted))
 }
 
@@ -221,7 +221,7 @@ pub async fn mark_read(
     Path(id): Path<String>,
     ValidJson(req): ValidJson<MarkRead>,
 ) -> Result<Json<ReadState>, ApiError> {
-    let seq = service::mark_read(&state, me.user_id, chat_id(&id)?, req.seq).await?;
+    let seq = messages::mark_read(&state, me.user_id, chat_id(&id)?, req.seq).await?;
     Ok(Json(ReadState { last_read_seq: seq }))
 }
 

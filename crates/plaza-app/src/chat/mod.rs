@@ -6,6 +6,8 @@
 mod handlers;
 mod manage;
 pub mod members;
+mod message_store;
+mod messages;
 pub mod model;
 pub mod reactions;
 mod search;

@@ -8,8 +8,8 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
+use super::message_store;
 use super::service::{ChatError, membership};
-use super::store;
 use crate::state::AppState;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
@@ -80,7 +80,7 @@ pub async fn react(
     let emoji = parse_emoji(emoji)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let found = store::find_message(&mut tx, message)
+    let found = message_store::find_message(&mut tx, message)
         .await?
         .filter(|m| !m.deleted)
         .ok_or(ChatError::MessageNotFound)?;

@@ -4,7 +4,7 @@ use plaza_core::{ChatId, MessageId, UserId};
 use plaza_platform::db::unique_violation;
 
 use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
-use super::store;
+use super::{message_store, store};
 use crate::http::ApiError;
 use crate::state::AppState;
 
@@ -277,14 +277,14 @@ pub async fn send_message(
         return Err(ChatError::Forbidden("you are muted in this chat for now"));
     }
     if let Some(client_id) = &new.client_id
-        && let Some(first) = store::find_by_client_id(&mut tx, chat, me, client_id).await?
+        && let Some(first) = message_store::find_by_client_id(&mut tx, chat, me, client_id).await?
     {
         return Ok((first, false));
     }
     let reply_to = match new.reply_to {
         None => None,
         Some(id) => {
-            let target = store::find_message(&mut tx, id)
+            let target = message_store::find_message(&mut tx, id)
                 .await?
                 .filter(|m| m.chat_id == chat)
                 .ok_or_else(|| invalid("reply_to", "no such message in this chat"))?;
@@ -292,7 +292,7 @@ pub async fn send_message(
             Some(target.reply_to.unwrap_or(target.id))
         }
     };
-    let seq = store::next_seq(&mut tx, chat, now).await?;
+    let seq = message_store::next_seq(&mut tx, chat, now).await?;
     let message = Message {
         id: MessageId::new(),
         chat_id: chat,
@@ -307,13 +307,13 @@ pub async fn send_message(
         created_at: now,
         reactions: Default::default(),
     };
-    if let Err(e) = store::insert_message(&mut tx, &message).await {
+    if let Err(e) = message_store::insert_message(&mut tx, &message).await {
         // The same client_id sent twice at once: the other one was stored
         // (and this seq rolls back with the transaction, leaving no gap).
         if let (Some(client_id), Some(_)) = (&message.client_id, unique_violation(&e)) {
             drop(tx);
             let mut conn = state.db.writer().acquire().await?;
-            let first = store::find_by_client_id(&mut conn, chat, me, client_id).await?;
+            let first = message_store::find_by_client_id(&mut conn, chat, me, client_id).await?;
             return first.map(|m| (m, false)).ok_or(ChatError::Db(e));
         }
         return Err(e.into());
@@ -321,101 +321,4 @@ pub async fn send_message(
     store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
     Ok((message, true))
-}
-
-/// Changes the text of one's own message.
-pub async fn edit_message(
-    state: &AppState,
-    me: UserId,
-    chat: ChatId,
-    id: MessageId,
-    content: String,
-) -> Result<Message, ChatError> {
-    let content = content.trim().to_owned();
-    if content.is_empty() || content.chars().count() > MAX_CONTENT {
-        return Err(invalid("content", format!("1 to {MAX_CONTENT} characters")));
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    membership(&mut tx, chat, me).await?;
-    let found = store::find_message(&mut tx, id)
-        .await?
-        .filter(|m| m.chat_id == chat && !m.deleted)
-        .ok_or(ChatError::MessageNotFound)?;
-    if found.sender_id != Some(me) {
-        return Err(ChatError::Forbidden("you may only edit your own messages"));
-    }
-    store::edit_message(&mut tx, id, &content, now).await?;
-    let edited = store::find_message(&mut tx, id)
-        .await?
-        .ok_or(ChatError::MessageNotFound)?;
-    tx.commit().await?;
-    Ok(edited)
-}
-
-/// Deletes a message (one's own; moderators and above anyone's), leaving a
-/// tombstone that keeps its seq.
-pub async fn delete_message(
-    state: &AppState,
-    me: UserId,
-    chat: ChatId,
-    id: MessageId,
-) -> Result<Message, ChatError> {
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let (_, role) = membership(&mut tx, chat, me).await?;
-    let found = store::find_message(&mut tx, id)
-        .await?
-        .filter(|m| m.chat_id == chat && !m.deleted)
-        .ok_or(ChatError::MessageNotFound)?;
-    if found.sender_id != Some(me) && role.rank() < MemberRole::Moderator.rank() {
-        return Err(ChatError::Forbidden(
-            "only moderators delete others' messages",
-        ));
-    }
-    store::delete_message(&mut tx, id, now).await?;
-    let deleted = store::find_message(&mut tx, id)
-        .await?
-        .ok_or(ChatError::MessageNotFound)?;
-    tx.commit().await?;
-    Ok(deleted)
-}
-
-/// Marks messages up to `seq` read for the caller.
-pub async fn mark_read(
-    state: &AppState,
-    me: UserId,
-    chat: ChatId,
-    seq: i64,
-) -> Result<i64, ChatError> {
-    let mut tx = state.db.begin().await?;
-    let (found, _) = membership(&mut tx, chat, me).await?;
-    if seq < 0 || seq > found.last_seq {
-        return Err(invalid("seq", format!("between 0 and {}", found.last_seq)));
-    }
-    store::mark_read(&mut tx, chat, me, seq).await?;
-    tx.commit().await?;
-    Ok(seq)
-}
-
-/// Fills in reactions for a page of messages (oldest first).
-pub async fn with_reactions(
-    conn: &mut sqlx::AnyConnection,
-    chat: ChatId,
-    me: UserId,
-    mut items: Vec<Message>,
-) -> Result<Vec<Message>, ChatError> {
-    let (Some(first), Some(last)) = (
-        items.iter().map(|m| m.seq).min(),
-        items.iter().map(|m| m.seq).max(),
-    ) else {
-        return Ok(items);
-    };
-    let mut found = super::reactions::for_range(conn, chat, first, last, me).await?;
-    for m in &mut items {
-        if let Some(r) = found.remove(&m.id) {
-            m.reactions = r;
-        }
-    }
-    Ok(items)
 }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{ChatKind, Message, MessageType};
 use super::reactions::{self, Reactions};
 use super::service::{self, ChatError, NewMessage, membership};
-use super::store;
+use super::{message_store, messages, store};
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -127,9 +127,9 @@ pub async fn group_messages(
     let offset = i64::from(query.offset.unwrap_or(0));
     let mut conn = state.db.fresh().acquire().await?;
     membership(&mut conn, group, me.user_id).await?;
-    let (items, total) = store::page_newest_first(&mut conn, group, limit, offset).await?;
+    let (items, total) = message_store::page_newest_first(&mut conn, group, limit, offset).await?;
     // Still newest first: reactions are filled in place.
-    let items = service::with_reactions(&mut conn, group, me.user_id, items).await?;
+    let items = messages::with_reactions(&mut conn, group, me.user_id, items).await?;
     Ok(Json(V1Messages {
         has_more: offset + limit < total,
         items,
@@ -190,12 +190,12 @@ pub async fn thread(
     let root = message_id(&root)?;
     let mut conn = state.db.fresh().acquire().await?;
     membership(&mut conn, chat, me.user_id).await?;
-    store::find_message(&mut conn, root)
+    message_store::find_message(&mut conn, root)
         .await?
         .filter(|m| m.chat_id == chat)
         .ok_or(ChatError::MessageNotFound)?;
-    let items = store::replies(&mut conn, root, 500).await?;
-    let items = service::with_reactions(&mut conn, chat, me.user_id, items).await?;
+    let items = message_store::replies(&mut conn, root, 500).await?;
+    let items = messages::with_reactions(&mut conn, chat, me.user_id, items).await?;
     let total = items.len() as i64;
     Ok(Json(V1Messages {
         items,

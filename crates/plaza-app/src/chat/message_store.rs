@@ -1,0 +1,202 @@
+//! SQL for messages. Functions take the caller's connection or transaction.
+
+use plaza_core::{ChatId, MessageId, Timestamp, UserId};
+use sqlx::AnyConnection;
+
+use super::model::{Message, MessageRow, message_columns};
+
+/// Takes the chat's next seq (the row lock serialises senders of one chat).
+pub async fn next_seq(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE chats SET last_seq = last_seq + 1, last_message_at = $2, updated_at = $2 \
+         WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(chat)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_message(conn: &mut AnyConnection, m: &Message) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, reply_to, client_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(m.id)
+    .bind(m.chat_id)
+    .bind(m.seq)
+    .bind(m.sender_id)
+    .bind(&m.content)
+    .bind(m.message_type)
+    .bind(m.reply_to)
+    .bind(&m.client_id)
+    .bind(m.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_message(
+    conn: &mut AnyConnection,
+    id: MessageId,
+) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
+pub async fn find_by_client_id(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    sender: UserId,
+    client_id: &str,
+) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE chat_id = $1 AND sender_id = $2 AND client_id = $3"
+    ))
+    .bind(chat)
+    .bind(sender)
+    .bind(client_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
+/// Messages of `chat` after `after` or before `before` (exclusive), oldest
+/// first; `limit + 1` are read so the caller can tell whether more exist.
+pub async fn list_messages(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = match after {
+        Some(after) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3"
+            ))
+            .bind(chat)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            let mut rows: Vec<MessageRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            ))
+            .bind(chat)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit + 1)
+            .fetch_all(conn)
+            .await?;
+            rows.reverse();
+            rows
+        }
+    };
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+/// The newest message of `chat`, if any.
+pub async fn last_message(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+) -> Result<Option<Message>, sqlx::Error> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT 1"
+    ))
+    .bind(chat)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Message::from))
+}
+
+pub async fn edit_message(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    content: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET content = $2, edited_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(content)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Leaves a tombstone: the row and its seq stay, the content goes.
+pub async fn delete_message(
+    conn: &mut AnyConnection,
+    id: MessageId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE messages SET content = NULL, deleted_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replies in the thread of `root`, oldest first.
+pub async fn replies(
+    conn: &mut AnyConnection,
+    root: MessageId,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE reply_to = $1 ORDER BY seq ASC LIMIT $2"
+    ))
+    .bind(root)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+/// A page of `chat`'s messages by offset from the newest (seed 002), and the total.
+pub async fn page_newest_first(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Message>, i64), sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(chat)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE chat_id = $1")
+        .bind(chat)
+        .fetch_one(conn)
+        .await?;
+    Ok((rows.into_iter().map(Message::from).collect(), total))
+}
