@@ -117,7 +117,6 @@ pub async fn mark_read(
 
 /// One row of "my chats".
 #[derive(Debug, sqlx::FromRow)]
-
 pub struct MyChat {
     #[sqlx(flatten)]
     pub chat: Chat,
@@ -150,7 +149,6 @@ pub async fn my_chats(
 
 /// A member as listed.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-
 pub struct Member {
     #[schema(value_type = String)]
     pub user_id: UserId,
