@@ -39,6 +39,10 @@ pub struct SendMessageRequest {
     reply_to: Option<MessageId>,
     /// Chosen by the client; a retry with the same value returns the first message.
     client_id: Option<String>,
+    /// Files uploaded with `POST /api/files` (at most 10).
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    attachment_ids: Vec<plaza_core::FileId>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -212,6 +216,7 @@ pub async fn send_message(
         message_type: req.message_type.unwrap_or(MessageType::Text),
         reply_to: req.reply_to,
         client_id: req.client_id,
+        attachment_ids: req.attachment_ids,
     };
     let (message, created) = service::send_message(&state, me.user_id, id, new).await?;
     Ok((

@@ -110,5 +110,6 @@ pub async fn with_reactions(
             m.reactions = r;
         }
     }
+    super::attachments::fill(conn, chat, &mut items).await?;
     Ok(items)
 }

@@ -3,6 +3,7 @@
 //! 001's REST surface, members and roles, edits, tombstones and reads;
 //! reactions, search, seed 002's paths and the WebSocket hub build on it.
 
+pub mod attachments;
 mod handlers;
 mod manage;
 pub mod members;

@@ -115,6 +115,7 @@ pub struct Message {
     pub created_at: Timestamp,
     /// emoji → `{count, me}`.
     pub reactions: super::reactions::Reactions,
+    pub attachments: Vec<crate::files::upload::FileView>,
 }
 
 /// A `messages` row as stored (the tombstone as a timestamp).
@@ -152,6 +153,7 @@ impl From<MessageRow> for Message {
             deleted: r.deleted_at.is_some(),
             created_at: r.created_at,
             reactions: Default::default(),
+            attachments: Vec::new(),
         }
     }
 }

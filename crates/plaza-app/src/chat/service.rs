@@ -237,6 +237,7 @@ pub struct NewMessage {
     pub message_type: MessageType,
     pub reply_to: Option<MessageId>,
     pub client_id: Option<String>,
+    pub attachment_ids: Vec<plaza_core::FileId>,
 }
 
 /// Stores a message with the chat's next seq; a retried send (same
@@ -248,7 +249,7 @@ pub async fn send_message(
     new: NewMessage,
 ) -> Result<(Message, bool), ChatError> {
     let content = new.content.trim().to_owned();
-    if content.is_empty() {
+    if content.is_empty() && new.attachment_ids.is_empty() {
         return Err(invalid("content", "must not be empty"));
     }
     if content.chars().count() > MAX_CONTENT {
@@ -256,6 +257,9 @@ pub async fn send_message(
             "content",
             format!("at most {MAX_CONTENT} characters"),
         ));
+    }
+    if new.attachment_ids.len() > super::attachments::MAX_PER_MESSAGE {
+        return Err(invalid("attachment_ids", "at most 10 files per message"));
     }
     if new.message_type == MessageType::System {
         return Err(invalid("message_type", "system messages come from plaza"));
@@ -279,6 +283,9 @@ pub async fn send_message(
     if let Some(client_id) = &new.client_id
         && let Some(first) = message_store::find_by_client_id(&mut tx, chat, me, client_id).await?
     {
+        let mut first = [first];
+        super::attachments::fill(&mut tx, chat, &mut first).await?;
+        let [first] = first;
         return Ok((first, false));
     }
     let reply_to = match new.reply_to {
@@ -306,6 +313,7 @@ pub async fn send_message(
         deleted: false,
         created_at: now,
         reactions: Default::default(),
+        attachments: Vec::new(),
     };
     if let Err(e) = message_store::insert_message(&mut tx, &message).await {
         // The same client_id sent twice at once: the other one was stored
@@ -318,6 +326,9 @@ pub async fn send_message(
         }
         return Err(e.into());
     }
+    let mut message = message;
+    message.attachments =
+        super::attachments::attach(&mut tx, me, message.id, &new.attachment_ids).await?;
     store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
     Ok((message, true))

@@ -29,6 +29,9 @@ pub struct V1Send {
     #[schema(value_type = Option<String>)]
     reply_to: Option<MessageId>,
     client_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    attachment_ids: Vec<plaza_core::FileId>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -97,6 +100,7 @@ pub async fn send(
         message_type: req.message_type.unwrap_or(MessageType::Text),
         reply_to: req.reply_to,
         client_id: req.client_id,
+        attachment_ids: req.attachment_ids,
     };
     let (message, created) = service::send_message(&state, me.user_id, target, new).await?;
     Ok((

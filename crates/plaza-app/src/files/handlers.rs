@@ -45,13 +45,14 @@ async fn may_edit(state: &AppState, me: &AuthUser, id: plaza_core::UserId) -> Re
 }
 
 /// The `file` part of the form, read up to the limit.
-async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Bytes, ApiError> {
+pub(super) async fn read_file(
+    multipart: Result<Multipart, MultipartRejection>,
+    max: usize,
+) -> Result<(Option<String>, Bytes), ApiError> {
     let mut multipart = multipart.map_err(|_| {
-        ApiError::unsupported_media_type(
-            "send the picture as multipart/form-data with a `file` part",
-        )
+        ApiError::unsupported_media_type("send the file as multipart/form-data with a `file` part")
     })?;
-    let too_large = || ApiError::payload_too_large(MAX_AVATAR_BYTES as u64);
+    let too_large = || ApiError::payload_too_large(max as u64);
     loop {
         let field = multipart.next_field().await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -69,6 +70,7 @@ async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<B
         if field.name() != Some("file") {
             continue;
         }
+        let name = field.file_name().map(str::to_owned);
         let mut bytes = BytesMut::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -77,7 +79,7 @@ async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<B
                 ApiError::bad_request(e.body_text())
             }
         })? {
-            if bytes.len() + chunk.len() > MAX_AVATAR_BYTES {
+            if bytes.len() + chunk.len() > max {
                 return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
@@ -85,7 +87,7 @@ async fn read_file(multipart: Result<Multipart, MultipartRejection>) -> Result<B
         if bytes.is_empty() {
             return Err(ApiError::invalid_field("file", "the file is empty"));
         }
-        return Ok(bytes.freeze());
+        return Ok((name, bytes.freeze()));
     }
 }
 
@@ -114,7 +116,7 @@ pub async fn upload_avatar(
     }
     let id = user_id(&id)?;
     may_edit(&state, &me, id).await?;
-    let bytes = read_file(multipart).await?;
+    let (_, bytes) = read_file(multipart, MAX_AVATAR_BYTES).await?;
     super::set_avatar(&state, id, bytes).await?;
     let user = users::profile(&state, id).await?;
     let audience = if id == me.user_id {
@@ -161,11 +163,7 @@ pub async fn get_file(
     let mut conn = state.db.reader().acquire().await?;
     let row = store::find(&mut conn, id).await?.ok_or_else(missing)?;
     drop(conn);
-    let allowed = row.visibility == "public"
-        || viewer
-            .0
-            .is_some_and(|v| v.is_admin() || Some(v.user_id) == row.owner_id);
-    if !allowed {
+    if !super::may_read(&state, &row, viewer.0).await? {
         return Err(missing());
     }
     let variant = match query.size {
@@ -193,7 +191,10 @@ pub async fn get_file(
     Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, cache)
-        .header(header::CONTENT_DISPOSITION, "inline")
+        .header(
+            header::CONTENT_DISPOSITION,
+            super::disposition(&row, &variant),
+        )
         .body(Body::from(bytes))
         .map_err(ApiError::internal)
 }

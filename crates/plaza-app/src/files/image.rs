@@ -1,4 +1,4 @@
-//! Turning an uploaded picture into an avatar: the format sniffed from the
+//! Turning an uploaded picture into stored variants (avatars, image attachments): the format sniffed from the
 //! bytes (never the name or the client's content type), the size in pixels
 //! checked from the header before anything is decoded, decoding bounded,
 //! and every stored variant re-encoded so no metadata (GPS, camera) leaves.
@@ -35,7 +35,7 @@ pub struct Variant {
 }
 
 #[derive(Debug)]
-pub struct Avatar {
+pub struct Picture {
     pub width: u32,
     pub height: u32,
     pub variants: Vec<Variant>,
@@ -51,7 +51,7 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, ImageError> {
 }
 
 /// Runs on a blocking thread: decoding is CPU work.
-pub fn process_avatar(bytes: &[u8]) -> Result<Avatar, ImageError> {
+pub fn process_picture(bytes: &[u8]) -> Result<Picture, ImageError> {
     let format = sniff(bytes)?;
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
@@ -75,7 +75,7 @@ pub fn process_avatar(bytes: &[u8]) -> Result<Avatar, ImageError> {
         let thumb = image.resize_to_fill(edge, edge, FilterType::Triangle);
         variants.push(encode(edge.to_string(), &thumb)?);
     }
-    Ok(Avatar {
+    Ok(Picture {
         width,
         height,
         variants,
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_picture_becomes_an_original_and_two_square_thumbnails() {
-        let avatar = process_avatar(&png(300, 200)).unwrap();
+        let avatar = process_picture(&png(300, 200)).unwrap();
         assert_eq!((avatar.width, avatar.height), (300, 200));
         let names: Vec<&str> = avatar.variants.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["original", "256", "64"]);
@@ -135,7 +135,7 @@ mod tests {
         RgbImage::from_pixel(80, 80, Rgb([1, 2, 3]))
             .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
             .unwrap();
-        let avatar = process_avatar(&jpeg).unwrap();
+        let avatar = process_picture(&jpeg).unwrap();
         assert_eq!(avatar.variants[1].content_type, "image/jpeg");
     }
 
@@ -167,17 +167,17 @@ mod tests {
     #[test]
     fn hostile_files_are_refused_before_decoding() {
         assert_eq!(
-            process_avatar(b"hello, I am text").unwrap_err(),
+            process_picture(b"hello, I am text").unwrap_err(),
             ImageError::NotAnImage
         );
         assert_eq!(
-            process_avatar(b"%PDF-1.7").unwrap_err(),
+            process_picture(b"%PDF-1.7").unwrap_err(),
             ImageError::NotAnImage
         );
         // A valid PNG header claiming 100000×100000 pixels: refused from the header.
         let bomb = claim_size(&png(1, 1), 100_000, 100_000);
         assert_eq!(
-            process_avatar(&bomb).unwrap_err(),
+            process_picture(&bomb).unwrap_err(),
             ImageError::TooManyPixels {
                 width: 100_000,
                 height: 100_000
@@ -186,7 +186,7 @@ mod tests {
         // Cut short.
         let whole = png(50, 50);
         assert!(matches!(
-            process_avatar(&whole[..40]),
+            process_picture(&whole[..40]),
             Err(ImageError::Corrupt(_))
         ));
     }

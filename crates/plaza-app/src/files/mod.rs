@@ -4,7 +4,8 @@
 
 mod handlers;
 pub mod image;
-mod store;
+pub mod store;
+pub mod upload;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
@@ -20,6 +21,58 @@ use crate::state::AppState;
 /// Largest avatar upload.
 pub const MAX_AVATAR_BYTES: usize = 5 << 20;
 
+/// Who may read a file: anyone when public; else its owner, admins, and
+/// members of a chat where it is attached.
+pub async fn may_read(
+    state: &AppState,
+    row: &FileRow,
+    viewer: Option<crate::auth::AuthUser>,
+) -> Result<bool, sqlx::Error> {
+    if row.visibility == "public" {
+        return Ok(true);
+    }
+    let Some(viewer) = viewer else {
+        return Ok(false);
+    };
+    if viewer.is_admin() || Some(viewer.user_id) == row.owner_id {
+        return Ok(true);
+    }
+    let shared: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id \
+         JOIN chat_members c ON c.chat_id = m.chat_id \
+         WHERE a.file_id = $1 AND c.user_id = $2 AND m.deleted_at IS NULL LIMIT 1",
+    )
+    .bind(row.id)
+    .bind(viewer.user_id)
+    .fetch_optional(state.db.fresh())
+    .await?;
+    Ok(shared.is_some())
+}
+
+/// Pictures show inline; anything else downloads under its name, so a
+/// browser never renders an uploaded page or script.
+pub fn disposition(row: &FileRow, variant: &str) -> String {
+    if row.content_type.starts_with("image/") || variant != "original" {
+        return "inline".into();
+    }
+    let name: String = row
+        .name
+        .as_deref()
+        .unwrap_or("file")
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';') || *c == ' ')
+        .take(100)
+        .collect();
+    format!(
+        "attachment; filename=\"{}\"",
+        if name.trim().is_empty() {
+            "file"
+        } else {
+            name.trim()
+        }
+    )
+}
+
 pub(crate) fn key(id: FileId, variant: &str) -> String {
     format!("files/{id}/{variant}")
 }
@@ -32,7 +85,7 @@ pub async fn set_avatar(
 ) -> Result<FileId, ApiError> {
     let avatar = state
         .cpu
-        .run(move || image::process_avatar(&bytes))
+        .run(move || image::process_picture(&bytes))
         .await
         .map_err(|_| ApiError::dependency("the server is shutting down"))?
         .map_err(|e| match e {
@@ -64,6 +117,7 @@ pub async fn set_avatar(
             .map(|v| v.name.as_str())
             .collect::<Vec<_>>()
             .join(","),
+        name: None,
         created_at: state.clock.now(),
     };
     let saved: Result<Option<FileId>, sqlx::Error> = async {
@@ -136,7 +190,16 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         // Room for the multipart framing around a full-size file.
         .layer(DefaultBodyLimit::max(MAX_AVATAR_BYTES + (64 << 10)))
         .route_layer(upload_limit);
+    let max = usize::try_from(state.config.storage.max_file_size.0).unwrap_or(usize::MAX);
+    let attachments = OpenApiRouter::new()
+        .routes(routes!(upload::upload_file))
+        .layer(DefaultBodyLimit::max(max.saturating_add(64 << 10)))
+        .route_layer(from_fn_with_state(
+            (state.clone(), LimitClass::Upload),
+            ratelimit::rate_limit,
+        ));
     OpenApiRouter::new()
         .merge(uploads)
+        .merge(attachments)
         .routes(routes!(handlers::get_file))
 }

@@ -15,6 +15,8 @@ pub struct FileRow {
     pub height: Option<i64>,
     /// Comma-separated names: `original,256,64`.
     pub variants: String,
+    /// The uploader's file name, for downloads.
+    pub name: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -26,8 +28,8 @@ impl FileRow {
 
 pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO files (id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO files (id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, name, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(f.id)
     .bind(f.owner_id)
@@ -38,6 +40,7 @@ pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::E
     .bind(f.width)
     .bind(f.height)
     .bind(&f.variants)
+    .bind(&f.name)
     .bind(f.created_at)
     .execute(conn)
     .await?;
@@ -46,7 +49,7 @@ pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::E
 
 pub async fn find(conn: &mut AnyConnection, id: FileId) -> Result<Option<FileRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, created_at \
+        "SELECT id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, name, created_at \
          FROM files WHERE id = $1",
     )
     .bind(id)
@@ -60,4 +63,31 @@ pub async fn delete(conn: &mut AnyConnection, id: FileId) -> Result<(), sqlx::Er
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The files attached to messages of `chat` with seq in `from..=to`, in order.
+pub async fn attached_in_range(
+    conn: &mut AnyConnection,
+    chat: plaza_core::ChatId,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(plaza_core::MessageId, FileRow)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Attached {
+        message_id: plaza_core::MessageId,
+        #[sqlx(flatten)]
+        file: FileRow,
+    }
+    let rows: Vec<Attached> = sqlx::query_as(
+        "SELECT a.message_id, f.id, f.owner_id, f.purpose, f.visibility, f.content_type, f.byte_size, \
+         f.width, f.height, f.variants, f.name, f.created_at FROM message_attachments a \
+         JOIN files f ON f.id = a.file_id JOIN messages m ON m.id = a.message_id \
+         WHERE m.chat_id = $1 AND m.seq >= $2 AND m.seq <= $3 ORDER BY m.seq, a.position",
+    )
+    .bind(chat)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.message_id, r.file)).collect())
 }

@@ -158,6 +158,8 @@ pub struct StorageConfig {
     pub s3_access_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_secret_access_key: Option<Secret>,
+    /// Largest file a user may upload as an attachment.
+    pub max_file_size: ByteSize,
 }
 
 /// Sign-in through OAuth 2.0 / OpenID Connect providers. A provider is on
@@ -304,6 +306,7 @@ impl Default for StorageConfig {
             s3_region: "us-east-1".into(),
             s3_access_key_id: None,
             s3_secret_access_key: None,
+            max_file_size: ByteSize(25 << 20),
         }
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE message_attachments;
+ALTER TABLE files DROP COLUMN name;
