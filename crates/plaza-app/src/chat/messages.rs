@@ -39,10 +39,14 @@ pub async fn edit_message(
         return Err(ChatError::Forbidden("you may only edit your own messages"));
     }
     message_store::edit_message(&mut tx, id, &content, now).await?;
-    let edited = message_store::find_message(&mut tx, id)
+    let found = message_store::find_message(&mut tx, id)
         .await?
         .ok_or(ChatError::MessageNotFound)?;
+    let mut edited = [found];
+    super::attachments::fill(&mut tx, chat, &mut edited).await?;
+    let [edited] = edited;
     tx.commit().await?;
+    super::events::edit_message(state, &edited).await;
     Ok(edited)
 }
 
@@ -71,6 +75,7 @@ pub async fn delete_message(
         .await?
         .ok_or(ChatError::MessageNotFound)?;
     tx.commit().await?;
+    super::events::delete_message(state, &deleted).await;
     Ok(deleted)
 }
 
@@ -88,6 +93,7 @@ pub async fn mark_read(
     }
     store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
+    super::events::read_receipt(state, chat, me, seq).await;
     Ok(seq)
 }
 

@@ -4,6 +4,7 @@
 //! reactions, search, seed 002's paths and the WebSocket hub build on it.
 
 pub mod attachments;
+pub mod events;
 mod handlers;
 mod manage;
 pub mod members;

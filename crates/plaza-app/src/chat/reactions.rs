@@ -114,5 +114,7 @@ pub async fn react(
     }
     let mut all = for_range(&mut tx, found.chat_id, found.seq, found.seq, me).await?;
     tx.commit().await?;
-    Ok((found.chat_id, all.remove(&message).unwrap_or_default()))
+    let reactions = all.remove(&message).unwrap_or_default();
+    super::events::reaction(state, found.chat_id, message, me, &emoji, on, &reactions).await;
+    Ok((found.chat_id, reactions))
 }

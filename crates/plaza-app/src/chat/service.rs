@@ -331,5 +331,6 @@ pub async fn send_message(
         super::attachments::attach(&mut tx, me, message.id, &new.attachment_ids).await?;
     store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
+    super::events::new_message(state, &message).await;
     Ok((message, true))
 }

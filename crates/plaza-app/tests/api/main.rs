@@ -5,6 +5,7 @@
 
 mod attachments;
 mod auth;
+mod chat_events;
 mod chat_members;
 mod chats;
 mod errors;
