@@ -15,6 +15,7 @@ pub mod reactions;
 mod search;
 pub mod service;
 mod store;
+mod threads;
 mod v1;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(v1::send))
         .routes(routes!(v1::group_messages))
         .routes(routes!(v1::add_reaction, v1::remove_reaction))
-        .routes(routes!(v1::thread))
+        .routes(routes!(threads::list_replies))
+        .routes(routes!(threads::mark_thread_read))
         .routes(routes!(search::search_messages))
 }

@@ -45,7 +45,7 @@ pub struct V1Page {
 
 #[derive(Serialize, ToSchema)]
 pub struct V1Messages {
-    /// Newest first for a group's history; oldest first for a thread.
+    /// Newest first.
     items: Vec<Message>,
     total: i64,
     has_more: bool,
@@ -178,32 +178,5 @@ pub async fn remove_reaction(
     Ok(Json(ReactionState {
         message_id: id,
         reactions,
-    }))
-}
-
-/// `GET /api/chats/{id}/messages/{message_id}/replies` — a thread, oldest first.
-#[utoipa::path(get, path = "/api/chats/{id}/messages/{message_id}/replies", tag = "chat", security(("bearer" = [])),
-    params(("id" = String, Path), ("message_id" = String, Path)),
-    responses((status = 200, body = V1Messages), (status = 404, body = ErrorBody)))]
-pub async fn thread(
-    State(state): State<AppState>,
-    me: AuthUser,
-    Path((chat, root)): Path<(String, String)>,
-) -> Result<Json<V1Messages>, ApiError> {
-    let chat: ChatId = chat.parse().map_err(|_| ChatError::NotFound)?;
-    let root = message_id(&root)?;
-    let mut conn = state.db.fresh().acquire().await?;
-    membership(&mut conn, chat, me.user_id).await?;
-    message_store::find_message(&mut conn, root)
-        .await?
-        .filter(|m| m.chat_id == chat)
-        .ok_or(ChatError::MessageNotFound)?;
-    let items = message_store::replies(&mut conn, root, 500).await?;
-    let items = messages::with_reactions(&mut conn, chat, me.user_id, items).await?;
-    let total = items.len() as i64;
-    Ok(Json(V1Messages {
-        items,
-        total,
-        has_more: false,
     }))
 }

@@ -65,71 +65,41 @@ crate::on_both_databases! {
     }
 }
 
-#[tokio::test]
-async fn a_thread_lists_its_replies() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let group = ok_json(
-        app.post_as(
-            "/api/chats",
-            &ana.access,
-            &json!({"type": "group", "name": "G"}),
-        )
-        .await,
-    )
-    .await;
-    let gid = group["id"].as_str().unwrap();
-    let root = ok_json(
-        app.post_as(
-            &format!("/api/chats/{gid}/messages"),
-            &ana.access,
-            &json!({"content": "root"}),
-        )
-        .await,
-    )
-    .await;
-    app.post_as(
-        &format!("/api/chats/{gid}/messages"),
-        &ana.access,
-        &json!({"content": "elsewhere"}),
-    )
-    .await;
-    for text in ["r1", "r2"] {
-        app.post_as(
-            &format!("/api/chats/{gid}/messages"),
-            &ana.access,
-            &json!({"content": text, "reply_to": root["id"]}),
-        )
-        .await;
+crate::on_both_databases! {
+    async fn a_thread_lists_its_replies_and_tracks_my_reading(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let bob = app.register("bob@example.com").await;
+        let group = ok_json(app.post_as("/api/chats", &ana.access, &json!({"type": "group", "name": "G", "member_ids": [bob.user_id]})).await).await;
+        let gid = group["id"].as_str().unwrap();
+        let root = ok_json(app.post_as(&format!("/api/chats/{gid}/messages"), &ana.access, &json!({"content": "root"})).await).await;
+        let rid = root["id"].as_str().unwrap();
+        app.post_as(&format!("/api/chats/{gid}/messages"), &ana.access, &json!({"content": "elsewhere"})).await;
+        let mut replies = Vec::new();
+        for text in ["r1", "r2", "r3"] {
+            replies.push(ok_json(app.post_as(&format!("/api/chats/{gid}/messages"), &bob.access, &json!({"content": text, "reply_to": rid})).await).await);
+        }
+        let path = format!("/api/chats/{gid}/messages/{rid}/replies");
+        let thread = ok_json(app.get_as(&path, &ana.access).await).await;
+        let texts: Vec<&str> = thread["items"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+        assert_eq!(texts, ["r1", "r2", "r3"]);
+        assert_eq!((thread["unread_count"].clone(), thread["last_read_seq"].clone()), (json!(3), json!(0)));
+        assert_eq!(ok_json(app.get_as(&path, &bob.access).await).await["unread_count"], 0, "my own replies are read");
+
+        let read = format!("/api/chats/{gid}/messages/{rid}/read");
+        let after = ok_json(app.post_as(&read, &ana.access, &json!({"seq": replies[1]["seq"]})).await).await;
+        assert_eq!(after["unread_count"], 1);
+        // Markers only move forward.
+        let again = ok_json(app.post_as(&read, &ana.access, &json!({"seq": 1})).await).await;
+        assert_eq!(again["last_read_seq"], replies[1]["seq"]);
+        error_body(app.post_as(&read, &ana.access, &json!({"seq": 999})).await, 422, "validation_error").await;
+
+        let reply_as_root = format!("/api/chats/{gid}/messages/{}/replies", replies[0]["id"].as_str().unwrap());
+        error_body(app.get_as(&reply_as_root, &ana.access).await, 404, "not_found").await;
+        error_body(app.get_as(&format!("/api/chats/{gid}/messages/nope/replies"), &ana.access).await, 404, "not_found").await;
+        let eve = app.register("eve@example.com").await;
+        error_body(app.get_as(&path, &eve.access).await, 404, "not_found").await;
     }
-    let thread = ok_json(
-        app.get_as(
-            &format!(
-                "/api/chats/{gid}/messages/{}/replies",
-                root["id"].as_str().unwrap()
-            ),
-            &ana.access,
-        )
-        .await,
-    )
-    .await;
-    let texts: Vec<&str> = thread["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["content"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["r1", "r2"]);
-    error_body(
-        app.get_as(
-            &format!("/api/chats/{gid}/messages/nope/replies"),
-            &ana.access,
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
 }
 
 crate::on_both_databases! {
