@@ -85,6 +85,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(mfa::handlers::disable))
         .routes(routes!(mfa::handlers::regenerate_recovery_codes))
         .routes(routes!(recovery::forgot_password))
+        .routes(routes!(recovery::request_verification))
         .routes(routes!(recovery::reset_password))
         .routes(routes!(recovery::change_password))
         .route_layer(auth_limit);
@@ -96,7 +97,6 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::me))
         .routes(routes!(handlers::list_sessions))
         .routes(routes!(handlers::delete_session))
-        .routes(routes!(recovery::request_verification))
         .routes(routes!(recovery::verify_email))
         .routes(routes!(oauth::flow::start))
         .routes(routes!(oauth::flow::callback))

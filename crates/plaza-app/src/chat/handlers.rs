@@ -228,3 +228,37 @@ pub async fn send_message(
         Json(message),
     ))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ChatDetail {
+    #[serde(flatten)]
+    chat: Chat,
+    role: MemberRole,
+    member_count: i64,
+    last_read_seq: i64,
+}
+
+/// `GET /api/chats/{id}` — one of my chats, with my role and its size.
+#[utoipa::path(get, path = "/api/chats/{id}", tag = "chat", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ChatDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_chat(
+    State(state): State<AppState>,
+    me: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<ChatDetail>, ApiError> {
+    let id = chat_id(&id)?;
+    let mut conn = state.db.fresh().acquire().await?;
+    let (chat, role) = service::membership(&mut conn, id, me.user_id).await?;
+    let members = store::members(&mut conn, id).await?;
+    let last_read_seq = members
+        .iter()
+        .find(|m| m.user_id == me.user_id)
+        .map_or(0, |m| m.last_read_seq);
+    Ok(Json(ChatDetail {
+        chat,
+        role,
+        member_count: members.len() as i64,
+        last_read_seq,
+    }))
+}

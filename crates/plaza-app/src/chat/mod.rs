@@ -26,6 +26,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::create_chat, handlers::list_chats))
+        .routes(routes!(handlers::get_chat))
         .routes(routes!(handlers::list_messages, handlers::send_message))
         .routes(routes!(manage::edit_message, manage::delete_message))
         .routes(routes!(manage::list_members, manage::add_members))

@@ -237,6 +237,27 @@ async fn outsiders_cannot_see_chats_or_probe_ids() {
     }
     let list = json_of(app.get_as("/api/chats", &eve.access).await, 200).await;
     assert_eq!(list["items"], json!([]));
+    for chat in [id, unknown, "not-an-id"] {
+        error_body(
+            app.get_as(&format!("/api/chats/{chat}"), &eve.access).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    let detail = json_of(
+        app.get_as(&format!("/api/chats/{id}"), &bob.access).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            detail["member_count"].clone(),
+            detail["role"].clone(),
+            detail["name"].clone()
+        ),
+        (json!(2), json!("member"), json!("Team"))
+    );
 }
 
 #[tokio::test]
