@@ -124,3 +124,24 @@ pub async fn update_user(
         user: user.view(Audience::Admin, methods),
     }))
 }
+
+/// `DELETE /api/admin/users/{id}` — delete an account as its owner could
+/// (sessions end, personal data goes, the row stays for others' history).
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let id = id_param(&id)?;
+    if id == admin.user_id {
+        return Err(ApiError::conflict(
+            "delete your own account from your profile instead",
+        ));
+    }
+    super::profile::delete_account(&state, id).await?;
+    tracing::info!(user_id = %id, by = %admin.user_id, "account deleted by an admin");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

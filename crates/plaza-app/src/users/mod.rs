@@ -29,5 +29,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::create_user, handlers::search_users))
         .routes(routes!(handlers::get_user))
         .routes(routes!(admin::list_users))
-        .routes(routes!(admin::update_user))
+        .routes(routes!(admin::update_user, admin::delete_user))
 }

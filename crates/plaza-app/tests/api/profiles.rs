@@ -265,5 +265,21 @@ crate::on_both_databases! {
         let own = format!("/api/admin/users/{}", admin.user_id);
         error_body(put(&app, &own, &admin.access, &json!({"role": "user"})).await, 409, "conflict").await;
         error_body(put(&app, "/api/admin/users/nope", &admin.access, &json!({})).await, 404, "not_found").await;
+
+        // Deleting someone: their sessions end; their own turn is refused.
+        let kim = app.register("kim@example.com").await;
+        let res = app.send(Method::DELETE, &format!("/api/admin/users/{}", kim.user_id), Some(&ana.access), None).await;
+        error_body(res, 401, "authentication_error").await;
+        let ana_now = app.login("ana@example.com").await;
+        let res = app.send(Method::DELETE, &format!("/api/admin/users/{}", kim.user_id), Some(&ana_now.access), None).await;
+        assert_eq!(res.status(), 204);
+        error_body(app.get_as("/api/auth/me", &kim.access).await, 401, "authentication_error").await;
+        let res = app.send(Method::DELETE, &format!("/api/admin/users/{}", kim.user_id), Some(&ana_now.access), None).await;
+        error_body(res, 404, "not_found").await;
+        let res = app.send(Method::DELETE, &format!("/api/admin/users/{}", admin.user_id), Some(&admin.access), None).await;
+        error_body(res, 409, "conflict").await;
+        let bob = app.register("bob@example.com").await;
+        let res = app.send(Method::DELETE, &format!("/api/admin/users/{}", ana.user_id), Some(&bob.access), None).await;
+        error_body(res, 403, "forbidden").await;
     }
 }
