@@ -1,6 +1,7 @@
 //! Signing in: registration, passwords, access and refresh tokens, sessions
 //! and their revocation on every node. Accounts themselves live in `users`.
 
+mod email_change;
 pub mod extract;
 pub(crate) mod handlers;
 pub mod jwt;
@@ -86,6 +87,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(mfa::handlers::regenerate_recovery_codes))
         .routes(routes!(recovery::forgot_password))
         .routes(routes!(recovery::request_verification))
+        .routes(routes!(email_change::request_change))
         .routes(routes!(recovery::reset_password))
         .routes(routes!(recovery::change_password))
         .route_layer(auth_limit);
@@ -98,6 +100,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::list_sessions))
         .routes(routes!(handlers::delete_session))
         .routes(routes!(recovery::verify_email))
+        .routes(routes!(email_change::confirm_change))
         .routes(routes!(oauth::flow::start))
         .routes(routes!(oauth::flow::callback))
         .routes(routes!(mfa::handlers::setup_totp))

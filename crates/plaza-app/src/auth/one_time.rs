@@ -15,6 +15,7 @@ pub enum Purpose {
     Invite,
     MfaLogin,
     OAuthState,
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -25,6 +26,7 @@ impl Purpose {
             Self::Invite => "invite",
             Self::MfaLogin => "mfa_login",
             Self::OAuthState => "oauth_state",
+            Self::ChangeEmail => "change_email",
         }
     }
 }

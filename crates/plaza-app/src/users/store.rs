@@ -339,3 +339,19 @@ pub async fn list_all(
     .await?;
     Ok((rows.into_iter().map(User::from).collect(), total))
 }
+
+/// Moves the account to a proven new address.
+pub async fn set_email(
+    conn: &mut AnyConnection,
+    id: UserId,
+    email: &Email,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET email = $2, email_verified = 1, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(email)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -22,6 +22,8 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/auth/password/forgot",
     "/api/auth/password/reset",
     "/api/auth/password/change",
+    "/api/auth/email/change",
+    "/api/auth/email/confirm",
     "/api/auth/2fa/totp/setup",
     "/api/auth/2fa/totp/enable",
     "/api/auth/2fa/email/enable",

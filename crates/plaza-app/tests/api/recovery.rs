@@ -278,3 +278,32 @@ async fn mail_goes_through_a_real_smtp_server_when_configured() {
         "nothing written to files"
     );
 }
+
+crate::on_both_databases! {
+    async fn the_address_changes_once_the_new_one_is_proven(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        app.register("bob@example.com").await;
+        let change = |body: serde_json::Value| {
+            let (app, token) = (&app, ana.access.clone());
+            async move { app.post_as("/api/auth/email/change", &token, &body).await }
+        };
+        let res = change(json!({"new_email": "ana@new.example", "password": "not my password"})).await;
+        error_body(res, 422, "validation_error").await;
+        let res = change(json!({"new_email": "BOB@example.com", "password": PASSWORD})).await;
+        error_body(res, 409, "conflict").await;
+        error_body(change(json!({"new_email": "nope", "password": PASSWORD})).await, 422, "validation_error").await;
+        assert_eq!(change(json!({"new_email": "ana@new.example", "password": PASSWORD})).await.status(), 202);
+
+        let mail = app.mail_to("ana@new.example", "confirm-email?token=").await;
+        let token = link_token(&mail);
+        error_body(app.post_json("/api/auth/email/confirm", &json!({"token": "forged"})).await, 422, "validation_error").await;
+        let res = app.post_json("/api/auth/email/confirm", &json!({"token": token})).await;
+        assert_eq!(res.status(), 204);
+        let me: serde_json::Value = app.get_as("/api/auth/me", &ana.access).await.json().await.unwrap();
+        assert_eq!((me["email"].clone(), me["email_verified"].clone()), (json!("ana@new.example"), json!(true)));
+        app.mail_to("ana@example.com", "was changed").await;
+        app.login("ana@new.example").await;
+        error_body(app.post_json("/api/auth/email/confirm", &json!({"token": token})).await, 422, "validation_error").await;
+    }
+}
