@@ -13,6 +13,7 @@ use plaza_platform::config::{Config, var_for_key};
 use plaza_platform::cpu::CpuPool;
 use plaza_platform::db::Db;
 use plaza_platform::mail::{self, Mail, SharedMailer};
+use plaza_platform::presence::{MemoryPresence, RedisPresence, SharedPresence};
 use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
 use plaza_platform::redis::Redis;
 use plaza_platform::shutdown::Shutdown;
@@ -37,6 +38,8 @@ pub struct Services {
     pub auth: AuthKit,
     pub mailer: SharedMailer,
     pub storage: Storage,
+    /// Who is online (connections' heartbeats), shared across nodes with Redis.
+    pub presence: SharedPresence,
     /// For calls to outside services (OAuth providers).
     pub http: reqwest::Client,
     /// Threads for CPU-heavy work (hashing, image decoding), one per core.
@@ -98,7 +101,12 @@ impl AppState {
             .timeout(std::time::Duration::from_secs(10))
             .user_agent(concat!("plaza/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let presence: SharedPresence = match &redis {
+            Some(r) => Arc::new(RedisPresence::new(r.clone(), clock.clone())),
+            None => Arc::new(MemoryPresence::new(clock.clone())),
+        };
         Ok(Self(Arc::new(Services {
+            presence,
             http,
             mailer,
             storage,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cpu;
 pub mod db;
 pub mod mail;
+pub mod presence;
 pub mod ratelimit;
 pub mod redis;
 pub mod shutdown;

@@ -1,0 +1,44 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use plaza_core::{ManualClock, Timestamp};
+
+use super::*;
+
+async fn behaves(presence: &dyn Presence, clock: &ManualClock) {
+    let ttl = Duration::from_secs(30);
+    let users = vec!["ana".to_owned(), "bob".to_owned()];
+    assert!(presence.online(&users).await.is_empty());
+    presence.touch("ana", "phone", ttl).await;
+    presence.touch("ana", "laptop", ttl).await;
+    assert_eq!(presence.online(&users).await, ["ana"]);
+    // One connection closing leaves the other.
+    presence.leave("ana", "phone").await;
+    assert_eq!(presence.online(&users).await, ["ana"]);
+    // A connection that stops beating expires.
+    clock.advance(Duration::from_secs(31));
+    assert!(presence.online(&users).await.is_empty());
+    presence.touch("bob", "tab", ttl).await;
+    clock.advance(Duration::from_secs(20));
+    presence.touch("bob", "tab", ttl).await;
+    clock.advance(Duration::from_secs(20));
+    assert_eq!(presence.online(&users).await, ["bob"]);
+    presence.leave("bob", "tab").await;
+    assert!(presence.online(&users).await.is_empty());
+}
+
+#[tokio::test]
+async fn in_process_presence_follows_heartbeats() {
+    let clock = ManualClock::new("2026-11-23T12:00:00Z".parse::<Timestamp>().unwrap());
+    let presence = MemoryPresence::new(Arc::new(clock.clone()));
+    behaves(&presence, &clock).await;
+}
+
+#[tokio::test]
+#[ignore = "needs Redis"]
+async fn redis_presence_follows_heartbeats() {
+    let clock = ManualClock::new("2026-11-23T12:00:00Z".parse::<Timestamp>().unwrap());
+    let redis = crate::testing::redis_for_test().await;
+    let presence = RedisPresence::new(redis, Arc::new(clock.clone()));
+    behaves(&presence, &clock).await;
+}
