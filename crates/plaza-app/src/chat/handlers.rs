@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
+use super::params::chat_id;
 use super::service::{self, NewChat, NewMessage};
 use super::{message_store, messages, store};
 use crate::auth::AuthUser;
-use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
+use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -88,10 +89,6 @@ pub struct ChatList {
     has_more: bool,
 }
 
-fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("no such chat"))
-}
-
 /// `POST /api/chats` — a direct chat (found if it exists), a group, or a channel in a group.
 #[utoipa::path(post, path = "/api/chats", tag = "chat", security(("bearer" = [])),
     request_body = CreateChatRequest,
@@ -130,10 +127,7 @@ pub async fn list_chats(
     me: AuthUser,
     ValidQuery(query): ValidQuery<ChatsQuery>,
 ) -> Result<Json<ChatList>, ApiError> {
-    let limit = i64::from(query.limit.unwrap_or(20));
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
-    }
+    let limit = page_limit(query.limit, 20)?;
     let mut conn = state.db.fresh().acquire().await?;
     let mut rows = store::my_chats(
         &mut conn,
@@ -169,10 +163,7 @@ pub async fn list_messages(
     ValidQuery(query): ValidQuery<MessagesQuery>,
 ) -> Result<Json<MessagePage>, ApiError> {
     let id = chat_id(&id)?;
-    let limit = i64::from(query.limit.unwrap_or(50));
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
-    }
+    let limit = page_limit(query.limit, 50)?;
     if query.before_seq.is_some() && query.after_seq.is_some() {
         return Err(ApiError::invalid_field(
             "before_seq",

@@ -3,31 +3,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use plaza_core::{ChatId, MessageId, UserId};
+use plaza_core::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::members;
 use super::messages;
 use super::model::{Chat, MemberRole, Message};
+use super::params::{chat_id, member_id, message_id};
 use super::store::Member;
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson};
 use crate::state::AppState;
-
-fn chat_id(raw: &str) -> Result<ChatId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("no such chat"))
-}
-
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found("no such member"))
-}
-
-fn message_id(raw: &str) -> Result<MessageId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found("no such message"))
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct MemberList {
@@ -120,7 +107,14 @@ pub async fn change_role(
     Path((id, user)): Path<(String, String)>,
     ValidJson(req): ValidJson<RoleChange>,
 ) -> Result<StatusCode, ApiError> {
-    members::change_role(&state, me.user_id, chat_id(&id)?, user_id(&user)?, req.role).await?;
+    members::change_role(
+        &state,
+        me.user_id,
+        chat_id(&id)?,
+        member_id(&user)?,
+        req.role,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,7 +127,7 @@ pub async fn remove_member(
     me: AuthUser,
     Path((id, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    members::remove(&state, me.user_id, chat_id(&id)?, user_id(&user)?).await?;
+    members::remove(&state, me.user_id, chat_id(&id)?, member_id(&user)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -239,7 +233,7 @@ pub async fn mute(
         &state,
         me.user_id,
         chat_id(&id)?,
-        user_id(&user)?,
+        member_id(&user)?,
         req.minutes,
     )
     .await?;

@@ -8,16 +8,9 @@
 use plaza_core::{ChatId, UserId};
 
 use super::model::{ChatKind, MemberRole, Visibility};
-use super::service::{ChatError, membership};
+use super::service::{ChatError, invalid, membership};
 use super::store::{self, Member};
 use crate::state::AppState;
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {
-    ChatError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
 
 fn may_manage(actor: MemberRole, target: MemberRole) -> bool {
     actor == MemberRole::Owner

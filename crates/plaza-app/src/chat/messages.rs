@@ -5,16 +5,9 @@ use plaza_core::{ChatId, MessageId, UserId};
 
 use super::message_store;
 use super::model::{MemberRole, Message};
-use super::service::{ChatError, MAX_CONTENT, membership};
+use super::service::{ChatError, MAX_CONTENT, invalid, membership};
 use super::store;
 use crate::state::AppState;
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {
-    ChatError::Invalid {
-        field,
-        reason: reason.into(),
-    }
-}
 
 /// Changes the text of one's own message.
 pub async fn edit_message(

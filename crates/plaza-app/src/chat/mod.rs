@@ -11,6 +11,7 @@ pub mod members;
 mod message_store;
 mod messages;
 pub mod model;
+mod params;
 pub mod reactions;
 mod search;
 pub mod service;

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Message, MessageRow, message_columns};
 use crate::auth::AuthUser;
-use crate::http::{ApiError, ErrorBody, ValidQuery};
+use crate::http::{ApiError, ErrorBody, ValidQuery, page_limit};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -105,10 +105,7 @@ pub async fn search_messages(
             "give 1 to 200 characters to search for",
         ));
     }
-    let limit = i64::from(query.limit.unwrap_or(20));
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
-    }
+    let limit = page_limit(query.limit, 20)?;
     let chat = match &query.chat_id {
         None => None,
         Some(raw) => Some(

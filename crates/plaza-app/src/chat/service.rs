@@ -41,7 +41,7 @@ impl From<ChatError> for ApiError {
     }
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {
+pub(super) fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {
     ChatError::Invalid {
         field,
         reason: reason.into(),

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::message_store;
 use super::messages;
 use super::model::Message;
+use super::params::{chat_id, message_id};
 use super::service::{ChatError, membership};
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson};
@@ -31,12 +32,6 @@ pub struct Thread {
 #[serde(deny_unknown_fields)]
 pub struct ThreadRead {
     seq: i64,
-}
-
-fn ids(chat: &str, root: &str) -> Result<(ChatId, MessageId), ApiError> {
-    let chat = chat.parse().map_err(|_| ChatError::NotFound)?;
-    let root = root.parse().map_err(|_| ChatError::MessageNotFound)?;
-    Ok((chat, root))
 }
 
 /// The root, if it is a message of `chat` that a member may see.
@@ -77,7 +72,7 @@ pub async fn list_replies(
     me: AuthUser,
     Path((chat, root)): Path<(String, String)>,
 ) -> Result<Json<Thread>, ApiError> {
-    let (chat, root) = ids(&chat, &root)?;
+    let (chat, root) = (chat_id(&chat)?, message_id(&root)?);
     let mut conn = state.db.fresh().acquire().await?;
     root_of(&mut conn, chat, root, me.user_id).await?;
     let items = message_store::replies(&mut conn, root, 500).await?;
@@ -105,7 +100,7 @@ pub async fn mark_thread_read(
     Path((chat_raw, root_raw)): Path<(String, String)>,
     ValidJson(req): ValidJson<ThreadRead>,
 ) -> Result<Json<Thread>, ApiError> {
-    let (chat, root) = ids(&chat_raw, &root_raw)?;
+    let (chat, root) = (chat_id(&chat_raw)?, message_id(&root_raw)?);
     let mut tx = state.db.begin().await?;
     let (found, _) = membership(&mut tx, chat, me.user_id).await?;
     root_of(&mut tx, chat, root, me.user_id).await?;

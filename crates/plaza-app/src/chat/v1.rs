@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{ChatKind, Message, MessageType};
+use super::params::{chat_id, message_id};
 use super::reactions::{self, Reactions};
 use super::service::{self, ChatError, NewMessage, membership};
 use super::{message_store, messages, store};
 use crate::auth::AuthUser;
-use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
+use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -123,11 +124,8 @@ pub async fn group_messages(
     Path(group): Path<String>,
     ValidQuery(query): ValidQuery<V1Page>,
 ) -> Result<Json<V1Messages>, ApiError> {
-    let group: ChatId = group.parse().map_err(|_| ChatError::NotFound)?;
-    let limit = i64::from(query.limit.unwrap_or(50));
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
-    }
+    let group = chat_id(&group)?;
+    let limit = page_limit(query.limit, 50)?;
     let offset = i64::from(query.offset.unwrap_or(0));
     let mut conn = state.db.fresh().acquire().await?;
     membership(&mut conn, group, me.user_id).await?;
@@ -139,10 +137,6 @@ pub async fn group_messages(
         items,
         total,
     }))
-}
-
-fn message_id(raw: &str) -> Result<MessageId, ApiError> {
-    raw.parse().map_err(|_| ChatError::MessageNotFound.into())
 }
 
 /// `POST /api/v1/messages/{message_id}/reactions` — react (again is a no-op).

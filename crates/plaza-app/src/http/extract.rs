@@ -14,6 +14,16 @@ use serde_json::json;
 use super::error::ApiError;
 use crate::state::AppState;
 
+/// A list's `?limit=`: 1 to 100, `default` when absent (DESIGN §3).
+pub fn page_limit(given: Option<u32>, default: u32) -> Result<i64, ApiError> {
+    let limit = given.unwrap_or(default);
+    if (1..=100).contains(&limit) {
+        Ok(i64::from(limit))
+    } else {
+        Err(ApiError::invalid_field("limit", "must be 1 to 100"))
+    }
+}
+
 /// A JSON body, deserialised into `T`. Newtypes inside `T` (such as
 /// `Email`) validate while deserialising, so a handler only ever sees valid
 /// input.

@@ -30,7 +30,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ErrorBody, ErrorKind};
-pub use extract::{ClientIp, ValidJson, ValidQuery};
+pub use extract::{ClientIp, ValidJson, ValidQuery, page_limit};
 pub use principal::Principal;
 pub use ratelimit::LimitClass;
 

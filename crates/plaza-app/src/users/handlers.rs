@@ -11,7 +11,7 @@ use super::password::Password;
 use super::profile::{self, ProfileUpdate};
 use super::{Audience, NewUser, User, UserView};
 use crate::auth::{AdminUser, AuthUser, MaybeAuthUser, two_factor_methods};
-use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
+use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 
 /// A page of users.
@@ -35,11 +35,10 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     pub fn page(&self) -> Result<(i64, i64), ApiError> {
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::invalid_field("limit", "must be 1 to 100"));
-        }
-        Ok((i64::from(limit), i64::from(self.offset.unwrap_or(0))))
+        Ok((
+            page_limit(self.limit, 20)?,
+            i64::from(self.offset.unwrap_or(0)),
+        ))
     }
 }
 
