@@ -32,10 +32,6 @@ pub struct FileQuery {
     size: Option<u32>,
 }
 
-fn user_id(raw: &str) -> Result<plaza_core::UserId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("no such user"))
-}
-
 async fn may_edit(state: &AppState, me: &AuthUser, id: plaza_core::UserId) -> Result<(), ApiError> {
     users::profile(state, id).await?;
     if id != me.user_id && !me.is_admin() {
@@ -109,12 +105,8 @@ pub async fn upload_avatar(
     Path(id): Path<String>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<axum::Json<UserView>, ApiError> {
-    if !state.config.features.file_upload {
-        return Err(ApiError::forbidden(
-            "file uploads are turned off on this server",
-        ));
-    }
-    let id = user_id(&id)?;
+    super::uploads_enabled(&state)?;
+    let id = crate::users::id_param(&id)?;
     may_edit(&state, &me, id).await?;
     let (_, bytes) = read_file(multipart, MAX_AVATAR_BYTES).await?;
     super::set_avatar(&state, id, bytes).await?;
@@ -138,14 +130,14 @@ pub async fn delete_avatar(
     me: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = user_id(&id)?;
+    let id = crate::users::id_param(&id)?;
     may_edit(&state, &me, id).await?;
     super::clear_avatar(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/files/{id}` — a stored file: public ones to anyone, private
-/// ones to their owner and admins.
+/// ones to their owner, admins, and members of a chat where it is attached.
 #[utoipa::path(get, path = "/api/files/{id}", tag = "files",
     params(("id" = String, Path), FileQuery),
     responses(
@@ -177,12 +169,8 @@ pub async fn get_file(
         .await
         .map_err(|e| ApiError::dependency(e.to_string()))?
         .ok_or_else(missing)?;
-    let content_type = if variant == "original" {
-        row.content_type.clone()
-    } else {
-        // Thumbnails keep the original's encoding choice (PNG with alpha, else JPEG).
-        sniffed_type(&bytes)
-    };
+    // Thumbnails are encoded like the original (PNG with alpha, else JPEG).
+    let content_type = row.content_type.clone();
     let cache = if row.visibility == "public" {
         "public, max-age=31536000, immutable"
     } else {
@@ -197,13 +185,4 @@ pub async fn get_file(
         )
         .body(Body::from(bytes))
         .map_err(ApiError::internal)
-}
-
-fn sniffed_type(bytes: &[u8]) -> String {
-    match ::image::guess_format(bytes) {
-        Ok(::image::ImageFormat::Png) => "image/png",
-        Ok(::image::ImageFormat::Jpeg) => "image/jpeg",
-        _ => "application/octet-stream",
-    }
-    .into()
 }

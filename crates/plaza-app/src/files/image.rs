@@ -41,6 +41,11 @@ pub struct Picture {
     pub variants: Vec<Variant>,
 }
 
+/// Whether the bytes are a picture plaza accepts (by their content).
+pub fn is_picture(bytes: &[u8]) -> bool {
+    sniff(bytes).is_ok()
+}
+
 fn sniff(bytes: &[u8]) -> Result<ImageFormat, ImageError> {
     match image::guess_format(bytes) {
         Ok(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif)) => {

@@ -77,13 +77,14 @@ pub(crate) fn key(id: FileId, variant: &str) -> String {
     format!("files/{id}/{variant}")
 }
 
-/// Stores an avatar for `owner` and makes it theirs, replacing the old one.
-pub async fn set_avatar(
+/// Checks and re-encodes a picture on the CPU pool, and stores its variants
+/// under `id`; nothing is left stored when any step fails.
+pub(crate) async fn store_picture(
     state: &AppState,
-    owner: UserId,
+    id: FileId,
     bytes: bytes::Bytes,
-) -> Result<FileId, ApiError> {
-    let avatar = state
+) -> Result<image::Picture, ApiError> {
+    let picture = state
         .cpu
         .run(move || image::process_picture(&bytes))
         .await
@@ -94,32 +95,72 @@ pub async fn set_avatar(
                 ApiError::invalid_field("file", e)
             }
         })?;
-    let id = FileId::new();
-    for v in &avatar.variants {
-        if let Err(e) = state.storage.put(&key(id, &v.name), v.bytes.clone()).await {
-            discard(state, id, &avatar.variants).await;
-            return Err(ApiError::dependency(format!("cannot store the file: {e}")));
+    for v in &picture.variants {
+        put(state, id, &v.name, v.bytes.clone()).await?;
+    }
+    Ok(picture)
+}
+
+/// Stores one object of file `id`; on failure removes what the file had.
+pub(crate) async fn put(
+    state: &AppState,
+    id: FileId,
+    variant: &str,
+    bytes: bytes::Bytes,
+) -> Result<(), ApiError> {
+    if let Err(e) = state.storage.put(&key(id, variant), bytes).await {
+        remove_objects(state, id).await;
+        return Err(ApiError::dependency(format!("cannot store the file: {e}")));
+    }
+    Ok(())
+}
+
+impl FileRow {
+    /// The record of a stored picture.
+    pub(crate) fn picture(
+        id: FileId,
+        owner: UserId,
+        purpose: &str,
+        visibility: &str,
+        picture: &image::Picture,
+        name: Option<String>,
+        now: plaza_core::Timestamp,
+    ) -> Self {
+        let original = &picture.variants[0];
+        let names: Vec<&str> = picture.variants.iter().map(|v| v.name.as_str()).collect();
+        Self {
+            id,
+            owner_id: Some(owner),
+            purpose: purpose.into(),
+            visibility: visibility.into(),
+            content_type: original.content_type.into(),
+            byte_size: i64::try_from(original.bytes.len()).unwrap_or(i64::MAX),
+            width: Some(i64::from(picture.width)),
+            height: Some(i64::from(picture.height)),
+            variants: names.join(","),
+            name,
+            created_at: now,
         }
     }
-    let original = &avatar.variants[0];
-    let row = FileRow {
+}
+
+/// Stores an avatar for `owner` and makes it theirs, replacing the old one.
+pub async fn set_avatar(
+    state: &AppState,
+    owner: UserId,
+    bytes: bytes::Bytes,
+) -> Result<FileId, ApiError> {
+    let id = FileId::new();
+    let avatar = store_picture(state, id, bytes).await?;
+    let row = FileRow::picture(
         id,
-        owner_id: Some(owner),
-        purpose: "avatar".into(),
-        visibility: "public".into(),
-        content_type: original.content_type.into(),
-        byte_size: i64::try_from(original.bytes.len()).unwrap_or(i64::MAX),
-        width: Some(i64::from(avatar.width)),
-        height: Some(i64::from(avatar.height)),
-        variants: avatar
-            .variants
-            .iter()
-            .map(|v| v.name.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        name: None,
-        created_at: state.clock.now(),
-    };
+        owner,
+        "avatar",
+        "public",
+        &avatar,
+        None,
+        state.clock.now(),
+    );
     let saved: Result<Option<FileId>, sqlx::Error> = async {
         let mut tx = state.db.begin().await?;
         let old = crate::users::store::find(&mut tx, owner)
@@ -142,7 +183,7 @@ pub async fn set_avatar(
             Ok(id)
         }
         Err(e) => {
-            discard(state, id, &avatar.variants).await;
+            remove_objects(state, id).await;
             Err(e.into())
         }
     }
@@ -165,14 +206,6 @@ pub async fn clear_avatar(state: &AppState, owner: UserId) -> Result<(), ApiErro
     Ok(())
 }
 
-async fn discard(state: &AppState, id: FileId, variants: &[image::Variant]) {
-    for v in variants {
-        if let Err(e) = state.storage.delete(&key(id, &v.name)).await {
-            tracing::warn!(file_id = %id, error = %e, "cannot remove an unused object");
-        }
-    }
-}
-
 /// Deletes every stored object of a file whose row is gone.
 pub async fn remove_objects(state: &AppState, id: FileId) {
     for variant in ["original", "256", "64"] {
@@ -182,24 +215,39 @@ pub async fn remove_objects(state: &AppState, id: FileId) {
     }
 }
 
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    let upload_limit =
-        from_fn_with_state((state.clone(), LimitClass::Upload), ratelimit::rate_limit);
-    let uploads = OpenApiRouter::new()
-        .routes(routes!(handlers::upload_avatar, handlers::delete_avatar))
-        // Room for the multipart framing around a full-size file.
-        .layer(DefaultBodyLimit::max(MAX_AVATAR_BYTES + (64 << 10)))
-        .route_layer(upload_limit);
-    let max = usize::try_from(state.config.storage.max_file_size.0).unwrap_or(usize::MAX);
-    let attachments = OpenApiRouter::new()
-        .routes(routes!(upload::upload_file))
+/// Upload routes: a body limit with room for the multipart framing around a
+/// full-size file, and the `upload` rate limit.
+fn uploads(
+    state: &AppState,
+    routes: OpenApiRouter<AppState>,
+    max: usize,
+) -> OpenApiRouter<AppState> {
+    routes
         .layer(DefaultBodyLimit::max(max.saturating_add(64 << 10)))
         .route_layer(from_fn_with_state(
             (state.clone(), LimitClass::Upload),
             ratelimit::rate_limit,
-        ));
+        ))
+}
+
+/// 403 when the `file_upload` feature is off.
+pub(crate) fn uploads_enabled(state: &AppState) -> Result<(), ApiError> {
+    if state.config.features.file_upload {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "file uploads are turned off on this server",
+        ))
+    }
+}
+
+pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+    let max = usize::try_from(state.config.storage.max_file_size.0).unwrap_or(usize::MAX);
+    let avatars =
+        OpenApiRouter::new().routes(routes!(handlers::upload_avatar, handlers::delete_avatar));
+    let attachments = OpenApiRouter::new().routes(routes!(upload::upload_file));
     OpenApiRouter::new()
-        .merge(uploads)
-        .merge(attachments)
+        .merge(uploads(state, avatars, MAX_AVATAR_BYTES))
+        .merge(uploads(state, attachments, max))
         .routes(routes!(handlers::get_file))
 }

@@ -13,8 +13,8 @@ use plaza_core::{FileId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::image::{self, ImageError};
-use super::{FileRow, key, store};
+use super::image;
+use super::{FileRow, store};
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -83,66 +83,33 @@ pub async fn store_upload(
     bytes: Bytes,
 ) -> Result<FileRow, ApiError> {
     let id = FileId::new();
-    let picture = match ::image::guess_format(&bytes) {
-        Ok(
-            ::image::ImageFormat::Png
-            | ::image::ImageFormat::Jpeg
-            | ::image::ImageFormat::WebP
-            | ::image::ImageFormat::Gif,
-        ) => {
-            let input = bytes.clone();
-            let processed = state
-                .cpu
-                .run(move || image::process_picture(&input))
-                .await
-                .map_err(|_| ApiError::dependency("the server is shutting down"))?;
-            Some(processed.map_err(|e| match e {
-                ImageError::NotAnImage => ApiError::unsupported_media_type(e.to_string()),
-                ImageError::TooManyPixels { .. } | ImageError::Corrupt(_) => {
-                    ApiError::invalid_field("file", e)
-                }
-            })?)
+    let now = state.clock.now();
+    let row = if image::is_picture(&bytes) {
+        let picture = super::store_picture(state, id, bytes).await?;
+        FileRow::picture(
+            id,
+            owner,
+            "attachment",
+            "private",
+            &picture,
+            clean_name(name),
+            now,
+        )
+    } else {
+        super::put(state, id, "original", bytes.clone()).await?;
+        FileRow {
+            id,
+            owner_id: Some(owner),
+            purpose: "attachment".into(),
+            visibility: "private".into(),
+            content_type: sniff(&bytes),
+            byte_size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            width: None,
+            height: None,
+            variants: "original".into(),
+            name: clean_name(name),
+            created_at: now,
         }
-        _ => None,
-    };
-    let (content_type, size, width, height, variants) = match &picture {
-        Some(p) => {
-            for v in &p.variants {
-                put(state, id, &v.name, v.bytes.clone()).await?;
-            }
-            let original = &p.variants[0];
-            let names: Vec<&str> = p.variants.iter().map(|v| v.name.as_str()).collect();
-            (
-                original.content_type.to_owned(),
-                original.bytes.len(),
-                Some(i64::from(p.width)),
-                Some(i64::from(p.height)),
-                names.join(","),
-            )
-        }
-        None => {
-            put(state, id, "original", bytes.clone()).await?;
-            (
-                sniff(&bytes),
-                bytes.len(),
-                None,
-                None,
-                "original".to_owned(),
-            )
-        }
-    };
-    let row = FileRow {
-        id,
-        owner_id: Some(owner),
-        purpose: "attachment".into(),
-        visibility: "private".into(),
-        content_type,
-        byte_size: i64::try_from(size).unwrap_or(i64::MAX),
-        width,
-        height,
-        variants,
-        name: clean_name(name),
-        created_at: state.clock.now(),
     };
     let mut conn = state.db.writer().acquire().await?;
     if let Err(e) = store::insert(&mut conn, &row).await {
@@ -150,14 +117,6 @@ pub async fn store_upload(
         return Err(e.into());
     }
     Ok(row)
-}
-
-async fn put(state: &AppState, id: FileId, variant: &str, bytes: Bytes) -> Result<(), ApiError> {
-    if let Err(e) = state.storage.put(&key(id, variant), bytes).await {
-        super::remove_objects(state, id).await;
-        return Err(ApiError::dependency(format!("cannot store the file: {e}")));
-    }
-    Ok(())
 }
 
 /// `POST /api/files` — upload a file to attach to a message.
@@ -175,11 +134,7 @@ pub async fn upload_file(
     me: AuthUser,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<FileView>), ApiError> {
-    if !state.config.features.file_upload {
-        return Err(ApiError::forbidden(
-            "file uploads are turned off on this server",
-        ));
-    }
+    super::uploads_enabled(&state)?;
     let max = usize::try_from(state.config.storage.max_file_size.0).unwrap_or(usize::MAX);
     let (name, bytes) = super::handlers::read_file(multipart, max).await?;
     let row = store_upload(&state, me.user_id, name, bytes).await?;

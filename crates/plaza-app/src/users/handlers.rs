@@ -42,7 +42,7 @@ impl SearchQuery {
     }
 }
 
-pub(super) fn id_param(raw: &str) -> Result<UserId, ApiError> {
+pub(crate) fn id_param(raw: &str) -> Result<UserId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found("no such user"))
 }
 

@@ -3,13 +3,14 @@
 
 mod admin;
 pub mod fields;
-mod handlers;
+pub(crate) mod handlers;
 pub mod model;
 pub mod password;
 pub mod profile;
 pub mod service;
 pub mod store;
 
+pub(crate) use handlers::id_param;
 pub use model::{Audience, NewUser, User, UserView};
 pub use service::{CreateUserError, create_user, hash_password, insert_user, profile};
 
