@@ -121,7 +121,10 @@ impl From<CreateUserError> for ApiError {
 
 /// The token answer, with the account as its owner sees it.
 pub(crate) async fn respond(state: &AppState, issued: Issued) -> Result<TokenResponse, ApiError> {
-    let user = users::profile(state, issued.user_id).await?;
+    let user = match issued.user {
+        Some(user) => user,
+        None => users::profile(state, issued.user_id).await?,
+    };
     Ok(TokenResponse {
         user: user.view(
             Audience::Own,
@@ -157,8 +160,9 @@ pub async fn register(
         email_verified: false,
     };
     let issued = service::register(&state, new, &client(&ip, &headers)).await?;
-    let user = users::profile(&state, issued.user_id).await?;
-    super::recovery::send_verification(&state, &user).await?;
+    if let Some(user) = &issued.user {
+        super::recovery::send_verification(&state, user).await?;
+    }
     Ok((StatusCode::CREATED, Json(respond(&state, issued).await?)))
 }
 

@@ -8,7 +8,7 @@ use plaza_core::{Role, SessionId, UserId};
 use super::secret::{random_token, token_hash};
 use super::store::{self, Session};
 use crate::state::AppState;
-use crate::users::{self, CreateUserError, NewUser};
+use crate::users::{self, CreateUserError, NewUser, User};
 
 /// Where a sign-in comes from, for the sessions list.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct Client {
 #[derive(Debug)]
 pub struct Issued {
     pub user_id: UserId,
+    /// The account, when the use case already read it (saves a lookup).
+    pub user: Option<User>,
     pub session_id: SessionId,
     pub access_token: String,
     pub refresh_token: String,
@@ -69,7 +71,9 @@ pub async fn register(
     let (session, refresh) = open_session(state, &mut tx, user.id, client).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "account registered");
-    issue(state, &(user.id, user.role), session, refresh).await
+    let mut issued = issue(state, &(user.id, user.role), session, refresh).await?;
+    issued.user = Some(user);
+    Ok(issued)
 }
 
 /// Opens a session for a user who has proven who they are.
@@ -79,13 +83,14 @@ pub async fn open_and_issue(
     client: &Client,
 ) -> Result<Issued, AuthError> {
     let mut tx = state.db.begin().await?;
-    let role = users::store::find(&mut tx, user)
+    let found = users::store::find(&mut tx, user)
         .await?
-        .map(|u| u.role)
         .ok_or(AuthError::InvalidCredentials)?;
     let (session, refresh) = open_session(state, &mut tx, user, client).await?;
     tx.commit().await?;
-    issue(state, &(user, role), session, refresh).await
+    let mut issued = issue(state, &(user, found.role), session, refresh).await?;
+    issued.user = Some(found);
+    Ok(issued)
 }
 
 /// The account behind `login` when `password` is its password. Unknown
@@ -305,6 +310,7 @@ async fn issue(
         .map_err(|e| anyhow::anyhow!("cannot sign an access token: {e}"))?;
     Ok(Issued {
         user_id: user,
+        user: None,
         session_id: session,
         access_token,
         refresh_token,
