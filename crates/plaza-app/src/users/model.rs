@@ -24,15 +24,14 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
-/// The columns [`UserRow`] reads, for `SELECT {USER_COLUMNS} FROM users`.
-#[macro_export]
-#[doc(hidden)]
+/// The columns [`UserRow`] reads, for `concat!("SELECT ", user_columns!(), " FROM users …")`.
 macro_rules! user_columns {
     () => {
         "id, email, username, display_name, bio, avatar_id, timezone, locale, settings, \
          role, email_verified, banned_at, created_at, updated_at"
     };
 }
+pub(crate) use user_columns;
 
 /// A `users` row as the database returns it (booleans as integers, JSON as text).
 #[derive(sqlx::FromRow)]

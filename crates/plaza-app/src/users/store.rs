@@ -5,8 +5,8 @@
 use plaza_core::{Email, Timestamp, UserId, Username};
 use sqlx::AnyConnection;
 
+use super::model::user_columns;
 use super::model::{User, UserRow};
-use crate::user_columns;
 
 pub async fn insert(
     conn: &mut AnyConnection,

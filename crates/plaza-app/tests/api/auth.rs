@@ -129,11 +129,11 @@ async fn registration_refuses_bad_input_field_by_field() {
         .await
         .unwrap();
     assert_eq!(count, 0, "nothing was written");
-    let passwords_in_logs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
         .fetch_one(app.state.db.reader())
         .await
         .unwrap();
-    assert_eq!(passwords_in_logs, 0);
+    assert_eq!(sessions, 0);
 }
 
 crate::on_both_databases! {

@@ -5,24 +5,11 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Tokens};
+use crate::helpers::TestApp;
 
 async fn ok_json(res: reqwest::Response) -> Value {
     assert!(res.status().is_success(), "{}", res.status());
     res.json().await.unwrap()
-}
-
-async fn group_of(app: &TestApp, owner: &Tokens, member: &Tokens) -> String {
-    let group = ok_json(
-        app.post_as(
-            "/api/chats",
-            &owner.access,
-            &json!({"type": "group", "name": "G", "member_ids": [member.user_id]}),
-        )
-        .await,
-    )
-    .await;
-    group["id"].as_str().unwrap().to_owned()
 }
 
 async fn next(sub: &mut plaza_platform::bus::Subscription) -> Value {
@@ -38,7 +25,7 @@ async fn every_change_is_announced_after_it_commits() {
     let app = TestApp::spawn().await;
     let ana = app.register("ana@example.com").await;
     let bob = app.register("bob@example.com").await;
-    let gid = group_of(&app, &ana, &bob).await;
+    let gid = app.group(&ana, "G", &[&bob]).await;
     let mut sub = app
         .state
         .bus
@@ -154,7 +141,7 @@ async fn a_message_sent_on_one_node_is_announced_on_another() {
     let b = TestApp::builder().node_of(&a).redis(&prefix).spawn().await;
     let ana = a.register("ana@example.com").await;
     let bob = a.register("bob@example.com").await;
-    let gid = group_of(&a, &ana, &bob).await;
+    let gid = a.group(&ana, "G", &[&bob]).await;
     let mut on_b = b.state.bus.subscribe(&format!("chat:{gid}")).await.unwrap();
     // Bob's node sees what Ana sends through hers.
     a.post_as(

@@ -210,17 +210,8 @@ async fn outsiders_cannot_see_chats_or_probe_ids() {
     let ana = app.register("ana@example.com").await;
     let bob = app.register("bob@example.com").await;
     let eve = app.register("eve@example.com").await;
-    let group = json_of(
-        create(
-            &app,
-            &ana,
-            json!({"type": "group", "name": "Team", "member_ids": [bob.user_id]}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let id = group["id"].as_str().unwrap();
+    let id = app.group(&ana, "Team", &[&bob]).await;
+    let id = id.as_str();
     send(&app, &ana, id, json!({"content": "secret"})).await;
     let unknown = "0199a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b";
     for chat in [id, unknown, "not-an-id"] {
@@ -266,17 +257,8 @@ async fn channels_live_in_groups_and_follow_roles() {
     let ana = app.register("ana@example.com").await;
     let bob = app.register("bob@example.com").await;
     let eve = app.register("eve@example.com").await;
-    let group = json_of(
-        create(
-            &app,
-            &ana,
-            json!({"type": "group", "name": "Team", "member_ids": [bob.user_id]}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let gid = group["id"].as_str().unwrap();
+    let gid = app.group(&ana, "Team", &[&bob]).await;
+    let gid = gid.as_str();
     // Members may not make channels; owners may, with group members only.
     let res = create(
         &app,

@@ -132,6 +132,21 @@ impl TestApp {
         Tokens::from(res.json::<Value>().await.unwrap())
     }
 
+    /// A group `name` made by `owner` with `members`; its id.
+    pub async fn group(&self, owner: &Tokens, name: &str, members: &[&Tokens]) -> String {
+        let ids: Vec<&str> = members.iter().map(|m| m.user_id.as_str()).collect();
+        let res = self
+            .post_as(
+                "/api/chats",
+                &owner.access,
+                &json!({"type": "group", "name": name, "member_ids": ids}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "group {name}");
+        let body: Value = res.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
     /// Makes `user_id` an admin directly in the database; their next token carries it.
     pub async fn make_admin(&self, email: &str) -> Tokens {
         sqlx::query("UPDATE users SET role = 'admin' WHERE lower(email) = lower($1)")

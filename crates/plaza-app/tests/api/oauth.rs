@@ -186,26 +186,28 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-/// The browser's part: plaza → provider → back to plaza's callback.
-async fn browse(app: &TestApp) -> reqwest::Response {
-    let browser = browser();
-    let to_provider = location(
-        &browser
-            .get(app.url("/api/auth/oauth/oidc/start"))
-            .send()
-            .await
-            .unwrap(),
-    );
-    assert!(
-        to_provider.contains("code_challenge_method=S256") && to_provider.contains("state="),
-        "{to_provider}"
-    );
+/// The browser's walk from plaza's `start` through the provider; returns
+/// the provider URL it was sent to and the callback path on plaza.
+async fn walk(app: &TestApp, browser: &reqwest::Client, provider: &str) -> (String, String) {
+    let start = app.url(&format!("/api/auth/oauth/{provider}/start"));
+    let to_provider = location(&browser.get(start).send().await.unwrap());
     let back = location(&browser.get(&to_provider).send().await.unwrap());
     // The callback URL names plaza's public address; this one listens elsewhere.
     let path = back
         .split_once("/api/")
         .map(|(_, p)| format!("/api/{p}"))
         .unwrap();
+    (to_provider, path)
+}
+
+/// The browser's part: plaza → provider → back to plaza's callback.
+async fn browse(app: &TestApp) -> reqwest::Response {
+    let browser = browser();
+    let (to_provider, path) = walk(app, &browser, "oidc").await;
+    assert!(
+        to_provider.contains("code_challenge_method=S256") && to_provider.contains("state="),
+        "{to_provider}"
+    );
     browser.get(app.url(&path)).send().await.unwrap()
 }
 
@@ -271,18 +273,7 @@ async fn forged_reused_and_declined_callbacks_are_refused() {
     let app = app_with(&provider, |_| {}).await;
     provider.user(person("ana-1", "ana@example.com", true));
     let browser = browser();
-    let to_provider = location(
-        &browser
-            .get(app.url("/api/auth/oauth/oidc/start"))
-            .send()
-            .await
-            .unwrap(),
-    );
-    let back = location(&browser.get(&to_provider).send().await.unwrap());
-    let path = back
-        .split_once("/api/")
-        .map(|(_, p)| format!("/api/{p}"))
-        .unwrap();
+    let (_, path) = walk(&app, &browser, "oidc").await;
     let forged = path.replace("state=", "state=x");
     error_body(
         browser.get(app.url(&forged)).send().await.unwrap(),
@@ -416,22 +407,11 @@ async fn the_github_preset_reads_its_user_and_verified_primary_email() {
         ],
     }));
     let browser = browser();
-    let to_provider = location(
-        &browser
-            .get(app.url("/api/auth/oauth/github/start"))
-            .send()
-            .await
-            .unwrap(),
-    );
+    let (to_provider, path) = walk(&app, &browser, "github").await;
     assert!(
         to_provider.contains("scope=read%3Auser+user%3Aemail"),
         "{to_provider}"
     );
-    let back = location(&browser.get(&to_provider).send().await.unwrap());
-    let path = back
-        .split_once("/api/")
-        .map(|(_, p)| format!("/api/{p}"))
-        .unwrap();
     let res = browser.get(app.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let tokens = Tokens::from(res.json::<Value>().await.unwrap());
