@@ -7,6 +7,7 @@ pub mod chat;
 pub mod files;
 pub mod health;
 pub mod http;
+pub mod realtime;
 pub mod state;
 pub mod users;
 

@@ -40,6 +40,8 @@ pub struct Services {
     pub storage: Storage,
     /// Who is online (connections' heartbeats), shared across nodes with Redis.
     pub presence: SharedPresence,
+    /// This node's WebSocket connections and the chats they receive.
+    pub hub: crate::realtime::Hub,
     /// For calls to outside services (OAuth providers).
     pub http: reqwest::Client,
     /// Threads for CPU-heavy work (hashing, image decoding), one per core.
@@ -107,6 +109,7 @@ impl AppState {
         };
         Ok(Self(Arc::new(Services {
             presence,
+            hub: crate::realtime::Hub::new(),
             http,
             mailer,
             storage,

@@ -89,7 +89,7 @@ pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError
     })
 }
 
-fn invalid_token(message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid_token(message: impl Into<String>) -> ApiError {
     ApiError::unauthenticated(message).with_header(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer error=\"invalid_token\""),

@@ -20,11 +20,12 @@ pub fn topic(chat: ChatId) -> String {
     format!("chat:{chat}")
 }
 
+/// Seed 002's frame.
 #[derive(Serialize)]
-struct Frame<'a, T: Serialize> {
+pub struct Frame<'a, T: Serialize> {
     #[serde(rename = "type")]
-    kind: &'a str,
-    data: T,
+    pub kind: &'a str,
+    pub data: T,
 }
 
 async fn publish<T: Serialize>(state: &AppState, chat: ChatId, kind: &str, data: T) {
@@ -75,6 +76,48 @@ pub async fn reaction(
         .collect();
     let data = json!({"message_id": message, "chat_id": chat, "user_id": by, "emoji": emoji, "counts": counts});
     publish(state, chat, kind, data).await;
+}
+
+/// Bus topic on which every node's hub learns who joined or left which
+/// chats, so their live connections start or stop receiving them.
+pub const MEMBERSHIP_TOPIC: &str = "chat.membership";
+
+#[derive(Serialize, serde::Deserialize)]
+pub struct Membership {
+    pub chat_ids: Vec<ChatId>,
+    pub user_ids: Vec<UserId>,
+    pub joined: bool,
+}
+
+pub async fn membership(state: &AppState, chats: &[ChatId], users: &[UserId], joined: bool) {
+    let change = Membership {
+        chat_ids: chats.to_vec(),
+        user_ids: users.to_vec(),
+        joined,
+    };
+    match serde_json::to_vec(&change) {
+        Ok(payload) => {
+            if let Err(e) = state
+                .bus
+                .publish(MEMBERSHIP_TOPIC, Bytes::from(payload))
+                .await
+            {
+                tracing::warn!(error = %e, "cannot announce a membership change");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot encode a membership change"),
+    }
+}
+
+/// Someone is typing; never stored.
+pub async fn typing(state: &AppState, chat: ChatId, by: UserId) {
+    publish(
+        state,
+        chat,
+        "user_typing",
+        json!({"chat_id": chat, "user_id": by}),
+    )
+    .await;
 }
 
 pub async fn read_receipt(state: &AppState, chat: ChatId, by: UserId, seq: i64) {

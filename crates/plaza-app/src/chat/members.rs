@@ -58,6 +58,7 @@ pub async fn add(
     }
     let members = store::members(&mut tx, chat).await?;
     tx.commit().await?;
+    super::events::membership(state, &[chat], users, true).await;
     Ok(members)
 }
 
@@ -110,7 +111,9 @@ pub async fn remove(
         return Err(ChatError::Forbidden("you may not remove this member"));
     }
     store::remove_member(&mut tx, chat, user).await?;
+    let left = with_channels(&mut tx, chat).await?;
     tx.commit().await?;
+    super::events::membership(state, &left, &[user], false).await;
     Ok(())
 }
 
@@ -120,6 +123,7 @@ pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Cha
     let mut tx = state.db.begin().await?;
     let (_, my_role) = membership(&mut tx, chat, me).await?;
     store::remove_member(&mut tx, chat, me).await?;
+    let left = with_channels(&mut tx, chat).await?;
     if my_role == MemberRole::Owner {
         let rest = store::members(&mut tx, chat).await?;
         if !rest.is_empty() && !rest.iter().any(|m| m.role == MemberRole::Owner) {
@@ -133,6 +137,7 @@ pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Cha
         }
     }
     tx.commit().await?;
+    super::events::membership(state, &left, &[me], false).await;
     Ok(())
 }
 
@@ -153,7 +158,18 @@ pub async fn join(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Chat
     }
     store::add_member(&mut tx, chat, me, MemberRole::Member, now).await?;
     tx.commit().await?;
+    super::events::membership(state, &[chat], &[me], true).await;
     Ok(())
+}
+
+/// `chat` and its channels: leaving a group leaves them too.
+async fn with_channels(
+    conn: &mut sqlx::AnyConnection,
+    chat: ChatId,
+) -> Result<Vec<ChatId>, sqlx::Error> {
+    let mut all = store::channel_ids(conn, chat).await?;
+    all.push(chat);
+    Ok(all)
 }
 
 pub async fn channels(

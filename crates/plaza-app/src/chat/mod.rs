@@ -8,14 +8,14 @@ pub mod events;
 mod handlers;
 mod manage;
 pub mod members;
-mod message_store;
-mod messages;
+pub(crate) mod message_store;
+pub(crate) mod messages;
 pub mod model;
-mod params;
+pub(crate) mod params;
 pub mod reactions;
 mod search;
 pub mod service;
-mod store;
+pub(crate) mod store;
 mod threads;
 mod v1;
 

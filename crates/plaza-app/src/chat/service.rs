@@ -200,6 +200,8 @@ pub async fn create_chat(
         store::add_member(&mut tx, chat.id, *other, MemberRole::Member, now).await?;
     }
     tx.commit().await?;
+    others.push(me);
+    super::events::membership(state, &[chat.id], &others, true).await;
     Ok((chat, true))
 }
 
@@ -227,6 +229,19 @@ pub async fn membership(
             }
         }
         None => Err(ChatError::NotFound),
+    }
+}
+
+/// Whether `me` may watch `chat` live (`join_room`, `resume`): members, and
+/// members of the group of a public channel.
+pub async fn may_watch(
+    conn: &mut sqlx::AnyConnection,
+    chat: ChatId,
+    me: UserId,
+) -> Result<(), ChatError> {
+    match membership(conn, chat, me).await {
+        Ok(_) | Err(ChatError::Forbidden(_)) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -251,3 +251,73 @@ pub async fn muted_until(
     .await?;
     Ok(until.flatten())
 }
+
+/// Every chat `user` is a member of.
+pub async fn chat_ids_of(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Vec<ChatId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT chat_id FROM chat_members WHERE user_id = $1")
+        .bind(user)
+        .fetch_all(conn)
+        .await
+}
+
+/// The channels of `group`.
+pub async fn channel_ids(
+    conn: &mut AnyConnection,
+    group: ChatId,
+) -> Result<Vec<ChatId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM chats WHERE group_id = $1")
+        .bind(group)
+        .fetch_all(conn)
+        .await
+}
+
+/// The other members of `user`'s direct chats: whom their presence concerns.
+pub async fn direct_contacts(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Vec<UserId>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT other.user_id FROM chat_members mine \
+         JOIN chats c ON c.id = mine.chat_id AND c.kind = 'direct' \
+         JOIN chat_members other ON other.chat_id = c.id AND other.user_id <> mine.user_id \
+         WHERE mine.user_id = $1",
+    )
+    .bind(user)
+    .fetch_all(conn)
+    .await
+}
+
+/// Those of `users` who share at least one chat with `me` (or are `me`).
+pub async fn share_a_chat(
+    conn: &mut AnyConnection,
+    me: UserId,
+    users: &[UserId],
+) -> Result<Vec<UserId>, sqlx::Error> {
+    let mut found = Vec::with_capacity(users.len());
+    for user in users {
+        let shared: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM chat_members mine JOIN chat_members other \
+             ON other.chat_id = mine.chat_id AND other.user_id = $2 \
+             WHERE mine.user_id = $1 LIMIT 1",
+        )
+        .bind(me)
+        .bind(*user)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if shared.is_some() || *user == me {
+            found.push(*user);
+        }
+    }
+    Ok(found)
+}
+
+/// The seq of `chat`'s newest message (0 when it has none).
+pub async fn last_seq(conn: &mut AnyConnection, chat: ChatId) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = $1")
+        .bind(chat)
+        .fetch_optional(conn)
+        .await
+}

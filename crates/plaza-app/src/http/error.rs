@@ -184,6 +184,11 @@ impl ApiError {
         self.0.failure.kind
     }
 
+    /// The message for people (for a 5xx, the generic one clients see).
+    pub fn message(&self) -> &str {
+        &self.0.failure.message
+    }
+
     pub fn details(&self) -> Option<&Value> {
         self.0.failure.details.as_ref()
     }

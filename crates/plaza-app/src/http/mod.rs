@@ -55,6 +55,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::users::router())
         .merge(crate::files::router(&state))
         .merge(crate::chat::router())
+        .merge(crate::realtime::router())
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

@@ -198,6 +198,22 @@ pub struct OAuthProviderConfig {
     pub scopes: StringList,
 }
 
+/// The WebSocket hub (`/ws`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WsConfig {
+    /// Largest text frame a client may send; larger ones get an `error`
+    /// event (up to 16 times this, beyond which the socket is closed 1009).
+    pub max_message: ByteSize,
+    /// Events waiting for a slow client before it is disconnected (1013).
+    pub send_queue: u32,
+    /// How often idle sockets are pinged; one silent for two intervals is dropped.
+    pub ping_interval: HumanDuration,
+    /// How long a new connection waits for its first frame (a `resume`)
+    /// before live events flow, so a resume is answered in order.
+    pub settle: HumanDuration,
+}
+
 /// The seeds' feature flags; each is honoured by its module.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -265,6 +281,17 @@ impl Default for HttpConfig {
             hsts: false,
             trust_proxy_headers: false,
             public_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        Self {
+            max_message: ByteSize(64 << 10),
+            send_queue: 256,
+            ping_interval: HumanDuration(Duration::from_secs(30)),
+            settle: HumanDuration(Duration::from_millis(200)),
         }
     }
 }

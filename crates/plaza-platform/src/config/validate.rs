@@ -51,6 +51,15 @@ impl Config {
                 ),
             }
         }
+        if self.ws.max_message.0 < 1024 {
+            bad("ws.max_message", "must be at least 1KiB".into());
+        }
+        if self.ws.send_queue < 8 {
+            bad("ws.send_queue", "must be at least 8".into());
+        }
+        if self.ws.ping_interval.0 < Duration::from_secs(1) {
+            bad("ws.ping_interval", "must be at least 1s".into());
+        }
         if self.database.acquire_timeout.0.is_zero() {
             bad("database.acquire_timeout", "must be above zero".into());
         }

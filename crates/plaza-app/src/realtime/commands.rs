@@ -1,0 +1,355 @@
+//! The client's frames: `{"type": …, "data": {…}, "id"?: …}`. Each is
+//! answered by an `ack` or an `error` carrying the frame's `id` (when it
+//! had one) and its type in `for`; a bad frame never closes the socket.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Utf8Bytes;
+use plaza_core::{ChatId, FileId, MessageId};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::conn::{Conn, Out};
+use super::frame;
+use crate::auth::AuthUser;
+use crate::chat::model::{Message, MessageType};
+use crate::chat::service::{self, ChatError, NewMessage};
+use crate::chat::{events, message_store, messages, params};
+use crate::http::ApiError;
+use crate::state::AppState;
+
+/// Messages one `resume` sends at most; `more: true` in its ack says to
+/// resume again from the last one.
+const RESUME_PAGE: i64 = 500;
+/// A socket's `typing` for one chat is passed on at most this often.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+const TYPES: &str = "auth, ping, join_room, leave_room, typing, send_message, mark_read, resume";
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: Value,
+    #[serde(default)]
+    id: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Room {
+    room_id: String,
+    /// Seed 002 names a group and its channel; the channel is the chat.
+    #[serde(default)]
+    channel_id: Option<String>,
+}
+
+impl Room {
+    fn chat(&self) -> Result<ChatId, ChatError> {
+        params::chat_id(self.channel_id.as_deref().unwrap_or(&self.room_id))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Send {
+    room_id: String,
+    #[serde(default)]
+    channel_id: Option<String>,
+    content: String,
+    #[serde(default)]
+    message_type: Option<MessageType>,
+    #[serde(default)]
+    reply_to: Option<MessageId>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    attachment_ids: Vec<FileId>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarkRead {
+    room_id: String,
+    #[serde(default)]
+    channel_id: Option<String>,
+    seq: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResumeOne {
+    room_id: String,
+    last_seq: i64,
+}
+
+/// One chat, or several at once (`{"rooms": [{room_id, last_seq}, …]}`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Resume {
+    One(ResumeOne),
+    Many { rooms: Vec<ResumeOne> },
+}
+
+impl Resume {
+    fn rooms(self) -> Vec<ResumeOne> {
+        match self {
+            Self::One(one) => vec![one],
+            Self::Many { rooms } => rooms,
+        }
+    }
+}
+
+/// The token of an `auth` frame.
+pub fn auth_token(text: &str) -> Option<String> {
+    let envelope: Envelope = serde_json::from_str(text).ok()?;
+    if envelope.kind != "auth" {
+        return None;
+    }
+    envelope.data.get("token")?.as_str().map(str::to_owned)
+}
+
+/// The chats a `resume` frame names, if it is one.
+pub fn resumed_chats(text: &str) -> Vec<ChatId> {
+    let Ok(envelope) = serde_json::from_str::<Envelope>(text) else {
+        return Vec::new();
+    };
+    if envelope.kind != "resume" {
+        return Vec::new();
+    }
+    serde_json::from_value::<Resume>(envelope.data)
+        .map(|r| {
+            r.rooms()
+                .iter()
+                .filter_map(|r| params::chat_id(&r.room_id).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the reader keeps between frames.
+pub struct Reader<'a> {
+    state: &'a AppState,
+    conn: &'a Arc<Conn>,
+    me: AuthUser,
+    typed: Option<(ChatId, Instant)>,
+    /// The frame being handled, for its answer.
+    id: Option<Value>,
+    kind: Option<String>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(state: &'a AppState, conn: &'a Arc<Conn>, me: AuthUser) -> Self {
+        Self {
+            state,
+            conn,
+            me,
+            typed: None,
+            id: None,
+            kind: None,
+        }
+    }
+
+    pub fn conn(&self) -> &Conn {
+        self.conn
+    }
+
+    pub async fn handle(&mut self, text: Utf8Bytes) {
+        self.id = None;
+        self.kind = None;
+        let limit = self.state.config.ws.max_message.0;
+        if text.len() as u64 > limit {
+            return self.refuse(ApiError::payload_too_large(limit));
+        }
+        let envelope: Envelope = match serde_json::from_str(text.as_str()) {
+            Ok(e) => e,
+            Err(e) => {
+                return self.refuse(ApiError::bad_request(format!("malformed JSON: {e}")));
+            }
+        };
+        self.id = envelope.id;
+        self.kind = Some(envelope.kind.clone());
+        if let Err(e) = self.dispatch(&envelope.kind, envelope.data).await {
+            self.refuse(e);
+        }
+    }
+
+    async fn dispatch(&mut self, kind: &str, data: Value) -> Result<(), ApiError> {
+        match kind {
+            "ping" => {
+                let now = self.state.clock.now();
+                self.reply("pong", json!({"id": self.id, "server_time": now}));
+            }
+            "auth" => self.ack(json!({})),
+            "join_room" => {
+                let room: Room = parse(data)?;
+                let chat = room.chat()?;
+                let mut db = self.state.db.fresh().acquire().await?;
+                service::may_watch(&mut db, chat, self.me.user_id).await?;
+                drop(db);
+                self.state.hub.enter(self.state, chat, self.conn);
+                self.ack(json!({"room_id": chat}));
+            }
+            "leave_room" => {
+                let room: Room = parse(data)?;
+                let chat = room.chat()?;
+                self.state.hub.leave(chat, self.conn);
+                self.ack(json!({"room_id": chat}));
+            }
+            "typing" => {
+                let room: Room = parse(data)?;
+                let chat = room.chat()?;
+                let now = Instant::now();
+                if self
+                    .typed
+                    .is_some_and(|(c, at)| c == chat && now.duration_since(at) < TYPING_EVERY)
+                {
+                    return Ok(());
+                }
+                let mut db = self.state.db.fresh().acquire().await?;
+                service::membership(&mut db, chat, self.me.user_id).await?;
+                drop(db);
+                self.typed = Some((chat, now));
+                events::typing(self.state, chat, self.me.user_id).await;
+            }
+            "send_message" => {
+                let send: Send = parse(data)?;
+                let chat = params::chat_id(send.channel_id.as_deref().unwrap_or(&send.room_id))?;
+                let new = NewMessage {
+                    content: send.content,
+                    message_type: send.message_type.unwrap_or(MessageType::Text),
+                    reply_to: send.reply_to,
+                    client_id: send.client_id,
+                    attachment_ids: send.attachment_ids,
+                };
+                let (message, created) =
+                    service::send_message(self.state, self.me.user_id, chat, new).await?;
+                self.ack(json!({"message": message, "created": created}));
+            }
+            "mark_read" => {
+                let read: MarkRead = parse(data)?;
+                let chat = params::chat_id(read.channel_id.as_deref().unwrap_or(&read.room_id))?;
+                let seq = messages::mark_read(self.state, self.me.user_id, chat, read.seq).await?;
+                self.ack(json!({"room_id": chat, "last_read_seq": seq}));
+            }
+            "resume" => {
+                let resume: Resume = parse(data)?;
+                for room in resume.rooms() {
+                    self.resume(room).await;
+                }
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown frame type `{other}`; expected one of {TYPES}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what `room` holds after the client's `last_seq`, then its ack.
+    async fn resume(&mut self, room: ResumeOne) {
+        let chat = match params::chat_id(&room.room_id) {
+            Ok(chat) => chat,
+            Err(e) => return self.refuse(e.into()),
+        };
+        self.conn.push(Out::Hold(chat));
+        match self.backlog(chat, room.last_seq).await {
+            Ok((messages, more)) => {
+                let top = messages.last().map_or(room.last_seq, |(seq, _)| *seq);
+                let reply = self.answer(
+                    "ack",
+                    json!({"room_id": chat, "last_seq": top, "more": more}),
+                );
+                self.conn.push(Out::Backlog {
+                    chat,
+                    after: room.last_seq,
+                    messages,
+                    reply,
+                });
+            }
+            Err(e) => {
+                let reply = self.error_frame(&e);
+                self.conn.push(Out::Release { chat, reply });
+            }
+        }
+    }
+
+    async fn backlog(
+        &self,
+        chat: ChatId,
+        after: i64,
+    ) -> Result<(Vec<(i64, Utf8Bytes)>, bool), ApiError> {
+        if after < 0 {
+            return Err(ApiError::invalid_field("last_seq", "must be 0 or more"));
+        }
+        let mut db = self.state.db.fresh().acquire().await?;
+        service::may_watch(&mut db, chat, self.me.user_id).await?;
+        let mut found =
+            message_store::list_messages(&mut db, chat, None, Some(after), RESUME_PAGE).await?;
+        let more = found.len() as i64 > RESUME_PAGE;
+        found.truncate(usize::try_from(RESUME_PAGE).unwrap_or(usize::MAX));
+        let found: Vec<Message> =
+            messages::with_reactions(&mut db, chat, self.me.user_id, found).await?;
+        Ok((
+            found
+                .iter()
+                .map(|m| (m.seq, frame("new_message", m)))
+                .collect(),
+            more,
+        ))
+    }
+
+    fn reply(&self, kind: &str, data: Value) {
+        self.conn.push(Out::Reply(frame(kind, data)));
+    }
+
+    fn answer(&self, kind: &str, mut data: Value) -> Utf8Bytes {
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("id".into(), self.id.clone().unwrap_or(Value::Null));
+            fields.insert("for".into(), json!(self.kind));
+        }
+        frame(kind, data)
+    }
+
+    fn ack(&self, data: Value) {
+        self.conn.push(Out::Reply(self.answer("ack", data)));
+    }
+
+    /// Answers the current frame with an `error` in DESIGN §3's terms.
+    pub fn refuse(&self, e: ApiError) {
+        self.conn.push(Out::Reply(self.error_frame(&e)));
+    }
+
+    fn error_frame(&self, e: &ApiError) -> Utf8Bytes {
+        if e.status().is_server_error() {
+            tracing::error!(error = ?e, user_id = %self.me.user_id, "socket frame failed");
+        }
+        let now = self.state.clock.now();
+        self.answer(
+            "error",
+            json!({
+                "error": e.message(),
+                "type": e.kind(),
+                "status": e.status().as_u16(),
+                "details": e.details(),
+                "timestamp": now,
+            }),
+        )
+    }
+}
+
+fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(data).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::validation(format!("data: {inner}"))
+        } else {
+            ApiError::invalid_field(&path, inner)
+        }
+    })
+}

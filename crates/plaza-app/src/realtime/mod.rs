@@ -1,0 +1,38 @@
+//! Real-time delivery (issue 4): the WebSocket endpoint `/ws` with seed
+//! 002's protocol, the per-node hub that fans chat events out to sockets,
+//! and presence. See docs/realtime.md for the protocol.
+
+mod commands;
+mod conn;
+mod hub;
+mod order;
+mod presence;
+mod socket;
+
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use hub::Hub;
+
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(socket::connect))
+        .routes(routes!(presence::online_status))
+}
+
+/// A server frame, `{"type": kind, "data": data}`.
+fn frame(kind: &str, data: impl Serialize) -> Utf8Bytes {
+    match serde_json::to_string(&crate::chat::events::Frame { kind, data }) {
+        Ok(text) => Utf8Bytes::from(text),
+        Err(e) => {
+            tracing::error!(error = %e, kind, "cannot encode a frame");
+            Utf8Bytes::from_static(
+                r#"{"type":"error","data":{"error":"internal error","type":"internal_error"}}"#,
+            )
+        }
+    }
+}
