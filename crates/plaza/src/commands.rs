@@ -93,6 +93,8 @@ async fn serve(config: Config) -> Result<(), Failure> {
         shutdown.begin(grace);
     });
     plaza_app::serve(listener, app, state.shutdown.clone()).await?;
+    // Sockets were told 1001 when stopping began; let their close frames go.
+    state.hub.drained(std::time::Duration::from_secs(5)).await;
     tracing::info!("shutting down");
     state.close().await;
     Ok(())

@@ -190,7 +190,9 @@ impl<'a> Reader<'a> {
                 let mut db = self.state.db.fresh().acquire().await?;
                 service::may_watch(&mut db, chat, self.me.user_id).await?;
                 drop(db);
-                self.state.hub.enter(self.state, chat, self.conn);
+                if let Some(room) = self.state.hub.enter(self.state, chat, self.conn) {
+                    room.live(super::hub::LIVE_WAIT).await;
+                }
                 self.ack(json!({"room_id": chat}));
             }
             "leave_room" => {

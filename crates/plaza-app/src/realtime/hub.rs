@@ -20,6 +20,7 @@ use plaza_platform::bus::RecvError;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::conn::{Close, Conn, Out};
 use super::frame;
@@ -31,6 +32,10 @@ use crate::state::AppState;
 /// Bus topic for frames addressed to users wherever they are connected:
 /// the recipients' ids, comma-separated, a newline, then the frame.
 pub const USERS_TOPIC: &str = "hub.users";
+
+/// How long a socket waits for a chat's subscription before it is
+/// reported ready anyway (a message in between is filled in later).
+pub const LIVE_WAIT: Duration = Duration::from_secs(5);
 
 /// New messages a pump reads from the database to close one gap.
 const MAX_FILL: i64 = 500;
@@ -46,9 +51,18 @@ pub struct Hub {
 }
 
 #[derive(Debug, Default)]
-struct Room {
+pub struct Room {
     conns: RwLock<Vec<Arc<Conn>>>,
     pump: OnceLock<AbortHandle>,
+    /// Cancelled once the pump listens to the chat's topic.
+    live: CancellationToken,
+}
+
+impl Room {
+    /// Until the room receives its chat's events (or `limit` passes).
+    pub async fn live(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, self.live.cancelled()).await;
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -87,16 +101,21 @@ impl Hub {
             let mut db = state.db.fresh().acquire().await?;
             store::chat_ids_of(&mut db, conn.user).await?
         };
-        for chat in &chats {
-            self.enter(state, *chat, conn);
+        let rooms: Vec<Arc<Room>> = chats
+            .iter()
+            .filter_map(|chat| self.enter(state, *chat, conn))
+            .collect();
+        for room in rooms {
+            room.live(LIVE_WAIT).await;
         }
         Ok(chats.len())
     }
 
-    /// Delivers `chat`'s events to `conn` from now on.
-    pub fn enter(&self, state: &AppState, chat: ChatId, conn: &Arc<Conn>) {
+    /// Delivers `chat`'s events to `conn` once the returned room is live
+    /// (None if it already received them).
+    pub fn enter(&self, state: &AppState, chat: ChatId, conn: &Arc<Conn>) -> Option<Arc<Room>> {
         if !conn.enter(chat) {
-            return;
+            return None;
         }
         // The map stays locked while the room changes, so a room is never
         // joined just as its last socket leaves and its pump stops.
@@ -106,6 +125,7 @@ impl Hub {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Arc::clone(conn));
+        Some(Arc::clone(room))
     }
 
     /// Stops delivering `chat` to `conn`.
@@ -123,10 +143,11 @@ impl Hub {
             conns.retain(|c| c.id != conn.id);
             conns.is_empty()
         };
-        if empty && let Some(room) = rooms.remove(&chat) {
-            if let Some(pump) = room.pump.get() {
-                pump.abort();
-            }
+        if empty
+            && let Some(room) = rooms.remove(&chat)
+            && let Some(pump) = room.pump.get()
+        {
+            pump.abort();
         }
     }
 
@@ -223,18 +244,30 @@ async fn listener(
                     "chat_left"
                 };
                 let notice = frame(kind, serde_json::json!({"chat_ids": change.chat_ids}));
+                let mut rooms = Vec::new();
+                let mut told = Vec::new();
                 for user in &change.user_ids {
                     for conn in hub.conns_of(*user) {
                         for chat in &change.chat_ids {
                             if change.joined {
-                                hub.enter(&state, *chat, &conn);
+                                rooms.extend(hub.enter(&state, *chat, &conn));
                             } else {
                                 hub.leave(*chat, &conn);
                             }
                         }
-                        conn.push(Out::Reply(notice.clone()));
+                        told.push(conn);
                     }
                 }
+                // Told once the new rooms are live, so nothing sent after
+                // the notice can be missed.
+                tokio::spawn(async move {
+                    for room in rooms {
+                        room.live(LIVE_WAIT).await;
+                    }
+                    for conn in told {
+                        conn.push(Out::Reply(notice.clone()));
+                    }
+                });
             }
             USERS_TOPIC => {
                 let Some((to, body)) = split_addressed(&message.payload) else {
@@ -318,6 +351,7 @@ async fn pump(state: AppState, chat: ChatId, room: Arc<Room>) {
             }
         }
     };
+    room.live.cancel();
     loop {
         match sub.recv().await {
             Ok(message) => fan_out(&state, chat, &room, &mut last, message.payload).await,

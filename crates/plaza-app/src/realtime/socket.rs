@@ -103,10 +103,12 @@ async fn run(state: AppState, socket: WebSocket, user: Option<AuthUser>) {
     let conn = state.hub.open(user.user_id, user.session_id, capacity);
     let writer = tokio::spawn(write(Arc::clone(&conn), sink, ws.ping_interval.0));
     read(&state, &conn, user, &mut stream).await;
-    conn.gone.cancel();
     state.hub.close(&conn);
+    // Let the writer say why (a no-op reason if one was given already).
+    conn.close(Close::NORMAL);
+    let _ = timeout(WRITE_TIMEOUT, writer).await;
+    conn.gone.cancel();
     Box::pin(presence::offline(&state, &conn)).await;
-    let _ = writer.await;
 }
 
 /// Waits for `{"type": "auth", "data": {"token": …}}`.

@@ -430,3 +430,109 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// A WebSocket client of `/ws`.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl TestApp {
+    /// A socket opened with `?token=`, without waiting for `ready`.
+    pub async fn ws_raw(&self, token: Option<&str>) -> Ws {
+        let url = match token {
+            Some(t) => format!("ws://{}/ws?token={t}", self.addr),
+            None => format!("ws://{}/ws", self.addr),
+        };
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Ws { stream }
+    }
+
+    /// A socket of `user`, once the hub delivers their chats to it.
+    pub async fn ws(&self, user: &Tokens) -> Ws {
+        let mut ws = self.ws_raw(Some(&user.access)).await;
+        ws.next_of("ready").await;
+        ws
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(&frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::text(text))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_message(&mut self, message: tokio_tungstenite::tungstenite::Message) {
+        use futures_util::SinkExt;
+        self.stream.send(message).await.unwrap();
+    }
+
+    /// The next text frame, within `wait`; None when nothing came.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let item = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
+            match item {
+                Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next text frame (five seconds at most).
+    pub async fn next(&mut self) -> Value {
+        self.next_within(Duration::from_secs(5))
+            .await
+            .expect("a frame within five seconds")
+    }
+
+    /// The `data` of the next frame of type `kind`, skipping others.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        for _ in 0..1000 {
+            let frame = self.next().await;
+            if frame["type"] == kind {
+                return frame["data"].clone();
+            }
+        }
+        panic!("no {kind} frame");
+    }
+
+    /// Asserts nothing but pings arrives for `wait`.
+    pub async fn quiet(&mut self, wait: Duration) {
+        if let Some(frame) = self.next_within(wait).await {
+            panic!("expected nothing, got {frame}");
+        }
+    }
+
+    /// Reads until the server closes; its close code and reason.
+    pub async fn closed(&mut self) -> (u16, String) {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let item = tokio::time::timeout(Duration::from_secs(15), self.stream.next())
+                .await
+                .expect("a close within fifteen seconds");
+            match item {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (u16::from(frame.code), frame.reason.to_string());
+                }
+                Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("socket failed before a close frame: {e}"),
+            }
+        }
+    }
+}

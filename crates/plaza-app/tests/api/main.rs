@@ -19,6 +19,7 @@ mod openapi;
 mod profiles;
 mod ratelimit;
 mod reactions;
+mod realtime;
 mod recovery;
 mod sessions;
 mod shutdown;

@@ -28,6 +28,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("storage", "storage"),
     ("cache", "cache"),
     ("http", "http"),
+    ("ws", "ws"),
     ("log", "log"),
 ];
 
