@@ -3,10 +3,13 @@
 //! - `plaza-bench auth URL --mode login|refresh`: signs accounts up, then
 //!   measures sign-ins or token refreshes per second.
 //! - `plaza-bench rss PID`: resident memory of a process.
+//! - `plaza-bench ws-idle|ws-fanout|ws-dm BASE …`: WebSocket memory per
+//!   idle socket, fan-out to one group, direct messages (bench/ws.sh).
 //!
-//! Each prints one line of figures: requests, errors, rps, p50/p99/max ms.
+//! Each prints one line of figures per measurement.
 
 mod drive;
+mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +58,42 @@ enum Command {
     },
     /// Print a process's resident memory in MiB.
     Rss { pid: u32 },
+    /// Server memory per idle authenticated WebSocket (RSS of PID).
+    WsIdle {
+        base: String,
+        #[arg(long)]
+        pid: u32,
+        /// Socket counts to measure, e.g. 10000,19000.
+        #[arg(long, value_delimiter = ',', default_value = "10000")]
+        sockets: Vec<usize>,
+        /// Accounts the sockets are spread over.
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+    },
+    /// One group with every member online; messages at each rate.
+    WsFanout {
+        base: String,
+        #[arg(long, default_value_t = 1000)]
+        members: usize,
+        /// Members that send, in turn.
+        #[arg(long, default_value_t = 8)]
+        senders: usize,
+        /// Messages per second, e.g. 10,100,200.
+        #[arg(long, value_delimiter = ',', default_value = "10")]
+        rates: Vec<f64>,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Direct chats between pairs; total messages per second at each rate.
+    WsDm {
+        base: String,
+        #[arg(long, default_value_t = 100)]
+        pairs: usize,
+        #[arg(long, value_delimiter = ',', default_value = "2000")]
+        rates: Vec<f64>,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,6 +114,25 @@ fn main() -> anyhow::Result<()> {
             connections,
             seconds,
         } => runtime.block_on(auth(base, mode, connections, Duration::from_secs(seconds))),
+        Command::WsIdle {
+            base,
+            pid,
+            sockets,
+            users,
+        } => runtime.block_on(ws::idle(base, pid, sockets, users)),
+        Command::WsFanout {
+            base,
+            members,
+            senders,
+            rates,
+            seconds,
+        } => runtime.block_on(ws::fanout(base, members, senders, rates, seconds)),
+        Command::WsDm {
+            base,
+            pairs,
+            rates,
+            seconds,
+        } => runtime.block_on(ws::dm(base, pairs, rates, seconds)),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())

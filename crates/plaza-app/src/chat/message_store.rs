@@ -1,6 +1,7 @@
 //! SQL for messages. Functions take the caller's connection or transaction.
 
 use plaza_core::{ChatId, MessageId, Timestamp, UserId};
+use plaza_platform::db::Backend;
 use sqlx::AnyConnection;
 
 use super::model::{Message, MessageRow, message_columns};
@@ -19,6 +20,50 @@ pub async fn next_seq(
     .bind(now)
     .fetch_one(conn)
     .await
+}
+
+/// Stores `m` with the chat's next seq (written into `m.seq`) and moves
+/// the sender's read marker to it. The chat row stays locked until the
+/// transaction ends, which orders a chat's senders; on PostgreSQL the three
+/// steps are one statement, so the lock is held for one round trip and the
+/// commit rather than three.
+pub async fn insert_next(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    m: &mut Message,
+) -> Result<(), sqlx::Error> {
+    match backend {
+        Backend::Postgres => {
+            m.seq = sqlx::query_scalar(
+                "WITH s AS (UPDATE chats SET last_seq = last_seq + 1, last_message_at = $8, \
+                   updated_at = $8 WHERE id = $2 RETURNING last_seq), \
+                 m AS (INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, \
+                   reply_to, client_id, created_at) \
+                   SELECT $1, $2, s.last_seq, $3, $4, $5, $6, $7, $8 FROM s RETURNING seq), \
+                 r AS (UPDATE chat_members SET last_read_seq = (SELECT seq FROM m) \
+                   WHERE chat_id = $2 AND user_id = $3) \
+                 SELECT seq FROM m",
+            )
+            .bind(m.id)
+            .bind(m.chat_id)
+            .bind(m.sender_id)
+            .bind(&m.content)
+            .bind(m.message_type)
+            .bind(m.reply_to)
+            .bind(&m.client_id)
+            .bind(m.created_at)
+            .fetch_one(conn)
+            .await?;
+        }
+        Backend::Sqlite => {
+            m.seq = next_seq(&mut *conn, m.chat_id, m.created_at).await?;
+            insert_message(&mut *conn, m).await?;
+            if let Some(sender) = m.sender_id {
+                super::store::mark_read(conn, m.chat_id, sender, m.seq).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn insert_message(conn: &mut AnyConnection, m: &Message) -> Result<(), sqlx::Error> {

@@ -314,11 +314,10 @@ pub async fn send_message(
             Some(target.reply_to.unwrap_or(target.id))
         }
     };
-    let seq = message_store::next_seq(&mut tx, chat, now).await?;
-    let message = Message {
+    let mut message = Message {
         id: MessageId::new(),
         chat_id: chat,
-        seq,
+        seq: 0,
         sender_id: Some(me),
         content: Some(content),
         message_type: new.message_type,
@@ -330,7 +329,7 @@ pub async fn send_message(
         reactions: Default::default(),
         attachments: Vec::new(),
     };
-    if let Err(e) = message_store::insert_message(&mut tx, &message).await {
+    if let Err(e) = message_store::insert_next(&mut tx, state.db.backend(), &mut message).await {
         // The same client_id sent twice at once: the other one was stored
         // (and this seq rolls back with the transaction, leaving no gap).
         if let (Some(client_id), Some(_)) = (&message.client_id, unique_violation(&e)) {
@@ -341,10 +340,8 @@ pub async fn send_message(
         }
         return Err(e.into());
     }
-    let mut message = message;
     message.attachments =
         super::attachments::attach(&mut tx, me, message.id, &new.attachment_ids).await?;
-    store::mark_read(&mut tx, chat, me, seq).await?;
     tx.commit().await?;
     super::events::new_message(state, &message).await;
     Ok((message, true))

@@ -171,7 +171,15 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// (its deadline passed), requests still running are answered 503 and
 /// `serve` returns as their connections close.
 pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let stopping = shutdown.clone();
+    // Small writes (WebSocket frames, an ack then an event) must not wait
+    // for the peer's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -16,7 +16,8 @@ use super::conn::Out;
 
 #[derive(Debug, Default)]
 pub struct Order {
-    delivered: HashMap<ChatId, (i64, i64)>,
+    /// Per chat with traffic on this socket; a few, so a list beats hashing.
+    delivered: Vec<(ChatId, (i64, i64))>,
     held: HashMap<ChatId, Vec<(Option<i64>, Utf8Bytes)>>,
 }
 
@@ -45,7 +46,7 @@ impl Order {
                 reply,
             } => {
                 let held = self.held.remove(&chat).unwrap_or_default();
-                let known = self.delivered.get(&chat).copied();
+                let known = self.range(chat).copied();
                 let mut top = after;
                 for (seq, frame) in messages {
                     if !known.is_some_and(|(lo, hi)| (lo..=hi).contains(&seq)) {
@@ -60,7 +61,10 @@ impl Order {
                     Some((lo, hi)) => (lo.min(after + 1), hi.max(top)),
                     None => (after + 1, top),
                 };
-                self.delivered.insert(chat, range);
+                match self.range(chat) {
+                    Some(r) => *r = range,
+                    None => self.delivered.push((chat, range)),
+                }
                 ready.push(reply);
                 for (seq, frame) in held {
                     self.live(chat, seq, frame, ready);
@@ -80,7 +84,7 @@ impl Order {
             ready.push(frame);
             return;
         };
-        match self.delivered.get_mut(&chat) {
+        match self.range(chat) {
             Some((lo, hi)) if (*lo..=*hi).contains(&seq) => {}
             Some((lo, hi)) => {
                 // After the range (the usual case) it extends it; anything
@@ -92,10 +96,17 @@ impl Order {
                 ready.push(frame);
             }
             None => {
-                self.delivered.insert(chat, (seq, seq));
+                self.delivered.push((chat, (seq, seq)));
                 ready.push(frame);
             }
         }
+    }
+
+    fn range(&mut self, chat: ChatId) -> Option<&mut (i64, i64)> {
+        self.delivered
+            .iter_mut()
+            .find(|(c, _)| *c == chat)
+            .map(|(_, r)| r)
     }
 }
 

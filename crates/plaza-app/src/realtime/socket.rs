@@ -35,6 +35,11 @@ const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 16 * 1024;
 /// A write that takes longer means the client stopped reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The least time between two writes to one socket: frames that arrive
+/// sooner are gathered into the next write. Each write costs a system call
+/// and the peer a wake-up, which at thousands of frames per second weighs
+/// more than the frames themselves; a socket quieter than this never waits.
+const COALESCE: Duration = Duration::from_millis(10);
 /// How long an unauthenticated socket may take to send its `auth` frame.
 const AUTH_WAIT: Duration = Duration::from_secs(10);
 
@@ -244,6 +249,7 @@ fn too_big(e: &axum::Error) -> bool {
 async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_every: Duration) {
     let mut order = Order::default();
     let (mut taken, mut ready) = (Vec::new(), Vec::new());
+    let mut written: Option<Instant> = None;
     let mut ping = interval_at(Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -257,12 +263,26 @@ async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_ev
             }
             () = conn.gone.cancelled() => break,
         }
+        // A socket written to moments ago waits out the rest of COALESCE,
+        // so a busy one sends a few frames per write instead of one; a
+        // quiet one is written at once.
+        if let Some(at) = written
+            && at.elapsed() < COALESCE
+        {
+            tokio::select! {
+                () = tokio::time::sleep_until(at + COALESCE) => {}
+                () = conn.gone.cancelled() => break,
+            }
+        }
         let close = conn.take(&mut taken);
         for out in taken.drain(..) {
             order.apply(out, &mut ready);
         }
-        if !ready.is_empty() && !flush(&conn, &mut sink, &mut ready).await {
-            break;
+        if !ready.is_empty() {
+            if !flush(&conn, &mut sink, &mut ready).await {
+                break;
+            }
+            written = Some(Instant::now());
         }
         if let Some(close) = close {
             send(&conn, &mut sink, close_message(close)).await;

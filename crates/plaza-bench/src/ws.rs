@@ -1,0 +1,452 @@
+//! WebSocket load for issue 4's benchmark: idle sockets (server memory per
+//! connection), fan-out to one large group, and direct messages between
+//! pairs. Senders put their send time in the message text; receivers in
+//! this same process read it back, so latency is send → receipt on one
+//! monotonic clock.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+type Ws = WebSocketStream<TcpStream>;
+
+/// Ephemeral ports one source address may use towards one server port,
+/// with room to spare; beyond it sockets come from 127.0.0.2, .3, …
+const PER_SOURCE: usize = 20_000;
+
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+/// Signs up `n` accounts, `in_flight` at a time.
+pub async fn users(base: &str, n: usize, in_flight: usize) -> anyhow::Result<Vec<User>> {
+    let client = reqwest::Client::new();
+    let run = crate::uuid_like();
+    let gate = Arc::new(Semaphore::new(in_flight));
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let (client, gate) = (client.clone(), gate.clone());
+        let url = format!("{base}/api/auth/register");
+        let email = format!("ws-{run}-{i}@example.com");
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            let res = client
+                .post(url)
+                .json(&json!({"email": email, "password": crate::PASSWORD}))
+                .send()
+                .await?;
+            anyhow::ensure!(res.status().as_u16() == 201, "sign-up: {}", res.status());
+            let body: Value = res.json().await?;
+            Ok(User {
+                id: body["user"]["id"].as_str().unwrap_or_default().to_owned(),
+                token: body["access_token"].as_str().unwrap_or_default().to_owned(),
+            })
+        }));
+    }
+    let mut out = Vec::with_capacity(n);
+    for task in tasks {
+        out.push(task.await??);
+    }
+    Ok(out)
+}
+
+async fn post(base: &str, token: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+    let res = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
+    Ok(res.json().await?)
+}
+
+fn server(base: &str) -> anyhow::Result<SocketAddr> {
+    let host = base.trim_start_matches("http://");
+    host.parse().context("BASE must be http://<ip>:<port>")
+}
+
+/// Opens a socket from source address number `n / PER_SOURCE` and waits
+/// for `ready`.
+async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Ws> {
+    let source = Ipv4Addr::new(127, 0, 0, 1 + u8::try_from(n / PER_SOURCE)?);
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(IpAddr::V4(source), 0))?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    // tungstenite's default read buffer is 128 KiB per socket, here too.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(
+        format!("ws://{server}/ws?token={token}"),
+        stream,
+        Some(config),
+    )
+    .await?;
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) if t.contains(r#""type":"ready""#) => return Ok(ws),
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("no ready frame: {other:?}"),
+        }
+    }
+}
+
+/// Opens `count` sockets spread over `users`, `in_flight` handshakes at a time.
+async fn open_many(
+    server: SocketAddr,
+    users: &[User],
+    count: usize,
+    in_flight: usize,
+) -> anyhow::Result<Vec<Ws>> {
+    let gate = Arc::new(Semaphore::new(in_flight));
+    let mut tasks = Vec::with_capacity(count);
+    for n in 0..count {
+        let token = users[n % users.len()].token.clone();
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            open(server, n, &token).await
+        }));
+    }
+    let mut out = Vec::with_capacity(count);
+    for task in tasks {
+        out.push(task.await??);
+    }
+    Ok(out)
+}
+
+/// Server memory per idle authenticated socket, at each of `counts`.
+pub async fn idle(base: String, pid: u32, counts: Vec<usize>, users: usize) -> anyhow::Result<()> {
+    let addr = server(&base)?;
+    let accounts = self::users(&base, users, 16).await?;
+    // Warm the paths every socket takes (a few sockets, then closed).
+    drop(open_many(addr, &accounts, 64, 64).await?);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for count in counts {
+        let before = crate::rss_mib(pid)?;
+        let started = Instant::now();
+        let sockets = open_many(addr, &accounts, count, 256).await?;
+        let opened = started.elapsed();
+        // Pongs are answered while reading; keep every socket read.
+        let readers: Vec<_> = sockets
+            .into_iter()
+            .map(|mut ws| tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} }))
+            .collect();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let after = crate::rss_mib(pid)?;
+        let per = (after - before) * 1024.0 / count as f64;
+        println!(
+            "idle sockets={count} users={users} opened_in={:.1}s rss_before={before:.1}MiB rss_after={after:.1}MiB per_socket={per:.2}KiB",
+            opened.as_secs_f64()
+        );
+        for reader in readers {
+            reader.abort();
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    Ok(())
+}
+
+/// Latencies of one receiver: (message number, microseconds).
+type Log = Arc<Mutex<Vec<(u32, u32)>>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reads `new_message` frames whose text is `b:<message>:<micros>` and logs
+/// their latency; other frames are ignored (and pings answered).
+fn receive(mut stream: SplitStream<Ws>, epoch: Instant, log: Log, closed: Arc<Mutex<Vec<String>>>) {
+    tokio::spawn(async move {
+        while let Some(item) = stream.next().await {
+            let text = match item {
+                Ok(Message::Text(t)) => t,
+                Ok(Message::Close(frame)) => {
+                    lock(&closed).push(format!("{frame:?}"));
+                    return;
+                }
+                Ok(_) => continue,
+                Err(e) => {
+                    lock(&closed).push(e.to_string());
+                    return;
+                }
+            };
+            let Some(rest) = text.split(r#""content":"b:"#).nth(1) else {
+                continue;
+            };
+            let mut parts = rest.split(['"', ':']);
+            let (Some(Ok(n)), Some(Ok(sent))) = (
+                parts.next().map(str::parse::<u32>),
+                parts.next().map(str::parse::<u64>),
+            ) else {
+                continue;
+            };
+            let now = epoch.elapsed().as_micros() as u64;
+            let micros = u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX);
+            lock(&log).push((n, micros));
+        }
+    });
+}
+
+/// Sends `send_message` frames to `chat` at `rate` per second for
+/// `duration`, numbered from `first`; the sink's acks are read elsewhere.
+async fn send_at(
+    sink: &mut SplitSink<Ws, Message>,
+    chat: &str,
+    epoch: Instant,
+    first: u32,
+    rate: f64,
+    duration: Duration,
+) -> anyhow::Result<u32> {
+    let every = Duration::from_secs_f64(1.0 / rate);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let end = Instant::now() + duration;
+    let mut n = first;
+    while Instant::now() < end {
+        tick.tick().await;
+        let sent = epoch.elapsed().as_micros();
+        let frame = json!({"type": "send_message", "data": {"room_id": chat, "content": format!("b:{n}:{sent}")}});
+        sink.send(Message::text(frame.to_string())).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Makes `own` see what `log` records (the sender's socket).
+fn receive_into(own: &Log, log: Log) {
+    let own = own.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let got = std::mem::take(&mut *lock(&log));
+            lock(&own).extend(got);
+        }
+    });
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+fn summary(latencies: &mut [u32]) -> String {
+    latencies.sort_unstable();
+    format!(
+        "p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        percentile(latencies, 0.5),
+        percentile(latencies, 0.99),
+        percentile(latencies, 1.0)
+    )
+}
+
+fn drain(logs: &[Log]) -> Vec<(u32, u32)> {
+    logs.iter()
+        .flat_map(|l| std::mem::take(&mut *lock(l)))
+        .collect()
+}
+
+/// One group of `members` (all online); messages at each of `rates`, from
+/// `senders` of them in turn (one socket's frames are handled in order, so a
+/// single sender is bounded by its own round trips).
+pub async fn fanout(
+    base: String,
+    members: usize,
+    senders: usize,
+    rates: Vec<f64>,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(senders >= 1 && senders < members, "1 ≤ senders < members");
+    let addr = server(&base)?;
+    let accounts = users(&base, members, 16).await?;
+    let owner = &accounts[0];
+    let others: Vec<&str> = accounts[1..].iter().map(|u| u.id.as_str()).collect();
+    let group = post(
+        &base,
+        &owner.token,
+        "/api/chats",
+        json!({"type": "group", "name": "fan-out", "member_ids": others}),
+    )
+    .await?;
+    let chat = group["id"].as_str().unwrap_or_default().to_owned();
+    let epoch = Instant::now();
+    let closed = Arc::new(Mutex::new(Vec::new()));
+    let sockets = open_many(addr, &accounts, members, 128).await?;
+    let mut logs = Vec::new();
+    let mut sinks = Vec::new();
+    let own: Log = Arc::default();
+    for (i, ws) in sockets.into_iter().enumerate() {
+        let (sink, stream) = ws.split();
+        let log: Log = Arc::default();
+        receive(stream, epoch, log.clone(), closed.clone());
+        if i < senders {
+            // Senders are members too; their deliveries are not counted,
+            // but their acks (and echoes) time the stored send.
+            sinks.push(Arc::new(tokio::sync::Mutex::new(sink)));
+            receive_into(&own, log);
+        } else {
+            logs.push(log);
+        }
+    }
+    let receivers = members - senders;
+    let mut next = 0u32;
+    for rate in rates {
+        drain(&logs);
+        drain(std::slice::from_ref(&own));
+        // Each phase and sender numbers its messages in a range of its own.
+        let first = next * 100_000_000;
+        let per_sender = rate / senders as f64;
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (s, sink) in sinks.iter().enumerate() {
+            let (sink, chat) = (sink.clone(), chat.clone());
+            let offset = Duration::from_secs_f64(s as f64 / rate);
+            let number = first + u32::try_from(s)? * 1_000_000;
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(offset).await;
+                let mut sink = sink.lock().await;
+                send_at(
+                    &mut sink,
+                    &chat,
+                    epoch,
+                    number,
+                    per_sender,
+                    Duration::from_secs(seconds),
+                )
+                .await
+                .map(|end| end - number)
+            }));
+        }
+        let mut sent = 0u64;
+        for task in tasks {
+            sent += u64::from(task.await??);
+        }
+        next += 1;
+        // Let the tail arrive.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let window = started.elapsed().as_secs_f64() - 2.0;
+        let got = drain(&logs);
+        let mut acks: Vec<u32> = drain(std::slice::from_ref(&own))
+            .iter()
+            .map(|(_, us)| *us)
+            .collect();
+        let expected = sent * receivers as u64;
+        let mut all: Vec<u32> = got.iter().map(|(_, us)| *us).collect();
+        // Per message: its first and last receipt, and how many.
+        let mut per: std::collections::HashMap<u32, (u32, u32, usize)> = Default::default();
+        for (n, us) in &got {
+            let e = per.entry(*n).or_insert((u32::MAX, 0, 0));
+            *e = (e.0.min(*us), e.1.max(*us), e.2 + 1);
+        }
+        let mut first_in: Vec<u32> = per.values().map(|e| e.0).collect();
+        let mut complete: Vec<u32> = per
+            .values()
+            .filter(|e| e.2 == receivers)
+            .map(|e| e.1)
+            .collect();
+        println!(
+            "fanout members={members} senders={senders} rate={rate}/s sent={sent} delivered={}/{expected} deliveries_per_s={:.0} | acks: {} | all: {} | to first member: {} | to last member: {} | disconnected={}",
+            got.len(),
+            got.len() as f64 / window,
+            summary(&mut acks),
+            summary(&mut all),
+            summary(&mut first_in),
+            summary(&mut complete),
+            lock(&closed).len()
+        );
+    }
+    Ok(())
+}
+
+/// `pairs` direct chats; each first member sends to the second at
+/// `rate / pairs` per second.
+pub async fn dm(base: String, pairs: usize, rates: Vec<f64>, seconds: u64) -> anyhow::Result<()> {
+    let addr = server(&base)?;
+    let accounts = users(&base, pairs * 2, 16).await?;
+    let mut chats = Vec::with_capacity(pairs);
+    for pair in accounts.chunks(2) {
+        let chat = post(
+            &base,
+            &pair[0].token,
+            "/api/chats",
+            json!({"type": "direct", "member_ids": [pair[1].id]}),
+        )
+        .await?;
+        chats.push(chat["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let epoch = Instant::now();
+    let closed = Arc::new(Mutex::new(Vec::new()));
+    let sockets = open_many(addr, &accounts, pairs * 2, 128).await?;
+    let mut logs = Vec::new();
+    let mut sinks = Vec::new();
+    for (i, ws) in sockets.into_iter().enumerate() {
+        let (sink, stream) = ws.split();
+        let log: Log = Arc::default();
+        receive(stream, epoch, log.clone(), closed.clone());
+        if i % 2 == 0 {
+            sinks.push(sink);
+        } else {
+            logs.push(log);
+        }
+    }
+    let sinks: Vec<_> = sinks
+        .into_iter()
+        .map(|s| Arc::new(tokio::sync::Mutex::new(s)))
+        .collect();
+    for rate in rates {
+        drain(&logs);
+        let per_sender = rate / pairs as f64;
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (i, (sink, chat)) in sinks.iter().zip(&chats).enumerate() {
+            let (sink, chat) = (sink.clone(), chat.clone());
+            // Spread the senders over one period instead of all at once.
+            let offset = Duration::from_secs_f64(i as f64 / pairs as f64 / per_sender);
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(offset).await;
+                let mut sink = sink.lock().await;
+                send_at(
+                    &mut sink,
+                    &chat,
+                    epoch,
+                    0,
+                    per_sender,
+                    Duration::from_secs(seconds),
+                )
+                .await
+            }));
+        }
+        let mut sent = 0u64;
+        for task in tasks {
+            sent += u64::from(task.await??);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let window = started.elapsed().as_secs_f64() - 2.0;
+        let got = drain(&logs);
+        let mut all: Vec<u32> = got.iter().map(|(_, us)| *us).collect();
+        println!(
+            "dm pairs={pairs} rate={rate}/s sent={sent} delivered={} delivered_per_s={:.0} {} | disconnected={}",
+            got.len(),
+            got.len() as f64 / window,
+            summary(&mut all),
+            lock(&closed).len()
+        );
+    }
+    Ok(())
+}
