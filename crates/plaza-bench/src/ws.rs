@@ -305,12 +305,11 @@ pub async fn fanout(
         }
     }
     let receivers = members - senders;
-    let mut next = 0u32;
-    for rate in rates {
+    for (phase, rate) in (0u32..).zip(rates) {
         drain(&logs);
         drain(std::slice::from_ref(&own));
         // Each phase and sender numbers its messages in a range of its own.
-        let first = next * 100_000_000;
+        let first = phase * 100_000_000;
         let per_sender = rate / senders as f64;
         let started = Instant::now();
         let mut tasks = Vec::new();
@@ -337,7 +336,6 @@ pub async fn fanout(
         for task in tasks {
             sent += u64::from(task.await??);
         }
-        next += 1;
         // Let the tail arrive.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let window = started.elapsed().as_secs_f64() - 2.0;

@@ -73,6 +73,8 @@ impl Close {
 struct Outbound {
     queue: VecDeque<Out>,
     close: Option<Close>,
+    /// An answer the client waits for is queued: write without lingering.
+    urgent: bool,
 }
 
 #[derive(Debug)]
@@ -151,6 +153,7 @@ impl Conn {
             self.wake.notify_one();
             return false;
         }
+        outbound.urgent |= !matches!(out, Out::Event { .. });
         outbound.queue.push_back(out);
         drop(outbound);
         self.wake.notify_one();
@@ -170,12 +173,19 @@ impl Conn {
     /// Moves everything queued into `into`, with the close reason if any.
     pub fn take(&self, into: &mut Vec<Out>) -> Option<Close> {
         let mut outbound = self.outbound();
+        outbound.urgent = false;
         into.extend(outbound.queue.drain(..));
         // A burst should not pin its peak allocation for the socket's life.
         if outbound.queue.capacity() > 32 {
             outbound.queue.shrink_to(8);
         }
         outbound.close
+    }
+
+    /// Whether an answer or a close is waiting (the writer must not linger).
+    pub fn urgent(&self) -> bool {
+        let outbound = self.outbound();
+        outbound.urgent || outbound.close.is_some()
     }
 
     /// Until something is queued or a close is asked for.

@@ -265,13 +265,19 @@ async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_ev
         }
         // A socket written to moments ago waits out the rest of COALESCE,
         // so a busy one sends a few frames per write instead of one; a
-        // quiet one is written at once.
-        if let Some(at) = written
-            && at.elapsed() < COALESCE
-        {
-            tokio::select! {
-                () = tokio::time::sleep_until(at + COALESCE) => {}
-                () = conn.gone.cancelled() => break,
+        // quiet one is written at once, and answers (acks, errors, pongs)
+        // never wait.
+        if let Some(at) = written {
+            let until = at + COALESCE;
+            while !conn.urgent() && Instant::now() < until {
+                tokio::select! {
+                    () = tokio::time::sleep_until(until) => {}
+                    () = conn.woken() => {}
+                    () = conn.gone.cancelled() => break,
+                }
+            }
+            if conn.gone.is_cancelled() {
+                break;
             }
         }
         let close = conn.take(&mut taken);
