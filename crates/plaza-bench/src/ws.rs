@@ -135,8 +135,10 @@ pub async fn idle(base: String, pid: u32, counts: Vec<usize>, users: usize) -> a
     // Warm the paths every socket takes (a few sockets, then closed).
     drop(open_many(addr, &accounts, 64, 64).await?);
     tokio::time::sleep(Duration::from_secs(2)).await;
+    // Memory freed by an earlier round stays with the allocator and is
+    // reused, so every round is measured from the same starting point.
+    let before = crate::rss_mib(pid)?;
     for count in counts {
-        let before = crate::rss_mib(pid)?;
         let started = Instant::now();
         let sockets = open_many(addr, &accounts, count, 256).await?;
         let opened = started.elapsed();

@@ -6,83 +6,61 @@ use sqlx::AnyConnection;
 
 use super::model::{Message, MessageRow, message_columns};
 
-/// Takes the chat's next seq (the row lock serialises senders of one chat).
-pub async fn next_seq(
-    conn: &mut AnyConnection,
-    chat: ChatId,
-    now: Timestamp,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE chats SET last_seq = last_seq + 1, last_message_at = $2, updated_at = $2 \
-         WHERE id = $1 RETURNING last_seq",
-    )
-    .bind(chat)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-}
-
-/// Stores `m` with the chat's next seq (written into `m.seq`) and moves
-/// the sender's read marker to it. The chat row stays locked until the
-/// transaction ends, which orders a chat's senders; on PostgreSQL the three
-/// steps are one statement, so the lock is held for one round trip and the
-/// commit rather than three.
-pub async fn insert_next(
+/// Stores `m` with its chat's next seq (written into `m.seq`) and moves
+/// the sender's read marker to it, in one statement and only if the sender
+/// is a member who is not muted at `m.created_at`; false when refused.
+///
+/// One statement is one implicit transaction, and the chat is locked only
+/// while it runs: on PostgreSQL a data-modifying CTE (the chat row's lock
+/// orders a chat's senders), on SQLite an insert whose trigger moves the
+/// chat's `last_seq` and the read marker (the database lock orders all).
+/// A failed insert (a repeated `client_id`) takes no seq.
+pub async fn insert_if_allowed(
     conn: &mut AnyConnection,
     backend: Backend,
     m: &mut Message,
-) -> Result<(), sqlx::Error> {
-    match backend {
+) -> Result<bool, sqlx::Error> {
+    let sql = match backend {
         Backend::Postgres => {
-            m.seq = sqlx::query_scalar(
-                "WITH s AS (UPDATE chats SET last_seq = last_seq + 1, last_message_at = $8, \
-                   updated_at = $8 WHERE id = $2 RETURNING last_seq), \
-                 m AS (INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, \
-                   reply_to, client_id, created_at) \
-                   SELECT $1, $2, s.last_seq, $3, $4, $5, $6, $7, $8 FROM s RETURNING seq), \
-                 r AS (UPDATE chat_members SET last_read_seq = (SELECT seq FROM m) \
-                   WHERE chat_id = $2 AND user_id = $3) \
-                 SELECT seq FROM m",
-            )
-            .bind(m.id)
-            .bind(m.chat_id)
-            .bind(m.sender_id)
-            .bind(&m.content)
-            .bind(m.message_type)
-            .bind(m.reply_to)
-            .bind(&m.client_id)
-            .bind(m.created_at)
-            .fetch_one(conn)
-            .await?;
+            "WITH s AS (UPDATE chats SET last_seq = last_seq + 1, last_message_at = $8, \
+               updated_at = $8 WHERE id = $2 AND EXISTS (SELECT 1 FROM chat_members w \
+               WHERE w.chat_id = $2 AND w.user_id = $3 \
+               AND (w.muted_until IS NULL OR w.muted_until <= $8)) RETURNING last_seq), \
+             m AS (INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, \
+               reply_to, client_id, created_at) \
+               SELECT $1, $2, s.last_seq, $3, $4, $5, $6, $7, $8 FROM s RETURNING seq), \
+             r AS (UPDATE chat_members SET last_read_seq = (SELECT seq FROM m) \
+               WHERE chat_id = $2 AND user_id = $3) \
+             SELECT seq FROM m"
         }
         Backend::Sqlite => {
-            m.seq = next_seq(&mut *conn, m.chat_id, m.created_at).await?;
-            insert_message(&mut *conn, m).await?;
-            if let Some(sender) = m.sender_id {
-                super::store::mark_read(conn, m.chat_id, sender, m.seq).await?;
-            }
+            "INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, \
+               reply_to, client_id, created_at) \
+             SELECT $1, $2, c.last_seq + 1, $3, $4, $5, $6, $7, $8 FROM chats c \
+             WHERE c.id = $2 AND EXISTS (SELECT 1 FROM chat_members w \
+               WHERE w.chat_id = $2 AND w.user_id = $3 \
+               AND (w.muted_until IS NULL OR w.muted_until <= $8)) \
+             RETURNING seq"
         }
+    };
+    let seq: Option<i64> = sqlx::query_scalar(sql)
+        .bind(m.id)
+        .bind(m.chat_id)
+        .bind(m.sender_id)
+        .bind(&m.content)
+        .bind(m.message_type)
+        .bind(m.reply_to)
+        .bind(&m.client_id)
+        .bind(m.created_at)
+        .fetch_optional(conn)
+        .await?;
+    match seq {
+        Some(seq) => {
+            m.seq = seq;
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    Ok(())
-}
-
-pub async fn insert_message(conn: &mut AnyConnection, m: &Message) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO messages (id, chat_id, seq, sender_id, content, message_type, reply_to, client_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(m.id)
-    .bind(m.chat_id)
-    .bind(m.seq)
-    .bind(m.sender_id)
-    .bind(&m.content)
-    .bind(m.message_type)
-    .bind(m.reply_to)
-    .bind(&m.client_id)
-    .bind(m.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub async fn find_message(

@@ -1,6 +1,6 @@
 //! Chat use cases: each checks membership and owns its transaction.
 
-use plaza_core::{ChatId, MessageId, UserId};
+use plaza_core::{ChatId, MessageId, Timestamp, UserId};
 use plaza_platform::db::unique_violation;
 
 use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
@@ -212,13 +212,25 @@ pub async fn membership(
     chat: ChatId,
     me: UserId,
 ) -> Result<(Chat, MemberRole), ChatError> {
-    let found = store::find_chat(conn, chat)
+    let (found, role, _) = membership_and_mute(conn, chat, me).await?;
+    Ok((found, role))
+}
+
+/// [`membership`], and until when the caller is muted there.
+async fn membership_and_mute(
+    conn: &mut sqlx::AnyConnection,
+    chat: ChatId,
+    me: UserId,
+) -> Result<(Chat, MemberRole, Option<Timestamp>), ChatError> {
+    let found = store::find_with_member(conn, chat, me)
         .await?
         .ok_or(ChatError::NotFound)?;
-    match store::member_role(conn, chat, me).await? {
-        Some(role) => Ok((found, role)),
-        None if found.kind == ChatKind::Channel && found.visibility == Visibility::Public => {
-            let in_group = match found.group_id {
+    match found.role {
+        Some(role) => Ok((found.chat, role, found.muted_until)),
+        None if found.chat.kind == ChatKind::Channel
+            && found.chat.visibility == Visibility::Public =>
+        {
+            let in_group = match found.chat.group_id {
                 Some(group) => store::member_role(conn, group, me).await?.is_some(),
                 None => false,
             };
@@ -287,26 +299,11 @@ pub async fn send_message(
         return Err(invalid("client_id", "1 to 64 characters"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    membership(&mut tx, chat, me).await?;
-    if store::muted_until(&mut tx, chat, me)
-        .await?
-        .is_some_and(|until| until > now)
-    {
-        return Err(ChatError::Forbidden("you are muted in this chat for now"));
-    }
-    if let Some(client_id) = &new.client_id
-        && let Some(first) = message_store::find_by_client_id(&mut tx, chat, me, client_id).await?
-    {
-        let mut first = [first];
-        super::attachments::fill(&mut tx, chat, &mut first).await?;
-        let [first] = first;
-        return Ok((first, false));
-    }
     let reply_to = match new.reply_to {
         None => None,
         Some(id) => {
-            let target = message_store::find_message(&mut tx, id)
+            let mut conn = state.db.fresh().acquire().await?;
+            let target = message_store::find_message(&mut conn, id)
                 .await?
                 .filter(|m| m.chat_id == chat)
                 .ok_or_else(|| invalid("reply_to", "no such message in this chat"))?;
@@ -329,20 +326,58 @@ pub async fn send_message(
         reactions: Default::default(),
         attachments: Vec::new(),
     };
-    if let Err(e) = message_store::insert_next(&mut tx, state.db.backend(), &mut message).await {
-        // The same client_id sent twice at once: the other one was stored
-        // (and this seq rolls back with the transaction, leaving no gap).
-        if let (Some(client_id), Some(_)) = (&message.client_id, unique_violation(&e)) {
-            drop(tx);
-            let mut conn = state.db.writer().acquire().await?;
-            let first = message_store::find_by_client_id(&mut conn, chat, me, client_id).await?;
-            return first.map(|m| (m, false)).ok_or(ChatError::Db(e));
+    let backend = state.db.backend();
+    // Usually one statement: it checks the sender may write, takes the
+    // seq, stores and marks read, so the chat is locked only for it.
+    let stored = if new.attachment_ids.is_empty() {
+        let mut conn = state.db.writer().acquire().await?;
+        message_store::insert_if_allowed(&mut conn, backend, &mut message).await
+    } else {
+        let mut tx = state.db.begin().await?;
+        match message_store::insert_if_allowed(&mut tx, backend, &mut message).await {
+            Ok(true) => {
+                message.attachments =
+                    super::attachments::attach(&mut tx, me, message.id, &new.attachment_ids)
+                        .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+            other => other,
         }
-        return Err(e.into());
+    };
+    match stored {
+        Ok(true) => {
+            super::events::new_message(state, &message).await;
+            Ok((message, true))
+        }
+        Ok(false) => Err(refusal(state, chat, me).await),
+        Err(e) => match (&message.client_id, unique_violation(&e)) {
+            // A retry: the first message with this client_id was stored
+            // (and this attempt took no seq).
+            (Some(client_id), Some(_)) => {
+                let mut conn = state.db.writer().acquire().await?;
+                let first = message_store::find_by_client_id(&mut conn, chat, me, client_id)
+                    .await?
+                    .ok_or(ChatError::Db(e))?;
+                let mut first = [first];
+                super::attachments::fill(&mut conn, chat, &mut first).await?;
+                let [first] = first;
+                Ok((first, false))
+            }
+            _ => Err(e.into()),
+        },
     }
-    message.attachments =
-        super::attachments::attach(&mut tx, me, message.id, &new.attachment_ids).await?;
-    tx.commit().await?;
-    super::events::new_message(state, &message).await;
-    Ok((message, true))
+}
+
+/// Why a send was refused: not a member (or no such chat), or muted.
+async fn refusal(state: &AppState, chat: ChatId, me: UserId) -> ChatError {
+    let mut conn = match state.db.writer().acquire().await {
+        Ok(c) => c,
+        Err(e) => return e.into(),
+    };
+    match membership_and_mute(&mut conn, chat, me).await {
+        Err(e) => e,
+        // Muted (or the mute ran out just now; sending again works).
+        Ok(_) => ChatError::Forbidden("you are muted in this chat for now"),
+    }
 }

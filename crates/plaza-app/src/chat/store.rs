@@ -57,6 +57,32 @@ pub async fn find_chat(conn: &mut AnyConnection, id: ChatId) -> Result<Option<Ch
     .await
 }
 
+/// A chat with one user's membership in it, read in one query.
+#[derive(sqlx::FromRow)]
+pub struct ChatAndMember {
+    #[sqlx(flatten)]
+    pub chat: Chat,
+    pub role: Option<MemberRole>,
+    pub muted_until: Option<Timestamp>,
+}
+
+pub async fn find_with_member(
+    conn: &mut AnyConnection,
+    id: ChatId,
+    user: UserId,
+) -> Result<Option<ChatAndMember>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.kind, c.name, c.visibility, c.group_id, c.created_by, c.last_seq, \
+         c.last_message_at, c.created_at, m.role, m.muted_until \
+         FROM chats c LEFT JOIN chat_members m ON m.chat_id = c.id AND m.user_id = $2 \
+         WHERE c.id = $1",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn find_direct(
     conn: &mut AnyConnection,
     key: &str,
@@ -235,21 +261,6 @@ pub async fn set_muted_until(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-pub async fn muted_until(
-    conn: &mut AnyConnection,
-    chat: ChatId,
-    user: UserId,
-) -> Result<Option<Timestamp>, sqlx::Error> {
-    let until: Option<Option<Timestamp>> = sqlx::query_scalar(
-        "SELECT muted_until FROM chat_members WHERE chat_id = $1 AND user_id = $2",
-    )
-    .bind(chat)
-    .bind(user)
-    .fetch_optional(conn)
-    .await?;
-    Ok(until.flatten())
 }
 
 /// Every chat `user` is a member of.
