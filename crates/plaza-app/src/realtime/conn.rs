@@ -75,6 +75,8 @@ struct Outbound {
     close: Option<Close>,
     /// An answer the client waits for is queued: write without lingering.
     urgent: bool,
+    /// The writer is gathering events and wants waking only for answers.
+    lingering: bool,
 }
 
 #[derive(Debug)]
@@ -147,16 +149,21 @@ impl Conn {
         }
         if outbound.queue.len() >= self.capacity {
             outbound.close = Some(Close::TOO_SLOW);
+            outbound.lingering = false;
             outbound.queue.clear();
             drop(outbound);
             metrics::counter!("plaza_ws_slow_disconnects_total").increment(1);
             self.wake.notify_one();
             return false;
         }
-        outbound.urgent |= !matches!(out, Out::Event { .. });
+        let answer = !matches!(out, Out::Event { .. });
+        outbound.urgent |= answer;
+        let wake = answer || !outbound.lingering;
         outbound.queue.push_back(out);
         drop(outbound);
-        self.wake.notify_one();
+        if wake {
+            self.wake.notify_one();
+        }
         true
     }
 
@@ -166,6 +173,7 @@ impl Conn {
         if outbound.close.is_none() {
             outbound.close = Some(why);
         }
+        outbound.lingering = false;
         drop(outbound);
         self.wake.notify_one();
     }
@@ -174,6 +182,7 @@ impl Conn {
     pub fn take(&self, into: &mut Vec<Out>) -> Option<Close> {
         let mut outbound = self.outbound();
         outbound.urgent = false;
+        outbound.lingering = false;
         into.extend(outbound.queue.drain(..));
         // A burst should not pin its peak allocation for the socket's life.
         if outbound.queue.capacity() > 32 {
@@ -182,10 +191,12 @@ impl Conn {
         outbound.close
     }
 
-    /// Whether an answer or a close is waiting (the writer must not linger).
-    pub fn urgent(&self) -> bool {
-        let outbound = self.outbound();
-        outbound.urgent || outbound.close.is_some()
+    /// Starts gathering events without being woken for each; false (and
+    /// no lingering) when an answer or a close is already waiting.
+    pub fn linger(&self) -> bool {
+        let mut outbound = self.outbound();
+        outbound.lingering = !(outbound.urgent || outbound.close.is_some());
+        outbound.lingering
     }
 
     /// Until something is queued or a close is asked for.

@@ -269,7 +269,7 @@ async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_ev
         // never wait.
         if let Some(at) = written {
             let until = at + COALESCE;
-            while !conn.urgent() && Instant::now() < until {
+            while Instant::now() < until && conn.linger() {
                 tokio::select! {
                     () = tokio::time::sleep_until(until) => {}
                     () = conn.woken() => {}
