@@ -39,7 +39,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// sooner are gathered into the next write. Each write costs a system call
 /// and the peer a wake-up, which at thousands of frames per second weighs
 /// more than the frames themselves; a socket quieter than this never waits.
-const COALESCE: Duration = Duration::from_millis(10);
+const COALESCE: Duration = Duration::from_millis(20);
 /// How long an unauthenticated socket may take to send its `auth` frame.
 const AUTH_WAIT: Duration = Duration::from_secs(10);
 
