@@ -42,6 +42,8 @@ pub struct Services {
     pub presence: SharedPresence,
     /// This node's WebSocket connections and the chats they receive.
     pub hub: crate::realtime::Hub,
+    /// Publishes the outbox's events; [`AppState::start`] runs it.
+    pub relay: crate::events::Relay,
     /// For calls to outside services (OAuth providers).
     pub http: reqwest::Client,
     /// Threads for CPU-heavy work (hashing, image decoding), one per core.
@@ -110,6 +112,7 @@ impl AppState {
         Ok(Self(Arc::new(Services {
             presence,
             hub: crate::realtime::Hub::new(),
+            relay: crate::events::Relay::new(),
             http,
             mailer,
             storage,
@@ -142,6 +145,12 @@ impl AppState {
     }
 
     /// Releases connections (at shutdown).
+    /// Starts the background work every node runs (the outbox relay), once
+    /// the database is migrated.
+    pub fn start(&self) {
+        crate::events::Relay::spawn(self);
+    }
+
     pub async fn close(&self) {
         self.db.close().await;
         if let Some(redis) = &self.redis {

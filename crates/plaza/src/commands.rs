@@ -68,6 +68,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
             tracing::info!(count = applied.len(), "database migrated");
         }
     }
+    state.start();
     let signal = shutdown_signal().context("cannot listen for shutdown signals")?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -9,6 +9,7 @@ mod chat_events;
 mod chat_members;
 mod chats;
 mod errors;
+mod events;
 mod files;
 mod health;
 mod helpers;

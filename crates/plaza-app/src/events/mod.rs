@@ -1,0 +1,13 @@
+//! Domain events (issue 5): each is written to the outbox in the
+//! transaction that makes the change, so it exists if and only if the change
+//! committed; the relay then publishes it on the bus topic [`TOPIC`], at
+//! least once, in id order. Consumers are idempotent by event id.
+
+mod outbox;
+mod relay;
+
+pub use outbox::{Event, record};
+pub use relay::Relay;
+
+/// The bus topic every published event goes to, as its JSON.
+pub const TOPIC: &str = "events";

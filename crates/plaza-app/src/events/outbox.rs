@@ -1,0 +1,129 @@
+//! The outbox table: events waiting to be published, and those published
+//! (kept a while for inspection, then pruned by the relay).
+
+use plaza_core::{Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+/// A domain event: `{id, type, occurred_at, actor_id, subject, data}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// UUIDv7, so ids sort by creation time.
+    pub id: String,
+    /// Dotted, past tense: `user.registered`, `chat.message.created`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub occurred_at: Timestamp,
+    pub actor_id: Option<UserId>,
+    /// What it is about, e.g. `chat:<id>`.
+    pub subject: String,
+    pub data: Value,
+}
+
+impl Event {
+    pub fn new(
+        kind: &str,
+        subject: impl Into<String>,
+        actor_id: Option<UserId>,
+        data: Value,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: kind.to_owned(),
+            occurred_at: at,
+            actor_id,
+            subject: subject.into(),
+            data,
+        }
+    }
+}
+
+/// Writes `event` in the caller's transaction; the relay is told after it
+/// commits (`state.relay.wake()`), or finds it on its next poll.
+pub async fn record(conn: &mut AnyConnection, event: &Event) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, type, occurred_at, actor_id, subject, data) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&event.id)
+    .bind(&event.kind)
+    .bind(event.occurred_at)
+    .bind(event.actor_id)
+    .bind(&event.subject)
+    .bind(event.data.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    occurred_at: Timestamp,
+    actor_id: Option<UserId>,
+    subject: String,
+    data: String,
+}
+
+/// The oldest unpublished events, at most `limit`.
+pub(super) async fn unpublished(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, type, occurred_at, actor_id, subject, data FROM outbox \
+         WHERE published_at IS NULL ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Event {
+            data: serde_json::from_str(&r.data).unwrap_or(Value::Null),
+            id: r.id,
+            kind: r.kind,
+            occurred_at: r.occurred_at,
+            actor_id: r.actor_id,
+            subject: r.subject,
+        })
+        .collect())
+}
+
+/// Marks exactly these events published (not "everything up to the last":
+/// an older id may commit later and must still be published).
+pub(super) async fn mark_published(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "UPDATE outbox SET published_at = $1 WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Deletes published events older than `before`; how many.
+pub(super) async fn prune(conn: &mut AnyConnection, before: Timestamp) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
+            .bind(before)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected())
+}

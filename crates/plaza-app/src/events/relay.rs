@@ -1,0 +1,140 @@
+//! The relay: publishes unpublished outbox events to the bus, in id order,
+//! then marks them published. It wakes when a local commit says so and
+//! polls as a fallback (another node's commits, a bus that was down).
+//!
+//! At least once: an event published but not yet marked (a crash, a failed
+//! commit) is published again. On PostgreSQL one relay at a time works the
+//! table (a transaction-scoped advisory lock), so several nodes neither
+//! race nor reorder; SQLite is one node.
+
+use std::time::Duration;
+
+use plaza_platform::db::Backend;
+use tokio::sync::Notify;
+
+use super::TOPIC;
+use super::outbox::{self, Event};
+use crate::state::AppState;
+
+/// Events published per round.
+const BATCH: i64 = 256;
+/// How often the table is looked at without being told.
+const POLL: Duration = Duration::from_secs(1);
+/// How long published events are kept.
+const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Advisory lock key for "the relay" on PostgreSQL.
+const LOCK: i64 = 0x706c_617a_6101;
+
+#[derive(Debug, Default)]
+pub struct Relay {
+    wake: Notify,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error("cannot publish: {0}")]
+    Bus(String),
+}
+
+impl Relay {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Something was just recorded and committed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs the relay until shutdown begins.
+    pub fn spawn(state: &AppState) {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut pruned_at = tokio::time::Instant::now();
+            loop {
+                let full = match round(&state).await {
+                    Ok(n) => n as i64 == BATCH,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox relay round failed; retrying");
+                        false
+                    }
+                };
+                if pruned_at.elapsed() > Duration::from_secs(3600) {
+                    pruned_at = tokio::time::Instant::now();
+                    prune(&state).await;
+                }
+                if full {
+                    continue;
+                }
+                tokio::select! {
+                    () = state.relay.wake.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    () = state.shutdown.stopping() => return,
+                }
+            }
+        });
+    }
+}
+
+/// Publishes one batch; how many events.
+async fn round(state: &AppState) -> Result<usize, RelayError> {
+    let now = state.clock.now();
+    match state.db.backend() {
+        Backend::Postgres => {
+            let mut tx = state.db.begin().await?;
+            let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                .bind(LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+            if !ours {
+                return Ok(0);
+            }
+            let batch = outbox::unpublished(&mut tx, BATCH).await?;
+            publish(state, &batch).await?;
+            let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+            outbox::mark_published(&mut tx, &ids, now).await?;
+            tx.commit().await?;
+            Ok(batch.len())
+        }
+        Backend::Sqlite => {
+            // Read and publish without holding the write lock; this is the
+            // only relay on an SQLite database.
+            let mut conn = state.db.writer().acquire().await?;
+            let batch = outbox::unpublished(&mut conn, BATCH).await?;
+            publish(state, &batch).await?;
+            let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+            outbox::mark_published(&mut conn, &ids, now).await?;
+            Ok(batch.len())
+        }
+    }
+}
+
+async fn publish(state: &AppState, batch: &[Event]) -> Result<(), RelayError> {
+    for event in batch {
+        let payload = serde_json::to_vec(event).map_err(|e| RelayError::Bus(e.to_string()))?;
+        state
+            .bus
+            .publish(TOPIC, bytes::Bytes::from(payload))
+            .await
+            .map_err(|e| RelayError::Bus(e.to_string()))?;
+    }
+    if !batch.is_empty() {
+        metrics::counter!("plaza_events_published_total").increment(batch.len() as u64);
+    }
+    Ok(())
+}
+
+async fn prune(state: &AppState) {
+    let before = state.clock.now().saturating_sub(KEEP);
+    let result = match state.db.writer().acquire().await {
+        Ok(mut conn) => outbox::prune(&mut conn, before).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(deleted = n, "pruned published events"),
+        Err(e) => tracing::warn!(error = %e, "cannot prune the outbox"),
+    }
+}
