@@ -27,6 +27,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateU
     let mut tx = state.db.begin().await?;
     let user = insert_user(state, &mut tx, new, hash.as_deref()).await?;
     tx.commit().await?;
+    state.relay.wake();
     tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok(user)
 }
@@ -52,7 +53,8 @@ pub async fn hash_password(
 }
 
 /// [`create_user`] inside the caller's transaction, for use cases that
-/// write more beside the account (a session, an OAuth link).
+/// write more beside the account (a session, an OAuth link); records
+/// `user.registered` there too (wake the relay after committing).
 pub async fn insert_user(
     state: &AppState,
     tx: &mut sqlx::AnyConnection,
@@ -92,6 +94,14 @@ pub async fn insert_user(
             Some(c) if c.contains("users_username_key") => CreateUserError::UsernameTaken,
             _ => CreateUserError::Db(e),
         })?;
+    let event = crate::events::Event::new(
+        "user.registered",
+        format!("user:{}", user.id),
+        Some(user.id),
+        serde_json::json!({"user_id": user.id, "username": user.username, "role": user.role}),
+        now,
+    );
+    crate::events::record(tx, &event).await?;
     Ok(user)
 }
 

@@ -116,3 +116,35 @@ async fn events_a_stopped_node_left_behind_are_published_by_another() {
     let want: Vec<String> = left.iter().map(|e| e.id.clone()).collect();
     assert_eq!(got, want);
 }
+
+#[tokio::test]
+async fn signing_up_announces_user_registered_and_a_refused_sign_up_nothing() {
+    let app = TestApp::spawn().await;
+    let mut sub = app.state.bus.subscribe(TOPIC).await.unwrap();
+    let ana = app.register("ana@example.com").await;
+    let got = next(&mut sub, Duration::from_secs(5))
+        .await
+        .expect("an event");
+    assert_eq!(
+        (
+            got.kind.as_str(),
+            got.subject.clone(),
+            got.actor_id.map(|u| u.to_string())
+        ),
+        (
+            "user.registered",
+            format!("user:{}", ana.user_id),
+            Some(ana.user_id.clone())
+        )
+    );
+    assert_eq!(got.data["user_id"], json!(ana.user_id));
+    // The same email again is refused, and leaves no event behind.
+    let res = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "ana@example.com", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(next(&mut sub, Duration::from_millis(1500)).await.is_none());
+}
