@@ -8,6 +8,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod http;
+pub mod jobs;
 pub mod realtime;
 pub mod state;
 pub mod users;

@@ -13,6 +13,7 @@ mod events;
 mod files;
 mod health;
 mod helpers;
+mod jobs;
 mod middleware;
 mod migrations;
 mod oauth;

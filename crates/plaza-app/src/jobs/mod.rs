@@ -1,0 +1,44 @@
+//! The durable job queue (issue 5, in progress): jobs live in the database,
+//! so one enqueued inside a domain transaction exists only if it commits.
+//! So far: the store — enqueue with uniqueness windows, claiming by priority
+//! and run time with a lease, completion, failure with exponential backoff
+//! and jitter ending in the dead state, and reclaiming expired leases. The
+//! workers that run jobs come next.
+
+pub mod store;
+
+use std::time::Duration;
+
+pub use store::{Job, NewJob, Priority};
+
+/// Delay before retry number `attempt` (1 = the first retry): doubling from
+/// `base`, capped at `max`, then spread by ±50 % so a failing dependency is
+/// not hit by every retry at once.
+pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let capped = doubled.min(max);
+    let mut byte = [0u8; 2];
+    let jitter = match getrandom::fill(&mut byte) {
+        Ok(()) => f64::from(u16::from_le_bytes(byte)) / f64::from(u16::MAX),
+        Err(_) => 0.5,
+    };
+    capped.mul_f64(0.5 + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_is_capped_and_jittered_within_half() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(60);
+        for (attempt, nominal) in [(1, 1), (2, 2), (3, 4), (6, 32), (7, 60), (30, 60)] {
+            for _ in 0..50 {
+                let d = backoff(attempt, base, max).as_secs_f64();
+                let n = f64::from(nominal);
+                assert!(d >= n * 0.5 - 1e-9 && d <= n * 1.5 + 1e-9, "{attempt}: {d}");
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! SQL for jobs. Claiming is the one backend-specific statement: on
+//! PostgreSQL `FOR UPDATE SKIP LOCKED` lets many workers claim at once
+//! without blocking each other; SQLite has one writer, so the claiming
+//! `UPDATE … RETURNING` is atomic as it stands.
+
+use plaza_core::Timestamp;
+use plaza_platform::db::{Backend, unique_violation};
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    High = 0,
+    Normal = 1,
+    Low = 2,
+}
+
+/// What an enqueue asks for.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub queue: String,
+    pub kind: String,
+    pub payload: Value,
+    pub priority: Priority,
+    pub max_attempts: u32,
+    pub run_at: Timestamp,
+    /// With `unique_until`: a duplicate enqueued before then returns this job.
+    pub unique_key: Option<String>,
+    pub unique_until: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Job {
+    pub id: String,
+    pub queue: String,
+    pub kind: String,
+    pub payload: String,
+    pub priority: i64,
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: Timestamp,
+    pub unique_key: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+}
+
+macro_rules! job_columns {
+    () => {
+        "id, queue, kind, payload, priority, state, attempts, max_attempts, run_at, unique_key, \
+         last_error, created_at"
+    };
+}
+
+/// Adds a job (in the caller's transaction, if it is one); with a unique
+/// key, returns the job already holding it instead. `true` when added now.
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    new: &NewJob,
+    now: Timestamp,
+) -> Result<(Job, bool), sqlx::Error> {
+    if let Some(existing) = holder(conn, new, now).await? {
+        return Ok((existing, false));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (id, queue, kind, payload, priority, state, attempts, max_attempts, \
+         run_at, unique_key, unique_until, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'waiting', 0, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(&new.queue)
+    .bind(&new.kind)
+    .bind(new.payload.to_string())
+    .bind(new.priority as i64)
+    .bind(i64::from(new.max_attempts))
+    .bind(new.run_at)
+    .bind(&new.unique_key)
+    .bind(new.unique_until)
+    .bind(now)
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        // Enqueued at the same moment by someone else: theirs stands.
+        Err(e) if unique_violation(&e).is_some() && new.unique_key.is_some() => {
+            if let Some(existing) = holder(conn, new, now).await? {
+                return Ok((existing, false));
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    }
+    let job = find(conn, &id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    Ok((job, true))
+}
+
+/// The job holding `new`'s unique key: waiting or active, or finished
+/// within its window.
+async fn holder(
+    conn: &mut AnyConnection,
+    new: &NewJob,
+    now: Timestamp,
+) -> Result<Option<Job>, sqlx::Error> {
+    let Some(key) = &new.unique_key else {
+        return Ok(None);
+    };
+    sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE queue = $1 AND unique_key = $2 AND state <> 'cancelled' \
+         AND (state IN ('waiting', 'active') OR (unique_until IS NOT NULL AND unique_until > $3)) \
+         ORDER BY created_at DESC LIMIT 1"
+    ))
+    .bind(&new.queue)
+    .bind(key)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Takes the next due job of `queue` — highest priority, then earliest run
+/// time — for `worker` until `lease_until`, counting the attempt.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    queue: &str,
+    worker: &str,
+    lease_until: Timestamp,
+    now: Timestamp,
+) -> Result<Option<Job>, sqlx::Error> {
+    let sql = match backend {
+        Backend::Postgres => concat!(
+            "UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_by = $2, \
+             lease_until = $3, started_at = $4 WHERE id = (SELECT id FROM jobs \
+             WHERE queue = $1 AND state = 'waiting' AND run_at <= $4 \
+             ORDER BY priority, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
+            job_columns!()
+        ),
+        Backend::Sqlite => concat!(
+            "UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_by = $2, \
+             lease_until = $3, started_at = $4 WHERE id = (SELECT id FROM jobs \
+             WHERE queue = $1 AND state = 'waiting' AND run_at <= $4 \
+             ORDER BY priority, run_at, id LIMIT 1) RETURNING ",
+            job_columns!()
+        ),
+    };
+    sqlx::query_as(sql)
+        .bind(queue)
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Extends `worker`'s lease on a job it holds; false if it holds it no more.
+pub async fn extend(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+    lease_until: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND locked_by = $2 AND state = 'active'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(lease_until)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a job `worker` holds done; false if it holds it no more.
+pub async fn complete(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'completed', finished_at = $3, locked_by = NULL, \
+         lease_until = NULL WHERE id = $1 AND locked_by = $2 AND state = 'active'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt: the job waits until `retry_at`, or is dead
+/// when it has no attempts left (or `retry_at` is None).
+pub async fn fail(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+    error: &str,
+    retry_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET \
+           state = CASE WHEN $4 IS NOT NULL AND attempts < max_attempts THEN 'waiting' ELSE 'dead' END, \
+           run_at = COALESCE($4, run_at), last_error = $3, locked_by = NULL, lease_until = NULL, \
+           finished_at = CASE WHEN $4 IS NOT NULL AND attempts < max_attempts THEN NULL ELSE $5 END \
+         WHERE id = $1 AND locked_by = $2 AND state = 'active'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(error)
+    .bind(retry_at)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Returns jobs whose lease ran out (their worker died) to the queue, or
+/// to the dead when that was their last attempt; how many.
+pub async fn reclaim(conn: &mut AnyConnection, now: Timestamp) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET \
+           state = CASE WHEN attempts < max_attempts THEN 'waiting' ELSE 'dead' END, \
+           last_error = 'the worker stopped answering (lease expired)', \
+           locked_by = NULL, lease_until = NULL, \
+           finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $1 END \
+         WHERE state = 'active' AND lease_until < $1",
+    )
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,215 @@
+//! The job queue's store on both databases: transactional enqueue,
+//! priorities and run times, uniqueness, backoff to the dead state, leases.
+
+use std::time::Duration;
+
+use plaza_app::jobs::store::{self, NewJob, Priority};
+use plaza_core::{Clock, Timestamp};
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+
+fn job(app: &TestApp, kind: &str, priority: Priority) -> NewJob {
+    NewJob {
+        queue: "test".into(),
+        kind: kind.into(),
+        payload: json!({"kind": kind}),
+        priority,
+        max_attempts: 3,
+        run_at: app.clock.now(),
+        unique_key: None,
+        unique_until: None,
+    }
+}
+
+fn later(app: &TestApp, secs: u64) -> Timestamp {
+    app.clock.now().saturating_add(Duration::from_secs(secs))
+}
+
+async fn claim(app: &TestApp, worker: &str) -> Option<store::Job> {
+    let mut conn = app.state.db.writer().acquire().await.unwrap();
+    store::claim(
+        &mut conn,
+        app.state.db.backend(),
+        "test",
+        worker,
+        later(app, 30),
+        app.clock.now(),
+    )
+    .await
+    .unwrap()
+}
+
+crate::on_both_databases! {
+    async fn a_job_exists_only_if_its_transaction_commits(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut tx = app.state.db.begin().await.unwrap();
+        let (gone, _) = store::enqueue(&mut tx, &job(&app, "gone", Priority::Normal), app.clock.now()).await.unwrap();
+        tx.rollback().await.unwrap();
+        let mut tx = app.state.db.begin().await.unwrap();
+        let (kept, created) = store::enqueue(&mut tx, &job(&app, "kept", Priority::Normal), app.clock.now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(created);
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        assert!(store::find(&mut conn, &gone.id).await.unwrap().is_none());
+        drop(conn);
+        let claimed = claim(&app, "w1").await.unwrap();
+        assert_eq!((claimed.id, claimed.state.as_str(), claimed.attempts), (kept.id, "active", 1));
+        assert!(claim(&app, "w1").await.is_none());
+    }
+}
+
+crate::on_both_databases! {
+    async fn high_priority_is_claimed_first_and_future_jobs_wait(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        let now = app.clock.now();
+        let mut future = job(&app, "future", Priority::High);
+        future.run_at = later(&app, 60);
+        for new in [job(&app, "low", Priority::Low), job(&app, "normal", Priority::Normal), future, job(&app, "high", Priority::High)] {
+            store::enqueue(&mut conn, &new, now).await.unwrap();
+        }
+        drop(conn);
+        let mut order = Vec::new();
+        while let Some(j) = claim(&app, "w").await {
+            order.push(j.kind);
+        }
+        assert_eq!(order, ["high", "normal", "low"]);
+        app.clock.advance(Duration::from_secs(61));
+        assert_eq!(claim(&app, "w").await.unwrap().kind, "future");
+    }
+}
+
+crate::on_both_databases! {
+    async fn a_unique_key_holds_under_concurrent_enqueues_and_for_its_window(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut unique = job(&app, "rollup", Priority::Normal);
+        unique.unique_key = Some("2026-11-23".into());
+        unique.unique_until = Some(later(&app, 3600));
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let (state, new, now) = (app.state.clone(), unique.clone(), app.clock.now());
+            tasks.push(tokio::spawn(async move {
+                let mut conn = state.db.writer().acquire().await.unwrap();
+                store::enqueue(&mut conn, &new, now).await.unwrap()
+            }));
+        }
+        let mut ids = Vec::new();
+        let mut created = 0;
+        for t in tasks {
+            let (j, new) = t.await.unwrap();
+            ids.push(j.id);
+            created += usize::from(new);
+        }
+        ids.dedup();
+        assert_eq!((ids.len(), created), (1, 1));
+        // Done, but still inside its window: the same job answers.
+        let j = claim(&app, "w").await.unwrap();
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        assert!(store::complete(&mut conn, &j.id, "w", app.clock.now()).await.unwrap());
+        let (again, new) = store::enqueue(&mut conn, &unique, app.clock.now()).await.unwrap();
+        assert_eq!((again.id.as_str(), again.state.as_str(), new), (ids[0].as_str(), "completed", false));
+        // After the window a new one is made.
+        app.clock.advance(Duration::from_secs(3601));
+        let (fresh, new) = store::enqueue(&mut conn, &unique, app.clock.now()).await.unwrap();
+        assert!(new);
+        assert_ne!(fresh.id, ids[0]);
+    }
+}
+
+crate::on_both_databases! {
+    async fn failures_wait_their_backoff_and_the_last_one_is_dead(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        let (j, _) = store::enqueue(&mut conn, &job(&app, "flaky", Priority::Normal), app.clock.now()).await.unwrap();
+        drop(conn);
+        for attempt in 1..=3 {
+            let claimed = claim(&app, "w").await.expect("due");
+            assert_eq!(claimed.attempts, attempt);
+            let retry = later(&app, 10);
+            let mut conn = app.state.db.writer().acquire().await.unwrap();
+            assert!(store::fail(&mut conn, &j.id, "w", "boom", Some(retry), app.clock.now()).await.unwrap());
+            let now = store::find(&mut conn, &j.id).await.unwrap().unwrap();
+            drop(conn);
+            if attempt < 3 {
+                assert_eq!(now.state, "waiting");
+                assert!(claim(&app, "w").await.is_none(), "not before its backoff");
+                app.clock.advance(Duration::from_secs(11));
+            } else {
+                assert_eq!((now.state.as_str(), now.last_error.as_deref()), ("dead", Some("boom")));
+                app.clock.advance(Duration::from_secs(11));
+                assert!(claim(&app, "w").await.is_none(), "the dead stay dead");
+            }
+        }
+    }
+}
+
+crate::on_both_databases! {
+    async fn a_dead_workers_job_is_reclaimed_after_its_lease_and_run_again(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        store::enqueue(&mut conn, &job(&app, "long", Priority::Normal), app.clock.now()).await.unwrap();
+        drop(conn);
+        let first = claim(&app, "dies").await.unwrap();
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        assert_eq!(store::reclaim(&mut conn, app.clock.now()).await.unwrap(), 0, "the lease still runs");
+        assert!(store::extend(&mut conn, &first.id, "dies", later(&app, 40)).await.unwrap());
+        app.clock.advance(Duration::from_secs(41));
+        assert_eq!(store::reclaim(&mut conn, app.clock.now()).await.unwrap(), 1);
+        drop(conn);
+        let second = claim(&app, "lives").await.unwrap();
+        assert_eq!((second.id.as_str(), second.attempts), (first.id.as_str(), 2));
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        assert!(!store::complete(&mut conn, &first.id, "dies", app.clock.now()).await.unwrap(), "the old worker lost it");
+        assert!(store::complete(&mut conn, &first.id, "lives", app.clock.now()).await.unwrap());
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn concurrent_workers_on_postgres_never_claim_the_same_job() {
+    let app = TestApp::on(Backend::Postgres).await;
+    let mut conn = app.state.db.writer().acquire().await.unwrap();
+    for n in 0..60 {
+        store::enqueue(
+            &mut conn,
+            &job(&app, &format!("j{n}"), Priority::Normal),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    }
+    drop(conn);
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let (state, now, lease) = (app.state.clone(), app.clock.now(), later(&app, 30));
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let mut conn = state.db.writer().acquire().await.unwrap();
+                let got = store::claim(
+                    &mut conn,
+                    state.db.backend(),
+                    "test",
+                    &format!("w{w}"),
+                    lease,
+                    now,
+                )
+                .await
+                .unwrap();
+                match got {
+                    Some(j) => mine.push(j.id),
+                    None => return mine,
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (60, 60));
+}
