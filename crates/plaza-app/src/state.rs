@@ -44,6 +44,8 @@ pub struct Services {
     pub hub: crate::realtime::Hub,
     /// Publishes the outbox's events; [`AppState::start`] runs it.
     pub relay: crate::events::Relay,
+    /// Wakes this node's job workers.
+    pub workers: crate::jobs::Workers,
     /// For calls to outside services (OAuth providers).
     pub http: reqwest::Client,
     /// Threads for CPU-heavy work (hashing, image decoding), one per core.
@@ -113,6 +115,7 @@ impl AppState {
             presence,
             hub: crate::realtime::Hub::new(),
             relay: crate::events::Relay::new(),
+            workers: crate::jobs::Workers::new(),
             http,
             mailer,
             storage,

@@ -2,13 +2,15 @@
 //! so one enqueued inside a domain transaction exists only if it commits.
 //! So far: the store — enqueue with uniqueness windows, claiming by priority
 //! and run time with a lease, completion, failure with exponential backoff
-//! and jitter ending in the dead state, and reclaiming expired leases. The
-//! workers that run jobs come next.
+//! and jitter ending in the dead state, and reclaiming expired leases; and
+//! the runner — job kinds as types, workers per queue with heartbeats.
 
+pub mod runner;
 pub mod store;
 
 use std::time::Duration;
 
+pub use runner::{JobKind, Registry, Workers, enqueue, enqueue_at};
 pub use store::{Job, NewJob, Priority};
 
 /// Delay before retry number `attempt` (1 = the first retry): doubling from

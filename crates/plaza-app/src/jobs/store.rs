@@ -245,3 +245,21 @@ pub async fn reclaim(conn: &mut AnyConnection, now: Timestamp) -> Result<u64, sq
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Hands a job back to the queue unfinished (its worker is shutting down),
+/// not counting the attempt.
+pub async fn release(
+    conn: &mut AnyConnection,
+    id: &str,
+    worker: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'waiting', attempts = attempts - 1, locked_by = NULL, \
+         lease_until = NULL WHERE id = $1 AND locked_by = $2 AND state = 'active'",
+    )
+    .bind(id)
+    .bind(worker)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

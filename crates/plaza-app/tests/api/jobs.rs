@@ -213,3 +213,135 @@ async fn concurrent_workers_on_postgres_never_claim_the_same_job() {
     all.dedup();
     assert_eq!((n, all.len()), (60, 60));
 }
+
+/// Runs per tag, for the test job below.
+static RUNS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn runs_of(tag: &str) -> usize {
+    RUNS.lock().unwrap().iter().filter(|t| *t == tag).count()
+}
+
+/// Fails its first `fail_times` runs, sleeping `sleep_ms` each time.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Probe {
+    tag: String,
+    fail_times: usize,
+    sleep_ms: u64,
+}
+
+#[async_trait::async_trait]
+impl plaza_app::jobs::JobKind for Probe {
+    const KIND: &'static str = "test.probe";
+    const QUEUE: &'static str = "probe";
+    const MAX_ATTEMPTS: u32 = 3;
+    const BACKOFF: Duration = Duration::from_secs(10);
+
+    async fn run(&self, _: &plaza_app::AppState) -> anyhow::Result<()> {
+        tokio::time::sleep(Duration::from_millis(self.sleep_ms)).await;
+        RUNS.lock().unwrap().push(self.tag.clone());
+        anyhow::ensure!(runs_of(&self.tag) > self.fail_times, "not yet");
+        Ok(())
+    }
+}
+
+async fn probe(app: &TestApp, tag: &str, fail_times: usize, sleep_ms: u64) -> String {
+    let mut conn = app.state.db.writer().acquire().await.unwrap();
+    let job = Probe {
+        tag: tag.into(),
+        fail_times,
+        sleep_ms,
+    };
+    let (j, _) = plaza_app::jobs::enqueue(&mut conn, &app.state, &job)
+        .await
+        .unwrap();
+    app.state.workers.wake();
+    j.id
+}
+
+async fn state_of(app: &TestApp, id: &str) -> store::Job {
+    let mut conn = app.state.db.writer().acquire().await.unwrap();
+    store::find(&mut conn, id).await.unwrap().unwrap()
+}
+
+async fn until_state(app: &TestApp, id: &str, want: &str) -> store::Job {
+    for _ in 0..200 {
+        let j = state_of(app, id).await;
+        if j.state == want {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "job {id} never became {want}: {:?}",
+        state_of(app, id).await
+    );
+}
+
+fn workers(app: &TestApp) {
+    let mut registry = plaza_app::jobs::Registry::new();
+    registry.register::<Probe>();
+    plaza_app::jobs::runner::spawn(&app.state, registry, &[("probe", 2)]);
+}
+
+crate::on_both_databases! {
+    async fn workers_run_a_job_at_once_and_retry_a_failing_one_after_its_backoff(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        workers(&app);
+        let tag = format!("ok-{backend:?}");
+        let id = probe(&app, &tag, 0, 0).await;
+        let done = until_state(&app, &id, "completed").await;
+        assert_eq!((done.attempts, runs_of(&tag)), (1, 1));
+
+        let tag = format!("flaky-{backend:?}");
+        let id = probe(&app, &tag, 2, 0).await;
+        for run in 1..=2 {
+            while runs_of(&tag) < run {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let waiting = until_state(&app, &id, "waiting").await;
+            assert_eq!(waiting.last_error.as_deref(), Some("not yet"));
+            // Not before the backoff (5–15 s, doubling)…
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(runs_of(&tag), run);
+            // …then again.
+            app.clock.advance(Duration::from_secs(60));
+            app.state.workers.wake();
+        }
+        let done = until_state(&app, &id, "completed").await;
+        assert_eq!((done.attempts, runs_of(&tag)), (3, 3));
+    }
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_ends_dead_with_its_error() {
+    let app = TestApp::spawn().await;
+    workers(&app);
+    let id = probe(&app, "doomed", 99, 0).await;
+    for _ in 0..2 {
+        until_state(&app, &id, "waiting").await;
+        while state_of(&app, &id).await.attempts == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        app.clock.advance(Duration::from_secs(60));
+        app.state.workers.wake();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dead = until_state(&app, &id, "dead").await;
+    assert_eq!(
+        (dead.attempts, dead.last_error.as_deref()),
+        (3, Some("not yet"))
+    );
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_running_job_finish_and_claims_nothing_more() {
+    let app = TestApp::spawn().await;
+    workers(&app);
+    let running = probe(&app, "slow", 0, 400).await;
+    until_state(&app, &running, "active").await;
+    app.stop();
+    let left = probe(&app, "left", 0, 0).await;
+    until_state(&app, &running, "completed").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(state_of(&app, &left).await.state, "waiting");
+}

@@ -1,0 +1,299 @@
+//! Running jobs: job kinds are types ([`JobKind`]), registered by name;
+//! workers claim from their queue, keep the lease alive while a job runs,
+//! and record the outcome — done, or failed with a backoff, or dead.
+//!
+//! Shutdown: workers stop claiming when stopping begins; jobs still running
+//! when it halts are handed back to the queue (their attempt not counted).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Notify;
+
+use super::store::{self, Job, NewJob, Priority};
+use crate::state::AppState;
+
+/// How long a claim lasts without a heartbeat.
+const LEASE: Duration = Duration::from_secs(30);
+/// How often a worker with nothing to do looks again without being told.
+const POLL: Duration = Duration::from_secs(1);
+/// How often expired leases are looked for.
+const RECLAIM_EVERY: Duration = Duration::from_secs(10);
+
+/// A kind of job: its name, queue, priority and retry policy, and `run`.
+#[async_trait::async_trait]
+pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: &'static str;
+    const QUEUE: &'static str;
+    const PRIORITY: Priority = Priority::Normal;
+    const MAX_ATTEMPTS: u32 = 5;
+    /// First retry delay; doubled per attempt up to `MAX_BACKOFF`.
+    const BACKOFF: Duration = Duration::from_secs(5);
+    const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+    /// Jobs with the same key are one while waiting or running, and for
+    /// `UNIQUE_FOR` after they were enqueued.
+    fn unique_key(&self) -> Option<String> {
+        None
+    }
+    const UNIQUE_FOR: Duration = Duration::ZERO;
+
+    async fn run(&self, state: &AppState) -> anyhow::Result<()>;
+}
+
+/// Enqueues `job` to run now, in the caller's transaction if it is one;
+/// call [`Workers::wake`] after committing.
+pub async fn enqueue<J: JobKind>(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    job: &J,
+) -> Result<(Job, bool), sqlx::Error> {
+    let now = state.clock.now();
+    enqueue_at(conn, state, job, now).await
+}
+
+pub async fn enqueue_at<J: JobKind>(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    job: &J,
+    run_at: plaza_core::Timestamp,
+) -> Result<(Job, bool), sqlx::Error> {
+    let now = state.clock.now();
+    let unique_key = job.unique_key();
+    let new = NewJob {
+        queue: J::QUEUE.to_owned(),
+        kind: J::KIND.to_owned(),
+        payload: serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
+        priority: J::PRIORITY,
+        max_attempts: J::MAX_ATTEMPTS,
+        run_at,
+        unique_until: unique_key
+            .as_ref()
+            .map(|_| now.saturating_add(J::UNIQUE_FOR)),
+        unique_key,
+    };
+    store::enqueue(conn, &new, now).await
+}
+
+type Run = Arc<dyn Fn(AppState, String) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+struct Kind {
+    run: Run,
+    backoff: (Duration, Duration),
+}
+
+/// The job kinds a node can run.
+#[derive(Default)]
+pub struct Registry {
+    kinds: HashMap<&'static str, Kind>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register<J: JobKind>(&mut self) -> &mut Self {
+        let run: Run = Arc::new(|state, payload| {
+            Box::pin(async move {
+                let job: J = serde_json::from_str(&payload)?;
+                job.run(&state).await
+            })
+        });
+        self.kinds.insert(
+            J::KIND,
+            Kind {
+                run,
+                backoff: (J::BACKOFF, J::MAX_BACKOFF),
+            },
+        );
+        self
+    }
+}
+
+/// Wakes this node's workers when a job is enqueued here.
+#[derive(Debug, Default)]
+pub struct Workers {
+    wake: Notify,
+}
+
+impl Workers {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A job was just committed.
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+}
+
+/// Starts `concurrency` workers on each queue, and the reclaimer.
+pub fn spawn(state: &AppState, registry: Registry, queues: &[(&str, usize)]) {
+    let registry = Arc::new(registry);
+    let node = uuid::Uuid::now_v7().simple().to_string();
+    for (queue, concurrency) in queues {
+        for n in 0..*concurrency {
+            let worker = format!("{node}:{queue}:{n}");
+            tokio::spawn(work(
+                state.clone(),
+                registry.clone(),
+                (*queue).to_owned(),
+                worker,
+            ));
+        }
+    }
+    tokio::spawn(reclaim(state.clone()));
+}
+
+async fn work(state: AppState, registry: Arc<Registry>, queue: String, worker: String) {
+    while !state.shutdown.is_stopping() {
+        // Registered before claiming, so an enqueue in between is not missed.
+        let woken = state.workers.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let claimed = claim(&state, &queue, &worker).await;
+        match claimed {
+            Ok(Some(job)) => run(&state, &registry, &worker, job).await,
+            Ok(None) => {
+                tokio::select! {
+                    () = woken => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    () = state.shutdown.stopping() => return,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(queue, error = %e, "cannot claim a job");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+async fn claim(state: &AppState, queue: &str, worker: &str) -> Result<Option<Job>, sqlx::Error> {
+    let now = state.clock.now();
+    let mut conn = state.db.writer().acquire().await?;
+    store::claim(
+        &mut conn,
+        state.db.backend(),
+        queue,
+        worker,
+        now.saturating_add(LEASE),
+        now,
+    )
+    .await
+}
+
+async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
+    let Some(kind) = registry.kinds.get(job.kind.as_str()) else {
+        settle(
+            state,
+            &job,
+            worker,
+            Err(anyhow::anyhow!(
+                "no such job kind on this node: {}",
+                job.kind
+            )),
+            None,
+        )
+        .await;
+        return;
+    };
+    let started = std::time::Instant::now();
+    let running = (kind.run)(state.clone(), job.payload.clone());
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(LEASE / 3).await;
+            let until = state.clock.now().saturating_add(LEASE);
+            if let Ok(mut conn) = state.db.writer().acquire().await
+                && let Err(e) = store::extend(&mut conn, &job.id, worker, until).await
+            {
+                tracing::warn!(job_id = job.id, error = %e, "cannot extend a job's lease");
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = running => Some(outcome),
+        () = heartbeat => None,
+        () = state.shutdown.halted() => None,
+    };
+    metrics::histogram!("plaza_job_run_seconds", "queue" => job.queue.clone())
+        .record(started.elapsed().as_secs_f64());
+    match outcome {
+        Some(outcome) => settle(state, &job, worker, outcome, Some(kind.backoff)).await,
+        None => release(state, &job, worker).await,
+    }
+}
+
+/// Records how a run ended; a failure is retried after a backoff unless it
+/// was the last attempt (or the kind is unknown: `backoff` None).
+async fn settle(
+    state: &AppState,
+    job: &Job,
+    worker: &str,
+    outcome: anyhow::Result<()>,
+    backoff: Option<(Duration, Duration)>,
+) {
+    let now = state.clock.now();
+    let result = match state.db.writer().acquire().await {
+        Ok(mut conn) => match &outcome {
+            Ok(()) => store::complete(&mut conn, &job.id, worker, now).await,
+            Err(e) => {
+                metrics::counter!("plaza_job_failures_total", "queue" => job.queue.clone())
+                    .increment(1);
+                let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+                let retry_at = backoff
+                    .map(|(base, max)| now.saturating_add(super::backoff(attempt, base, max)));
+                tracing::warn!(job_id = job.id, kind = job.kind, attempt, error = %e, "job failed");
+                store::fail(&mut conn, &job.id, worker, &format!("{e:#}"), retry_at, now).await
+            }
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            job_id = job.id,
+            "a job's lease was lost while it ran; its outcome is not recorded"
+        ),
+        Err(e) => {
+            tracing::error!(job_id = job.id, error = %e, "cannot record a job's outcome; its lease will expire and it will run again")
+        }
+    }
+}
+
+/// Hands a job that could not finish (shutdown) back to the queue.
+async fn release(state: &AppState, job: &Job, worker: &str) {
+    let result = match state.db.writer().acquire().await {
+        Ok(mut conn) => store::release(&mut conn, &job.id, worker).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::warn!(job_id = job.id, error = %e, "cannot hand a job back; its lease will expire");
+    }
+}
+
+async fn reclaim(state: AppState) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(RECLAIM_EVERY) => {}
+            () = state.shutdown.stopping() => return,
+        }
+        let now = state.clock.now();
+        let result = match state.db.writer().acquire().await {
+            Ok(mut conn) => store::reclaim(&mut conn, now).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(jobs = n, "jobs of stopped workers reclaimed");
+                state.workers.wake();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot reclaim expired jobs"),
+        }
+    }
+}
