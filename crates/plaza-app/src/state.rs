@@ -147,13 +147,13 @@ impl AppState {
         });
     }
 
-    /// Releases connections (at shutdown).
     /// Starts the background work every node runs (the outbox relay), once
     /// the database is migrated.
     pub fn start(&self) {
         crate::events::Relay::spawn(self);
     }
 
+    /// Releases connections (at shutdown).
     pub async fn close(&self) {
         self.db.close().await;
         if let Some(redis) = &self.redis {

@@ -56,6 +56,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::files::router(&state))
         .merge(crate::chat::router())
         .merge(crate::realtime::router())
+        .merge(crate::jobs::router())
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

@@ -5,10 +5,20 @@
 //! and jitter ending in the dead state, and reclaiming expired leases; and
 //! the runner — job kinds as types, workers per queue with heartbeats.
 
+mod handlers;
 pub mod runner;
 pub mod store;
 
 use std::time::Duration;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handlers::queue_counts))
+}
 
 pub use runner::{JobKind, Registry, Workers, enqueue, enqueue_at};
 pub use store::{Job, NewJob, Priority};

@@ -263,3 +263,22 @@ pub async fn release(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Jobs per queue and dashboard bucket: `waiting` (due), `delayed` (not
+/// yet due), `failed` (waiting for a retry after a failed attempt),
+/// `active`, `completed`, `dead`, `cancelled`.
+pub async fn counts(
+    conn: &mut AnyConnection,
+    now: Timestamp,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT queue, CASE \
+           WHEN state = 'waiting' AND attempts > 0 THEN 'failed' \
+           WHEN state = 'waiting' AND run_at > $1 THEN 'delayed' \
+           ELSE state END AS bucket, CAST(COUNT(*) AS BIGINT) AS n \
+         FROM jobs GROUP BY 1, 2",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}

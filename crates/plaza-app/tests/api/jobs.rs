@@ -345,3 +345,47 @@ async fn shutdown_lets_a_running_job_finish_and_claims_nothing_more() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(state_of(&app, &left).await.state, "waiting");
 }
+
+crate::on_both_databases! {
+    async fn the_dashboard_counts_jobs_per_queue_in_seed_003s_shape(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let admin_email = "admin@example.com";
+        app.register(admin_email).await;
+        let admin = app.make_admin(admin_email).await;
+        let user = app.register("ana@example.com").await;
+
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        let now = app.clock.now();
+        let on = |queue: &str, kind: &str| {
+            let mut j = job(&app, kind, Priority::Normal);
+            j.queue = queue.into();
+            j
+        };
+        for new in [on("email", "a"), on("email", "b"), on("ai", "c")] {
+            store::enqueue(&mut conn, &new, now).await.unwrap();
+        }
+        let mut later_one = on("email", "later");
+        later_one.run_at = later(&app, 600);
+        store::enqueue(&mut conn, &later_one, now).await.unwrap();
+        store::enqueue(&mut conn, &on("reports", "custom"), now).await.unwrap();
+        // One email job runs and fails once (a retry is due later).
+        let claimed = store::claim(&mut conn, app.state.db.backend(), "email", "w", later(&app, 30), now).await.unwrap().unwrap();
+        store::fail(&mut conn, &claimed.id, "w", "smtp down", Some(later(&app, 60)), now).await.unwrap();
+        let running = store::claim(&mut conn, app.state.db.backend(), "ai", "w", later(&app, 30), now).await.unwrap().unwrap();
+        drop(conn);
+        assert_eq!(running.kind, "c");
+
+        let res = app.get_as("/api/admin/queues", &admin.access).await;
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        let zero = json!({"waiting": 0, "active": 0, "completed": 0, "failed": 0, "delayed": 0, "dead": 0});
+        assert_eq!(body["Email"], json!({"waiting": 1, "active": 0, "completed": 0, "failed": 1, "delayed": 1, "dead": 0}));
+        assert_eq!(body["AI"], json!({"waiting": 0, "active": 1, "completed": 0, "failed": 0, "delayed": 0, "dead": 0}));
+        assert_eq!(body["Analytics"], zero);
+        assert_eq!(body["Notifications"], zero);
+        assert_eq!(body["Reports"]["waiting"], 1);
+
+        crate::helpers::error_body(app.get_as("/api/admin/queues", &user.access).await, 403, "forbidden").await;
+        assert_eq!(app.get("/api/admin/queues").await.status(), 401);
+    }
+}
