@@ -5,6 +5,7 @@
 //! and jitter ending in the dead state, and reclaiming expired leases; and
 //! the runner — job kinds as types, workers per queue with heartbeats.
 
+pub mod cron;
 mod handlers;
 pub mod runner;
 pub mod store;

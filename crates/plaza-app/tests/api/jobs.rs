@@ -389,3 +389,58 @@ crate::on_both_databases! {
         assert_eq!(app.get("/api/admin/queues").await.status(), 401);
     }
 }
+
+crate::on_both_databases! {
+    async fn a_schedule_fires_once_per_slot_on_the_settable_clock_however_many_nodes_run_it(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let make = || {
+            let mut cron = plaza_app::jobs::cron::Cron::new();
+            let job = Probe { tag: format!("cron-{backend:?}"), fail_times: 0, sleep_ms: 0 };
+            cron.add("every-minute", "* * * * *", &job).unwrap();
+            cron
+        };
+        // Two schedulers on one database act as two nodes.
+        plaza_app::jobs::cron::spawn(&app.state, make());
+        plaza_app::jobs::cron::spawn(&app.state, make());
+        let count = |app: &TestApp| {
+            let pool = app.state.db.writer().clone();
+            async move {
+                let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM jobs WHERE kind = 'test.probe'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(count(&app).await, 0, "nothing before the next minute");
+        for expected in 1..=2 {
+            app.clock.advance(Duration::from_secs(60));
+            let mut n = 0;
+            for _ in 0..60 {
+                n = count(&app).await;
+                if n >= expected {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            assert_eq!((n, count(&app).await), (expected, expected));
+        }
+    }
+}
+
+#[test]
+fn a_bad_cron_expression_is_refused_naming_the_schedule() {
+    let mut cron = plaza_app::jobs::cron::Cron::new();
+    let job = Probe {
+        tag: "x".into(),
+        fail_times: 0,
+        sleep_ms: 0,
+    };
+    let err = cron
+        .add("nightly", "61 * * * *", &job)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("nightly"), "{err}");
+}
