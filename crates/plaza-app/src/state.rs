@@ -147,10 +147,14 @@ impl AppState {
         });
     }
 
-    /// Starts the background work every node runs (the outbox relay), once
-    /// the database is migrated.
+    /// Starts the background work of a serving node — the outbox relay,
+    /// and job workers on every queue unless `jobs.run` is off — once the
+    /// database is migrated.
     pub fn start(&self) {
         crate::events::Relay::spawn(self);
+        if self.config.jobs.run {
+            crate::jobs::start(self, &crate::jobs::QUEUES);
+        }
     }
 
     /// Releases connections (at shutdown).

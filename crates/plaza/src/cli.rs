@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Run only job workers (no HTTP), e.g. `plaza worker --queues ai,email`.
+    Worker(WorkerArgs),
     /// Apply, revert, inspect or create database migrations.
     Migrate {
         #[command(subcommand)]
@@ -37,6 +39,13 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Queues to work, comma-separated (default: every queue).
+    #[arg(long, value_delimiter = ',')]
+    pub queues: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             }
             serve(config).await
         }
+        Command::Worker(args) => worker(config, args).await,
         Command::Migrate { action } => migrate_command(config, action).await,
         Command::Config {
             action: ConfigAction::Show,
@@ -97,6 +98,39 @@ async fn serve(config: Config) -> Result<(), Failure> {
     // Sockets were told 1001 when stopping began; let their close frames go.
     state.hub.drained(std::time::Duration::from_secs(5)).await;
     tracing::info!("shutting down");
+    state.close().await;
+    Ok(())
+}
+
+/// Runs job workers (and the outbox relay and schedules) until a signal;
+/// then stops claiming and lets running jobs finish within the shutdown
+/// timeout.
+async fn worker(config: Config, args: crate::cli::WorkerArgs) -> Result<(), Failure> {
+    let _logs = telemetry::init_logging(&config.log, config.features.debug)?;
+    let grace = config.http.shutdown_timeout.0;
+    let state = AppState::connect(config, Arc::new(SystemClock)).await?;
+    if state.config.database.migrate_on_start {
+        migrate::up(&state.db, MIGRATIONS, state.clock.now()).await?;
+    }
+    let queues: Vec<&str> = if args.queues.is_empty() {
+        plaza_app::jobs::QUEUES.to_vec()
+    } else {
+        args.queues.iter().map(String::as_str).collect()
+    };
+    let signal = shutdown_signal().context("cannot listen for shutdown signals")?;
+    plaza_app::events::Relay::spawn(&state);
+    plaza_app::jobs::start(&state, &queues);
+    tracing::info!(queues = ?queues, "plaza worker is running");
+    signal.await;
+    tracing::info!("stopping: no new jobs; waiting for running ones");
+    state.shutdown.begin(grace);
+    tokio::select! {
+        () = state.workers.idle() => {}
+        () = state.shutdown.halted() => {
+            // Halted jobs hand themselves back; give them a moment.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
     state.close().await;
     Ok(())
 }

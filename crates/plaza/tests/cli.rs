@@ -426,3 +426,35 @@ fn client() -> reqwest::Client {
     plaza_platform::tls::install();
     reqwest::Client::new()
 }
+
+#[test]
+fn worker_runs_the_queues_it_is_given_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = plaza(dir.path())
+        .args(["worker", "--queues", "maintenance,email"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server {
+        child,
+        base: String::new(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("plaza worker is running") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the worker announced itself");
+    assert!(
+        line.contains("maintenance") && line.contains("email"),
+        "{line}"
+    );
+    assert_eq!(server.terminate(), 0);
+}

@@ -4,9 +4,11 @@
 //! least once, in id order. Consumers are idempotent by event id.
 
 mod outbox;
+mod prune;
 mod relay;
 
 pub use outbox::{Event, record};
+pub use prune::PruneEvents;
 pub use relay::Relay;
 
 /// The bus topic every published event goes to, as its JSON.

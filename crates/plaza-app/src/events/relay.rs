@@ -20,8 +20,6 @@ use crate::state::AppState;
 const BATCH: i64 = 256;
 /// How often the table is looked at without being told.
 const POLL: Duration = Duration::from_secs(1);
-/// How long published events are kept.
-const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Advisory lock key for "the relay" on PostgreSQL.
 const LOCK: i64 = 0x706c_617a_6101;
 
@@ -52,7 +50,6 @@ impl Relay {
     pub fn spawn(state: &AppState) {
         let state = state.clone();
         tokio::spawn(async move {
-            let mut pruned_at = tokio::time::Instant::now();
             loop {
                 let full = match round(&state).await {
                     Ok(n) => n as i64 == BATCH,
@@ -61,10 +58,6 @@ impl Relay {
                         false
                     }
                 };
-                if pruned_at.elapsed() > Duration::from_secs(3600) {
-                    pruned_at = tokio::time::Instant::now();
-                    prune(&state).await;
-                }
                 if full {
                     continue;
                 }
@@ -124,17 +117,4 @@ async fn publish(state: &AppState, batch: &[Event]) -> Result<(), RelayError> {
         metrics::counter!("plaza_events_published_total").increment(batch.len() as u64);
     }
     Ok(())
-}
-
-async fn prune(state: &AppState) {
-    let before = state.clock.now().saturating_sub(KEEP);
-    let result = match state.db.writer().acquire().await {
-        Ok(mut conn) => outbox::prune(&mut conn, before).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(0) => {}
-        Ok(n) => tracing::debug!(deleted = n, "pruned published events"),
-        Err(e) => tracing::warn!(error = %e, "cannot prune the outbox"),
-    }
 }

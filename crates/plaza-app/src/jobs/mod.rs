@@ -21,6 +21,35 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(handlers::queue_counts))
 }
 
+/// Every queue: seed 003's four and the modules' own.
+pub const QUEUES: [&str; 5] = ["ai", "email", "analytics", "notifications", "maintenance"];
+
+/// The job kinds of every module.
+pub fn registry() -> Registry {
+    let mut registry = Registry::new();
+    registry.register::<crate::events::PruneEvents>();
+    registry
+}
+
+/// The modules' schedules.
+pub fn schedules() -> cron::Cron {
+    let mut cron = cron::Cron::new();
+    // Fixed expressions: a mistake here fails the tests, never a start-up.
+    if let Err(e) = cron.add("prune-events", "17 * * * *", &crate::events::PruneEvents {}) {
+        tracing::error!(error = %e, "a built-in schedule is invalid");
+    }
+    cron
+}
+
+/// Runs workers for `queues` (and the schedules and the reclaimer) on this
+/// node until shutdown.
+pub fn start(state: &AppState, queues: &[&str]) {
+    let concurrency = usize::try_from(state.config.jobs.concurrency).unwrap_or(1);
+    let plan: Vec<(&str, usize)> = queues.iter().map(|q| (*q, concurrency)).collect();
+    runner::spawn(state, registry(), &plan);
+    cron::spawn(state, schedules());
+}
+
 pub use runner::{JobKind, Registry, Workers, enqueue, enqueue_at};
 pub use store::{Job, NewJob, Priority};
 

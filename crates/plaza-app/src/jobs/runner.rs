@@ -114,10 +114,13 @@ impl Registry {
     }
 }
 
-/// Wakes this node's workers when a job is enqueued here.
+/// Wakes this node's workers when a job is enqueued here, and counts the
+/// jobs they are running.
 #[derive(Debug, Default)]
 pub struct Workers {
     wake: Notify,
+    running: std::sync::atomic::AtomicUsize,
+    settled: Notify,
 }
 
 impl Workers {
@@ -128,6 +131,24 @@ impl Workers {
     /// A job was just committed.
     pub fn wake(&self) {
         self.wake.notify_waiters();
+    }
+
+    /// Jobs running on this node now.
+    pub fn running(&self) -> usize {
+        self.running.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Until no job runs on this node.
+    pub async fn idle(&self) {
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if self.running() == 0 {
+                return;
+            }
+            settled.await;
+        }
     }
 }
 
@@ -157,7 +178,18 @@ async fn work(state: AppState, registry: Arc<Registry>, queue: String, worker: S
         woken.as_mut().enable();
         let claimed = claim(&state, &queue, &worker).await;
         match claimed {
-            Ok(Some(job)) => run(&state, &registry, &worker, job).await,
+            Ok(Some(job)) => {
+                state
+                    .workers
+                    .running
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                run(&state, &registry, &worker, job).await;
+                state
+                    .workers
+                    .running
+                    .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                state.workers.settled.notify_waiters();
+            }
             Ok(None) => {
                 tokio::select! {
                     () = woken => {}

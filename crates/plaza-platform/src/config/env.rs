@@ -29,6 +29,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("cache", "cache"),
     ("http", "http"),
     ("ws", "ws"),
+    ("jobs", "jobs"),
     ("log", "log"),
 ];
 

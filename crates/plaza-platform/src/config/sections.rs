@@ -214,6 +214,16 @@ pub struct WsConfig {
     pub settle: HumanDuration,
 }
 
+/// Background jobs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// `plaza serve` runs job workers too (off: only `plaza worker` does).
+    pub run: bool,
+    /// Workers per queue on this node.
+    pub concurrency: u32,
+}
+
 /// The seeds' feature flags; each is honoured by its module.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -292,6 +302,15 @@ impl Default for WsConfig {
             send_queue: 256,
             ping_interval: HumanDuration(Duration::from_secs(30)),
             settle: HumanDuration(Duration::from_millis(200)),
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            run: true,
+            concurrency: 2,
         }
     }
 }

@@ -54,6 +54,9 @@ impl Config {
         if self.ws.max_message.0 < 1024 {
             bad("ws.max_message", "must be at least 1KiB".into());
         }
+        if !(1..=64).contains(&self.jobs.concurrency) {
+            bad("jobs.concurrency", "must be between 1 and 64".into());
+        }
         if self.ws.send_queue < 8 {
             bad("ws.send_queue", "must be at least 8".into());
         }

@@ -1,0 +1,32 @@
+//! The hourly job that deletes published events older than a week.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::outbox;
+use crate::jobs::JobKind;
+use crate::state::AppState;
+
+/// How long published events are kept.
+const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct PruneEvents {}
+
+#[async_trait::async_trait]
+impl JobKind for PruneEvents {
+    const KIND: &'static str = "events.prune";
+    const QUEUE: &'static str = "maintenance";
+    const PRIORITY: crate::jobs::Priority = crate::jobs::Priority::Low;
+
+    async fn run(&self, state: &AppState) -> anyhow::Result<()> {
+        let before = state.clock.now().saturating_sub(KEEP);
+        let mut conn = state.db.writer().acquire().await?;
+        let deleted = outbox::prune(&mut conn, before).await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "pruned published events");
+        }
+        Ok(())
+    }
+}
