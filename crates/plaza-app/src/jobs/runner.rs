@@ -234,6 +234,14 @@ async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
         .await;
         return;
     };
+    // From when the job could first run to when it started.
+    let due = if job.run_at > job.created_at {
+        job.run_at
+    } else {
+        job.created_at
+    };
+    metrics::histogram!("plaza_job_wait_seconds", "queue" => job.queue.clone())
+        .record(state.clock.now().duration_since(due).as_secs_f64());
     let started = std::time::Instant::now();
     let running = (kind.run)(state.clone(), job.payload.clone());
     let heartbeat = async {
@@ -308,12 +316,39 @@ async fn release(state: &AppState, job: &Job, worker: &str) {
     }
 }
 
+/// Jobs per queue and state, as gauges on `/metrics`; a pair seen before
+/// and gone now is set to zero.
+async fn report_depths(state: &AppState, seen: &mut std::collections::HashSet<(String, String)>) {
+    let counts = match state.db.reader().acquire().await {
+        Ok(mut conn) => store::counts(&mut conn, state.clock.now()).await,
+        Err(e) => Err(e),
+    };
+    match counts {
+        Ok(rows) => {
+            let mut now_seen = std::collections::HashSet::new();
+            for (queue, bucket, n) in rows {
+                metrics::gauge!("plaza_jobs", "queue" => queue.clone(), "state" => bucket.clone())
+                    .set(n as f64);
+                now_seen.insert((queue, bucket));
+            }
+            for (queue, bucket) in seen.difference(&now_seen) {
+                metrics::gauge!("plaza_jobs", "queue" => queue.clone(), "state" => bucket.clone())
+                    .set(0.0);
+            }
+            *seen = now_seen;
+        }
+        Err(e) => tracing::debug!(error = %e, "cannot count jobs"),
+    }
+}
+
 async fn reclaim(state: AppState) {
+    let mut seen = std::collections::HashSet::new();
     loop {
         tokio::select! {
             () = tokio::time::sleep(RECLAIM_EVERY) => {}
             () = state.shutdown.stopping() => return,
         }
+        report_depths(&state, &mut seen).await;
         let now = state.clock.now();
         let result = match state.db.writer().acquire().await {
             Ok(mut conn) => store::reclaim(&mut conn, now).await,

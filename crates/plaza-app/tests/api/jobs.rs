@@ -291,6 +291,10 @@ crate::on_both_databases! {
         let id = probe(&app, &tag, 0, 0).await;
         let done = until_state(&app, &id, "completed").await;
         assert_eq!((done.attempts, runs_of(&tag)), (1, 1));
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        for name in ["plaza_job_wait_seconds", "plaza_job_run_seconds"] {
+            assert!(metrics.contains(&format!("{name}_count{{queue=\"probe\"}}")), "{name} in {metrics}");
+        }
 
         let tag = format!("flaky-{backend:?}");
         let id = probe(&app, &tag, 2, 0).await;
