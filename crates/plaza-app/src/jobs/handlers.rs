@@ -74,3 +74,184 @@ pub async fn queue_counts(
     }
     Ok(Json(out))
 }
+
+/// One job as the dashboard shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    pub queue: String,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// `high`, `normal` or `low`.
+    pub priority: &'static str,
+    /// `waiting`, `active`, `completed`, `dead` or `cancelled`.
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub run_at: plaza_core::Timestamp,
+    pub unique_key: Option<String>,
+    pub last_error: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: plaza_core::Timestamp,
+}
+
+impl From<store::Job> for JobView {
+    fn from(j: store::Job) -> Self {
+        Self {
+            payload: serde_json::from_str(&j.payload).unwrap_or(serde_json::Value::Null),
+            priority: match j.priority {
+                0 => "high",
+                2 => "low",
+                _ => "normal",
+            },
+            id: j.id,
+            queue: j.queue,
+            kind: j.kind,
+            state: j.state,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            unique_key: j.unique_key,
+            last_error: j.last_error,
+            created_at: j.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<JobView>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct JobsQuery {
+    /// Only jobs in this state.
+    state: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+const STATES: [&str; 5] = ["waiting", "active", "completed", "dead", "cancelled"];
+
+/// `GET /api/admin/queues/{queue}/jobs?state=&limit=&offset=` — a queue's jobs, newest first.
+#[utoipa::path(get, path = "/api/admin/queues/{queue}/jobs", tag = "admin", security(("bearer" = [])),
+    params(("queue" = String, Path), JobsQuery),
+    responses((status = 200, body = JobPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    _: AdminUser,
+    axum::extract::Path(queue): axum::extract::Path<String>,
+    crate::http::ValidQuery(query): crate::http::ValidQuery<JobsQuery>,
+) -> Result<Json<JobPage>, ApiError> {
+    let limit = crate::http::page_limit(query.limit, 20)?;
+    if let Some(s) = &query.state
+        && !STATES.contains(&s.as_str())
+    {
+        return Err(ApiError::invalid_field(
+            "state",
+            format!("one of {}", STATES.join(", ")),
+        ));
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    let jobs = store::list(
+        &mut conn,
+        &queue.to_ascii_lowercase(),
+        query.state.as_deref(),
+        limit,
+        i64::from(query.offset.unwrap_or(0)),
+    )
+    .await?;
+    Ok(Json(JobPage {
+        items: jobs.into_iter().map(JobView::from).collect(),
+    }))
+}
+
+async fn found(state: &AppState, id: &str) -> Result<store::Job, ApiError> {
+    let mut conn = state.db.writer().acquire().await?;
+    store::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such job"))
+}
+
+/// `GET /api/admin/jobs/{id}` — one job, with its payload and last error.
+#[utoipa::path(get, path = "/api/admin/jobs/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_job(
+    State(state): State<AppState>,
+    _: AdminUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(found(&state, &id).await?.into()))
+}
+
+/// `DELETE /api/admin/jobs/{id}` — deletes a job that is not running (409 if it is).
+#[utoipa::path(delete, path = "/api/admin/jobs/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_job(
+    State(state): State<AppState>,
+    _: AdminUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<http::StatusCode, ApiError> {
+    found(&state, &id).await?;
+    let mut conn = state.db.writer().acquire().await?;
+    if store::delete(&mut conn, &id).await? {
+        Ok(http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::conflict(
+            "the job is running; delete it once it has finished",
+        ))
+    }
+}
+
+/// `POST /api/admin/jobs/{id}/retry` — a dead or cancelled job waits again, due now.
+#[utoipa::path(post, path = "/api/admin/jobs/{id}/retry", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn retry_job(
+    State(state): State<AppState>,
+    _: AdminUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    let job = found(&state, &id).await?;
+    let mut conn = state.db.writer().acquire().await?;
+    if !store::retry(&mut conn, &id, state.clock.now()).await? {
+        return Err(ApiError::conflict(format!(
+            "only dead or cancelled jobs are retried; this one is {}",
+            job.state
+        )));
+    }
+    let job = store::find(&mut conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such job"))?;
+    drop(conn);
+    state.workers.wake();
+    Ok(Json(job.into()))
+}
+
+/// `POST /api/admin/jobs/{id}/cancel` — a waiting job will not run.
+#[utoipa::path(post, path = "/api/admin/jobs/{id}/cancel", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    _: AdminUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    let job = found(&state, &id).await?;
+    let mut conn = state.db.writer().acquire().await?;
+    if !store::cancel(&mut conn, &id, state.clock.now()).await? {
+        return Err(ApiError::conflict(format!(
+            "only waiting jobs are cancelled; this one is {}",
+            job.state
+        )));
+    }
+    let job = store::find(&mut conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such job"))?;
+    Ok(Json(job.into()))
+}

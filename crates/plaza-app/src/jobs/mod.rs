@@ -18,7 +18,12 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(handlers::queue_counts))
+    OpenApiRouter::new()
+        .routes(routes!(handlers::queue_counts))
+        .routes(routes!(handlers::list_jobs))
+        .routes(routes!(handlers::get_job, handlers::delete_job))
+        .routes(routes!(handlers::retry_job))
+        .routes(routes!(handlers::cancel_job))
 }
 
 /// Every queue: seed 003's four and the modules' own.

@@ -282,3 +282,68 @@ pub async fn counts(
     .fetch_all(conn)
     .await
 }
+
+/// A page of `queue`'s jobs, newest first, in `state` if given.
+pub async fn list(
+    conn: &mut AnyConnection,
+    queue: &str,
+    state: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Job>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE queue = $1 AND ($2 IS NULL OR state = $2) \
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(queue)
+    .bind(state)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await
+}
+
+/// Puts a dead or cancelled job back to wait, due now, with its attempts
+/// starting over; false when it is in another state.
+pub async fn retry(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'waiting', attempts = 0, run_at = $2, finished_at = NULL \
+         WHERE id = $1 AND state IN ('dead', 'cancelled')",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Cancels a waiting job; false when it is in another state.
+pub async fn cancel(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET state = 'cancelled', finished_at = $2 WHERE id = $1 AND state = 'waiting'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a job that is not running; false when it is running.
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM jobs WHERE id = $1 AND state <> 'active'")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -448,3 +448,65 @@ fn a_bad_cron_expression_is_refused_naming_the_schedule() {
         .expect("refused");
     assert!(err.to_string().contains("nightly"), "{err}");
 }
+
+crate::on_both_databases! {
+    async fn admins_list_inspect_retry_cancel_and_delete_jobs(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        app.register("admin@example.com").await;
+        let admin = app.make_admin("admin@example.com").await;
+        let user = app.register("ana@example.com").await;
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        let now = app.clock.now();
+        let (dead, _) = store::enqueue(&mut conn, &job(&app, "dead", Priority::High), now).await.unwrap();
+        let claimed = store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
+        assert_eq!(claimed.id, dead.id);
+        store::fail(&mut conn, &dead.id, "w", "gave up", None, now).await.unwrap();
+        let (waiting, _) = store::enqueue(&mut conn, &job(&app, "waiting", Priority::Low), now).await.unwrap();
+        let (running, _) = store::enqueue(&mut conn, &job(&app, "running", Priority::Normal), now).await.unwrap();
+        store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
+        drop(conn);
+
+        let list: serde_json::Value = app.get_as("/api/admin/queues/test/jobs", &admin.access).await.json().await.unwrap();
+        assert_eq!(list["items"].as_array().unwrap().len(), 3);
+        let list: serde_json::Value = app.get_as("/api/admin/queues/test/jobs?state=dead", &admin.access).await.json().await.unwrap();
+        assert_eq!(list["items"][0]["id"], json!(dead.id));
+        assert_eq!((list["items"][0]["last_error"].clone(), list["items"][0]["priority"].clone()), (json!("gave up"), json!("high")));
+        crate::helpers::error_body(app.get_as("/api/admin/queues/test/jobs?state=lost", &admin.access).await, 422, "validation_error").await;
+        crate::helpers::error_body(app.get_as("/api/admin/queues/test/jobs?limit=0", &admin.access).await, 422, "validation_error").await;
+
+        let one: serde_json::Value = app.get_as(&format!("/api/admin/jobs/{}", waiting.id), &admin.access).await.json().await.unwrap();
+        assert_eq!((one["state"].clone(), one["payload"]["kind"].clone()), (json!("waiting"), json!("waiting")));
+        crate::helpers::error_body(app.get_as("/api/admin/jobs/nope", &admin.access).await, 404, "not_found").await;
+
+        let post = |path: String| {
+            let token = admin.access.clone();
+            let app = &app;
+            async move { app.post_as(&path, &token, &json!({})).await }
+        };
+        // Retry: the dead waits again from scratch; a waiting one cannot be retried.
+        let res = post(format!("/api/admin/jobs/{}/retry", dead.id)).await;
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!((body["state"].clone(), body["attempts"].clone()), (json!("waiting"), json!(0)));
+        crate::helpers::error_body(post(format!("/api/admin/jobs/{}/retry", waiting.id)).await, 409, "conflict").await;
+        // Cancel: the waiting one; not the running one.
+        let res = post(format!("/api/admin/jobs/{}/cancel", waiting.id)).await;
+        assert_eq!(res.status(), 200);
+        crate::helpers::error_body(post(format!("/api/admin/jobs/{}/cancel", running.id)).await, 409, "conflict").await;
+        // Delete: not while running; a cancelled one goes.
+        let delete = |id: String| {
+            let token = admin.access.clone();
+            let app = &app;
+            async move {
+                app.send(reqwest::Method::DELETE, &format!("/api/admin/jobs/{id}"), Some(&token), None)
+                    .await
+            }
+        };
+        crate::helpers::error_body(delete(running.id.clone()).await, 409, "conflict").await;
+        assert_eq!(delete(waiting.id.clone()).await.status(), 204);
+        crate::helpers::error_body(delete(waiting.id.clone()).await, 404, "not_found").await;
+
+        crate::helpers::error_body(app.get_as("/api/admin/queues/test/jobs", &user.access).await, 403, "forbidden").await;
+        crate::helpers::error_body(app.post_as(&format!("/api/admin/jobs/{}/retry", dead.id), &user.access, &json!({})).await, 403, "forbidden").await;
+    }
+}
