@@ -122,7 +122,7 @@ pub fn spawn(state: &AppState, cron: Cron) {
             }
             since = now;
             if fired {
-                state.workers.wake();
+                super::runner::added(&state).await;
             }
         }
     });

@@ -229,7 +229,7 @@ pub async fn retry_job(
         .await?
         .ok_or_else(|| ApiError::not_found("no such job"))?;
     drop(conn);
-    state.workers.wake();
+    super::added(&state).await;
     Ok(Json(job.into()))
 }
 

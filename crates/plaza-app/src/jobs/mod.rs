@@ -55,7 +55,7 @@ pub fn start(state: &AppState, queues: &[&str]) {
     cron::spawn(state, schedules());
 }
 
-pub use runner::{JobKind, Registry, Workers, enqueue, enqueue_at};
+pub use runner::{JobKind, Registry, Workers, added, enqueue, enqueue_at};
 pub use store::{Job, NewJob, Priority};
 
 /// Delay before retry number `attempt` (1 = the first retry): doubling from

@@ -44,8 +44,21 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
     async fn run(&self, state: &AppState) -> anyhow::Result<()>;
 }
 
+/// Bus topic telling every node's workers that jobs were added.
+pub const ADDED_TOPIC: &str = "jobs.added";
+
+/// Tells the workers of every node that jobs were just committed (this
+/// node's at once, others' through the bus); without it they find them
+/// within a second anyway.
+pub async fn added(state: &AppState) {
+    state.workers.wake();
+    if let Err(e) = state.bus.publish(ADDED_TOPIC, bytes::Bytes::new()).await {
+        tracing::debug!(error = %e, "cannot tell other nodes about new jobs");
+    }
+}
+
 /// Enqueues `job` to run now, in the caller's transaction if it is one;
-/// call [`Workers::wake`] after committing.
+/// call [`added`] after committing.
 pub async fn enqueue<J: JobKind>(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
@@ -168,6 +181,29 @@ pub fn spawn(state: &AppState, registry: Registry, queues: &[(&str, usize)]) {
         }
     }
     tokio::spawn(reclaim(state.clone()));
+    tokio::spawn(listen(state.clone()));
+}
+
+/// Wakes this node's workers when another node adds jobs.
+async fn listen(state: AppState) {
+    let mut sub = loop {
+        match state.bus.subscribe(ADDED_TOPIC).await {
+            Ok(sub) => break sub,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot subscribe to new jobs; retrying");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    };
+    loop {
+        tokio::select! {
+            got = sub.recv() => match got {
+                Ok(_) | Err(plaza_platform::bus::RecvError::Lagged(_)) => state.workers.wake(),
+                Err(plaza_platform::bus::RecvError::Closed) => return,
+            },
+            () = state.shutdown.stopping() => return,
+        }
+    }
 }
 
 async fn work(state: AppState, registry: Arc<Registry>, queue: String, worker: String) {

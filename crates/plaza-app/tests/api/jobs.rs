@@ -510,3 +510,33 @@ crate::on_both_databases! {
         crate::helpers::error_body(app.post_as(&format!("/api/admin/jobs/{}/retry", dead.id), &user.access, &json!({})).await, 403, "forbidden").await;
     }
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis"]
+async fn a_job_added_on_one_node_is_run_by_anothers_workers() {
+    let prefix = crate::helpers::redis_prefix();
+    let one = TestApp::builder()
+        .backend(Backend::Postgres)
+        .redis(&prefix)
+        .spawn()
+        .await;
+    let two = TestApp::builder()
+        .node_of(&one)
+        .redis(&prefix)
+        .spawn()
+        .await;
+    workers(&two);
+    let mut conn = one.state.db.writer().acquire().await.unwrap();
+    let job = Probe {
+        tag: "across".into(),
+        fail_times: 0,
+        sleep_ms: 0,
+    };
+    let (j, _) = plaza_app::jobs::enqueue(&mut conn, &one.state, &job)
+        .await
+        .unwrap();
+    drop(conn);
+    plaza_app::jobs::added(&one.state).await;
+    until_state(&one, &j.id, "completed").await;
+    assert_eq!(runs_of("across"), 1);
+}
