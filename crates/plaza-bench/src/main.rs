@@ -3,12 +3,15 @@
 //! - `plaza-bench auth URL --mode login|refresh`: signs accounts up, then
 //!   measures sign-ins or token refreshes per second.
 //! - `plaza-bench rss PID`: resident memory of a process.
+//! - `plaza-bench jobs --jobs N --workers W`: the job queue in process, on
+//!   the database `PLAZA_DATABASE_URL` names (bench/jobs.sh).
 //! - `plaza-bench ws-idle|ws-fanout|ws-dm BASE …`: WebSocket memory per
 //!   idle socket, fan-out to one group, direct messages (bench/ws.sh).
 //!
 //! Each prints one line of figures per measurement.
 
 mod drive;
+mod jobs;
 mod ws;
 
 use std::sync::Arc;
@@ -58,6 +61,17 @@ enum Command {
     },
     /// Print a process's resident memory in MiB.
     Rss { pid: u32 },
+    /// No-op jobs through plaza's queue, in process.
+    Jobs {
+        #[arg(long, default_value_t = 20000)]
+        jobs: usize,
+        /// Workers on the queue.
+        #[arg(long, default_value_t = 8)]
+        workers: usize,
+        /// Jobs enqueued per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
     /// Server memory per idle authenticated WebSocket (RSS of PID).
     WsIdle {
         base: String,
@@ -133,6 +147,11 @@ fn main() -> anyhow::Result<()> {
             rates,
             seconds,
         } => runtime.block_on(ws::dm(base, pairs, rates, seconds)),
+        Command::Jobs {
+            jobs,
+            workers,
+            batch,
+        } => runtime.block_on(jobs::run(jobs, workers, batch)),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())

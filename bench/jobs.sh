@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Job queue throughput (issue 5): plaza-bench runs plaza's own store and
+# runner in process (release build) on a fresh SQLite directory, or on the
+# PostgreSQL that PLAZA_DATABASE_URL names; no-op jobs are enqueued in
+# batches while the workers run them, each measuring its wait from enqueue
+# to start.
+#
+#   bench/jobs.sh
+#   PLAZA_DATABASE_URL=postgres://… bench/jobs.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p plaza-bench >/dev/null
+for workers in ${JOB_WORKERS:-1 8}; do
+  PLAZA_LOG_LEVEL=warn target/release/plaza-bench jobs --jobs "${JOBS:-20000}" --workers "$workers"
+done

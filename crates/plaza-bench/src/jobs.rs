@@ -1,0 +1,109 @@
+//! The job queue's throughput, in process: plaza's own store and runner on
+//! the configured database (SQLite in a fresh directory, or PostgreSQL
+//! from `PLAZA_DATABASE_URL`), no-op jobs enqueued in batches while the
+//! workers run them. Each job measures its own wait, from its enqueue to
+//! its start, on one clock.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use plaza_app::AppState;
+use plaza_app::jobs::{JobKind, Registry};
+use plaza_platform::config::{Config, Sources};
+use serde::{Deserialize, Serialize};
+
+static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+static WAITS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+static DONE: AtomicUsize = AtomicUsize::new(0);
+
+fn micros() -> u64 {
+    EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64
+}
+
+#[derive(Serialize, Deserialize)]
+struct NoOp {
+    enqueued_us: u64,
+}
+
+#[async_trait::async_trait]
+impl JobKind for NoOp {
+    const KIND: &'static str = "bench.noop";
+    const QUEUE: &'static str = "bench";
+
+    async fn run(&self, _: &AppState) -> anyhow::Result<()> {
+        let wait = micros().saturating_sub(self.enqueued_us);
+        WAITS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(u32::try_from(wait).unwrap_or(u32::MAX));
+        DONE.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+pub async fn run(jobs: usize, concurrency: usize, batch: usize) -> anyhow::Result<()> {
+    let data = std::env::temp_dir().join(format!("plaza-bench-jobs-{}", crate::uuid_like()));
+    let mut config = Config::load(Sources::from_process(None, Default::default()))?;
+    config.data_dir = data.clone();
+    config.log.files = false;
+    config.jobs.run = false;
+    let state = AppState::connect(config, std::sync::Arc::new(plaza_core::SystemClock)).await?;
+    plaza_platform::db::migrate::up(
+        &state.db,
+        plaza_app::MIGRATIONS,
+        plaza_core::Clock::now(&*state.clock),
+    )
+    .await?;
+    let mut registry = Registry::new();
+    registry.register::<NoOp>();
+    plaza_app::jobs::runner::spawn(&state, registry, &[("bench", concurrency)]);
+    micros();
+    let started = Instant::now();
+    let mut enqueued = 0;
+    while enqueued < jobs {
+        let n = batch.min(jobs - enqueued);
+        let mut tx = state.db.begin().await?;
+        for _ in 0..n {
+            plaza_app::jobs::enqueue(
+                &mut tx,
+                &state,
+                &NoOp {
+                    enqueued_us: micros(),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        plaza_app::jobs::added(&state).await;
+        enqueued += n;
+    }
+    let enqueue_time = started.elapsed();
+    while DONE.load(Ordering::Relaxed) < jobs {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(600),
+            "jobs did not finish in 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let total = started.elapsed();
+    let mut waits = std::mem::take(
+        &mut *WAITS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    waits.sort_unstable();
+    let pct = |p: f64| f64::from(waits[((waits.len() as f64 - 1.0) * p).round() as usize]) / 1000.0;
+    println!(
+        "jobs={jobs} workers={concurrency} batch={batch} database={} enqueued_per_s={:.0} run_per_s={:.0} wait p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        state.db.backend().name(),
+        jobs as f64 / enqueue_time.as_secs_f64(),
+        jobs as f64 / total.as_secs_f64(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0),
+    );
+    state.shutdown.halt();
+    let _ = std::fs::remove_dir_all(data);
+    Ok(())
+}
