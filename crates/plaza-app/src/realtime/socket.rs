@@ -299,10 +299,7 @@ async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_ev
 }
 
 async fn send(conn: &Conn, sink: &mut SplitSink<WebSocket, Message>, message: Message) -> bool {
-    tokio::select! {
-        sent = timeout(WRITE_TIMEOUT, sink.send(message)) => matches!(sent, Ok(Ok(()))),
-        () = conn.gone.cancelled() => false,
-    }
+    written(conn, sink.send(message)).await
 }
 
 /// Writes `ready` in one batch; false if the client is gone or stuck.
@@ -318,8 +315,17 @@ async fn flush(
         }
         sink.flush().await
     };
+    written(conn, batch).await
+}
+
+/// Whether `write` finished within [`WRITE_TIMEOUT`] and before the socket
+/// was given up.
+async fn written(
+    conn: &Conn,
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> bool {
     tokio::select! {
-        sent = timeout(WRITE_TIMEOUT, batch) => matches!(sent, Ok(Ok(()))),
+        sent = timeout(WRITE_TIMEOUT, write) => matches!(sent, Ok(Ok(()))),
         () = conn.gone.cancelled() => false,
     }
 }
