@@ -73,7 +73,6 @@ impl Relay {
 
 /// Publishes one batch; how many events.
 async fn round(state: &AppState) -> Result<usize, RelayError> {
-    let now = state.clock.now();
     match state.db.backend() {
         Backend::Postgres => {
             let mut tx = state.db.begin().await?;
@@ -84,24 +83,27 @@ async fn round(state: &AppState) -> Result<usize, RelayError> {
             if !ours {
                 return Ok(0);
             }
-            let batch = outbox::unpublished(&mut tx, BATCH).await?;
-            publish(state, &batch).await?;
-            let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
-            outbox::mark_published(&mut tx, &ids, now).await?;
+            let published = relay_batch(state, &mut tx).await?;
             tx.commit().await?;
-            Ok(batch.len())
+            Ok(published)
         }
-        Backend::Sqlite => {
-            // Read and publish without holding the write lock; this is the
-            // only relay on an SQLite database.
-            let mut conn = state.db.writer().acquire().await?;
-            let batch = outbox::unpublished(&mut conn, BATCH).await?;
-            publish(state, &batch).await?;
-            let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
-            outbox::mark_published(&mut conn, &ids, now).await?;
-            Ok(batch.len())
-        }
+        // Read and publish without holding the write lock; this is the
+        // only relay on an SQLite database.
+        Backend::Sqlite => relay_batch(state, &mut *state.db.writer().acquire().await?).await,
     }
+}
+
+/// Reads the oldest unpublished events, publishes them, marks them.
+async fn relay_batch(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+) -> Result<usize, RelayError> {
+    let now = state.clock.now();
+    let batch = outbox::unpublished(conn, BATCH).await?;
+    publish(state, &batch).await?;
+    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+    outbox::mark_published(conn, &ids, now).await?;
+    Ok(batch.len())
 }
 
 async fn publish(state: &AppState, batch: &[Event]) -> Result<(), RelayError> {
