@@ -307,22 +307,25 @@ pub async fn share_a_chat(
     me: UserId,
     users: &[UserId],
 ) -> Result<Vec<UserId>, sqlx::Error> {
-    let mut found = Vec::with_capacity(users.len());
-    for user in users {
-        let shared: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM chat_members mine JOIN chat_members other \
-             ON other.chat_id = mine.chat_id AND other.user_id = $2 \
-             WHERE mine.user_id = $1 LIMIT 1",
-        )
-        .bind(me)
-        .bind(*user)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if shared.is_some() || *user == me {
-            found.push(*user);
-        }
+    if users.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(found)
+    let sql = format!(
+        "SELECT DISTINCT other.user_id FROM chat_members mine JOIN chat_members other \
+         ON other.chat_id = mine.chat_id WHERE mine.user_id = $1 AND other.user_id IN ({})",
+        plaza_platform::db::placeholders(2, users.len())
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(me);
+    for user in users {
+        query = query.bind(*user);
+    }
+    let shared: Vec<UserId> = query.fetch_all(conn).await?;
+    Ok(users
+        .iter()
+        .copied()
+        .filter(|u| *u == me || shared.contains(u))
+        .collect())
 }
 
 /// The seq of `chat`'s newest message (0 when it has none).

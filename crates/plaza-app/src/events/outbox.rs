@@ -1,5 +1,5 @@
 //! The outbox table: events waiting to be published, and those published
-//! (kept a while for inspection, then pruned by the relay).
+//! (kept a while for inspection, then deleted by the hourly `events.prune` job).
 
 use plaza_core::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
@@ -104,10 +104,9 @@ pub(super) async fn mark_published(
     if ids.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
     let sql = format!(
         "UPDATE outbox SET published_at = $1 WHERE id IN ({})",
-        placeholders.join(", ")
+        plaza_platform::db::placeholders(2, ids.len())
     );
     // Only numbered placeholders are spliced in; the ids are bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);

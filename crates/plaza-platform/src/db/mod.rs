@@ -242,6 +242,15 @@ fn sqlite_path(url: &str) -> String {
     rest.split('?').next().unwrap_or_default().to_owned()
 }
 
+/// `count` numbered placeholders from `$first` on, comma-separated, for an
+/// `IN (…)` list whose values are then bound in order.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether an error is a unique-constraint violation, and on what: the
 /// constraint or index name (PostgreSQL), or SQLite's `table.column` list —
 /// `index 'name'` for an expression index. Match on the index name.
