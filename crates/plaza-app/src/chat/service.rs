@@ -371,7 +371,7 @@ pub async fn send_message(
 
 /// Why a send was refused: not a member (or no such chat), or muted.
 async fn refusal(state: &AppState, chat: ChatId, me: UserId) -> ChatError {
-    let mut conn = match state.db.writer().acquire().await {
+    let mut conn = match state.db.fresh().acquire().await {
         Ok(c) => c,
         Err(e) => return e.into(),
     };
