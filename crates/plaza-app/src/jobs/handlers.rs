@@ -208,6 +208,41 @@ pub async fn delete_job(
     }
 }
 
+/// A state change an admin asks for; each fits only some states.
+#[derive(Clone, Copy)]
+enum Change {
+    Retry,
+    Cancel,
+}
+
+/// Applies `change` to job `id`: 404 for an unknown job, 409 naming its
+/// state when the change does not fit it, else the job as it is now.
+async fn apply(state: &AppState, id: &str, change: Change) -> Result<JobView, ApiError> {
+    let job = found(state, id).await?;
+    let now = state.clock.now();
+    let mut conn = state.db.writer().acquire().await?;
+    let (done, refusal) = match change {
+        Change::Retry => (
+            store::retry(&mut conn, id, now).await?,
+            "only dead or cancelled jobs are retried",
+        ),
+        Change::Cancel => (
+            store::cancel(&mut conn, id, now).await?,
+            "only waiting jobs are cancelled",
+        ),
+    };
+    if !done {
+        return Err(ApiError::conflict(format!(
+            "{refusal}; this one is {}",
+            job.state
+        )));
+    }
+    let job = store::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such job"))?;
+    Ok(job.into())
+}
+
 /// `POST /api/admin/jobs/{id}/retry` — a dead or cancelled job waits again, due now.
 #[utoipa::path(post, path = "/api/admin/jobs/{id}/retry", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
@@ -217,20 +252,9 @@ pub async fn retry_job(
     _: AdminUser,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = found(&state, &id).await?;
-    let mut conn = state.db.writer().acquire().await?;
-    if !store::retry(&mut conn, &id, state.clock.now()).await? {
-        return Err(ApiError::conflict(format!(
-            "only dead or cancelled jobs are retried; this one is {}",
-            job.state
-        )));
-    }
-    let job = store::find(&mut conn, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such job"))?;
-    drop(conn);
+    let job = apply(&state, &id, Change::Retry).await?;
     super::added(&state).await;
-    Ok(Json(job.into()))
+    Ok(Json(job))
 }
 
 /// `POST /api/admin/jobs/{id}/cancel` — a waiting job will not run.
@@ -242,16 +266,5 @@ pub async fn cancel_job(
     _: AdminUser,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = found(&state, &id).await?;
-    let mut conn = state.db.writer().acquire().await?;
-    if !store::cancel(&mut conn, &id, state.clock.now()).await? {
-        return Err(ApiError::conflict(format!(
-            "only waiting jobs are cancelled; this one is {}",
-            job.state
-        )));
-    }
-    let job = store::find(&mut conn, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such job"))?;
-    Ok(Json(job.into()))
+    Ok(Json(apply(&state, &id, Change::Cancel).await?))
 }
