@@ -132,13 +132,8 @@ async fn every_change_is_announced_after_it_commits() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn a_message_sent_on_one_node_is_announced_on_another() {
-    let prefix = crate::helpers::redis_prefix();
-    let a = TestApp::builder()
-        .backend(crate::helpers::Backend::Postgres)
-        .redis(&prefix)
-        .spawn()
-        .await;
-    let b = TestApp::builder().node_of(&a).redis(&prefix).spawn().await;
+    let a = TestApp::builder().scaled_out().spawn().await;
+    let b = TestApp::builder().node_of(&a).spawn().await;
     let ana = a.register("ana@example.com").await;
     let bob = a.register("bob@example.com").await;
     let gid = a.group(&ana, "G", &[&bob]).await;

@@ -7,7 +7,7 @@ use plaza_app::events::{Event, TOPIC, record};
 use plaza_platform::bus::Subscription;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::TestApp;
 
 async fn next(sub: &mut Subscription, wait: Duration) -> Option<Event> {
     let message = tokio::time::timeout(wait, sub.recv()).await.ok()?.unwrap();
@@ -80,12 +80,7 @@ crate::on_both_databases! {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn events_a_stopped_node_left_behind_are_published_by_another() {
-    let prefix = crate::helpers::redis_prefix();
-    let one = TestApp::builder()
-        .backend(Backend::Postgres)
-        .redis(&prefix)
-        .spawn()
-        .await;
+    let one = TestApp::builder().scaled_out().spawn().await;
     let mut sub = one.state.bus.subscribe(TOPIC).await.unwrap();
     // Node one stops (its relay with it) right after committing events it
     // never published, as if it had crashed.
@@ -99,11 +94,7 @@ async fn events_a_stopped_node_left_behind_are_published_by_another() {
     tx.commit().await.unwrap();
     assert!(next(&mut sub, Duration::from_millis(1500)).await.is_none());
 
-    let _two = TestApp::builder()
-        .node_of(&one)
-        .redis(&prefix)
-        .spawn()
-        .await;
+    let _two = TestApp::builder().node_of(&one).spawn().await;
     let mut got = Vec::new();
     while got.len() < left.len() {
         got.push(

@@ -223,7 +223,14 @@ impl Builder {
         self
     }
 
-    /// A second node of `first`'s deployment: same PostgreSQL database.
+    /// The first node of a scaled-out deployment: PostgreSQL, and Redis
+    /// under a prefix of its own (add nodes with [`Builder::node_of`]).
+    pub fn scaled_out(self) -> Self {
+        self.backend(Backend::Postgres).redis(&redis_prefix())
+    }
+
+    /// A second node of `first`'s deployment: same PostgreSQL database,
+    /// and the same Redis keys when `first` uses Redis.
     pub fn node_of(mut self, first: &TestApp) -> Self {
         let url = first
             .state
@@ -233,6 +240,9 @@ impl Builder {
             .as_ref()
             .expect("a PostgreSQL app");
         self.database_url = Some(url.expose().to_owned());
+        if first.state.redis.is_some() {
+            self.redis_prefix = Some(first.state.config.redis.key_prefix.clone());
+        }
         self.backend = Backend::Postgres;
         self
     }

@@ -514,17 +514,8 @@ crate::on_both_databases! {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn a_job_added_on_one_node_is_run_by_anothers_workers() {
-    let prefix = crate::helpers::redis_prefix();
-    let one = TestApp::builder()
-        .backend(Backend::Postgres)
-        .redis(&prefix)
-        .spawn()
-        .await;
-    let two = TestApp::builder()
-        .node_of(&one)
-        .redis(&prefix)
-        .spawn()
-        .await;
+    let one = TestApp::builder().scaled_out().spawn().await;
+    let two = TestApp::builder().node_of(&one).spawn().await;
     workers(&two);
     let mut conn = one.state.db.writer().acquire().await.unwrap();
     let job = Probe {

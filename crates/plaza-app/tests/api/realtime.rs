@@ -9,6 +9,15 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, Tokens, error_body};
 
+/// Ana and Bob on a fresh app, both in Ana's group "G" (its id last).
+async fn ana_and_bob_in_a_group() -> (TestApp, Tokens, Tokens, String) {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let gid = app.group(&ana, "G", &[&bob]).await;
+    (app, ana, bob, gid)
+}
+
 async fn send_rest(app: &TestApp, chat: &str, who: &Tokens, content: &str) -> Value {
     let res = app
         .post_as(
@@ -36,10 +45,7 @@ async fn direct(app: &TestApp, a: &Tokens, b: &Tokens) -> String {
 
 #[tokio::test]
 async fn a_token_in_the_query_opens_a_socket_that_receives_every_chat_without_joining() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     let dm = direct(&app, &ana, &bob).await;
     let mut ws = app.ws_raw(Some(&bob.access)).await;
     let ready = ws.next_of("ready").await;
@@ -162,10 +168,7 @@ async fn websockets_can_be_turned_off() {
 
 #[tokio::test]
 async fn send_message_is_acknowledged_with_the_stored_message_and_retries_are_idempotent() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     let mut a = app.ws(&ana).await;
     let mut b = app.ws(&bob).await;
 
@@ -296,10 +299,7 @@ async fn bad_frames_get_an_error_event_and_the_socket_survives() {
 
 #[tokio::test]
 async fn public_channels_are_watched_with_join_room_and_private_ones_stay_hidden() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     let make = |visibility: &'static str, name: &'static str| {
         let body = json!({"type": "channel", "name": name, "group_id": gid, "visibility": visibility, "member_ids": []});
         let token = ana.access.clone();
@@ -333,10 +333,7 @@ async fn public_channels_are_watched_with_join_room_and_private_ones_stay_hidden
 
 #[tokio::test]
 async fn typing_reaches_the_others_and_is_never_stored() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     let mut a = app.ws(&ana).await;
     let mut b = app.ws(&bob).await;
     a.send(json!({"type": "typing", "data": {"room_id": gid}}))
@@ -362,10 +359,7 @@ async fn typing_reaches_the_others_and_is_never_stored() {
 
 #[tokio::test]
 async fn mark_read_over_the_socket_moves_the_read_marker() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     send_rest(&app, &gid, &ana, "one").await;
     send_rest(&app, &gid, &ana, "two").await;
     let mut b = app.ws(&bob).await;
@@ -420,10 +414,7 @@ fn seqs(frames: &[Value]) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_reconnect_in_the_middle_of_a_burst_resumes_with_no_gap_and_no_duplicate() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     const TOTAL: i64 = 150;
 
     let mut b = app.ws(&bob).await;
@@ -483,10 +474,7 @@ async fn a_reconnect_in_the_middle_of_a_burst_resumes_with_no_gap_and_no_duplica
 
 #[tokio::test]
 async fn a_resume_later_in_a_connection_fills_only_what_is_missing() {
-    let app = TestApp::spawn().await;
-    let ana = app.register("ana@example.com").await;
-    let bob = app.register("bob@example.com").await;
-    let gid = app.group(&ana, "G", &[&bob]).await;
+    let (app, ana, bob, gid) = ana_and_bob_in_a_group().await;
     for i in 1..=5 {
         send_rest(&app, &gid, &ana, &format!("old {i}")).await;
     }
@@ -673,17 +661,8 @@ async fn a_client_that_cannot_keep_up_is_disconnected_with_a_reason() {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn two_users_on_two_nodes_chat_in_real_time() {
-    let prefix = crate::helpers::redis_prefix();
-    let one = TestApp::builder()
-        .backend(crate::helpers::Backend::Postgres)
-        .redis(&prefix)
-        .spawn()
-        .await;
-    let two = TestApp::builder()
-        .node_of(&one)
-        .redis(&prefix)
-        .spawn()
-        .await;
+    let one = TestApp::builder().scaled_out().spawn().await;
+    let two = TestApp::builder().node_of(&one).spawn().await;
     let ana = one.register("ana@example.com").await;
     let bob = one.register("bob@example.com").await;
     let dm = direct(&one, &ana, &bob).await;

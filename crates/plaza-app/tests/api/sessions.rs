@@ -206,22 +206,15 @@ crate::on_both_databases! {
 #[tokio::test]
 #[ignore = "needs PostgreSQL and Redis"]
 async fn two_nodes_share_revocations_and_the_login_budget() {
-    let prefix = crate::helpers::redis_prefix();
     let limited = |c: &mut plaza_platform::config::Config| {
         c.rate_limit.auth = plaza_platform::config::Rate::new(4, Duration::from_secs(900));
     };
     let a = TestApp::builder()
-        .backend(crate::helpers::Backend::Postgres)
-        .redis(&prefix)
+        .scaled_out()
         .config(limited)
         .spawn()
         .await;
-    let b = TestApp::builder()
-        .node_of(&a)
-        .redis(&prefix)
-        .config(limited)
-        .spawn()
-        .await;
+    let b = TestApp::builder().node_of(&a).config(limited).spawn().await;
 
     let tokens = a.register("ana@example.com").await;
     // Node b has seen the token work (and may hold the session in memory).
