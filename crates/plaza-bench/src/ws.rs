@@ -204,7 +204,8 @@ fn receive(mut stream: SplitStream<Ws>, epoch: Instant, log: Log, closed: Arc<Mu
 }
 
 /// Sends `send_message` frames to `chat` at `rate` per second for
-/// `duration`, numbered from `first`; the sink's acks are read elsewhere.
+/// `duration`, numbered from `first`; how many. The sink's acks are read
+/// elsewhere.
 async fn send_at(
     sink: &mut SplitSink<Ws, Message>,
     chat: &str,
@@ -225,7 +226,72 @@ async fn send_at(
         sink.send(Message::text(frame.to_string())).await?;
         n += 1;
     }
-    Ok(n)
+    Ok(n - first)
+}
+
+type Sink = Arc<tokio::sync::Mutex<SplitSink<Ws, Message>>>;
+
+/// The sockets split: the senders' sinks (their frames read into one log,
+/// `own`), and a log per other socket.
+struct Wired {
+    sinks: Vec<Sink>,
+    logs: Vec<Log>,
+    own: Log,
+}
+
+/// Starts reading every socket; those `is_sender` picks send, the rest
+/// only receive.
+fn wire(
+    sockets: Vec<Ws>,
+    epoch: Instant,
+    closed: &Arc<Mutex<Vec<String>>>,
+    is_sender: impl Fn(usize) -> bool,
+) -> Wired {
+    let mut wired = Wired {
+        sinks: Vec::new(),
+        logs: Vec::new(),
+        own: Arc::default(),
+    };
+    for (i, ws) in sockets.into_iter().enumerate() {
+        let (sink, stream) = ws.split();
+        let log: Log = Arc::default();
+        receive(stream, epoch, log.clone(), closed.clone());
+        if is_sender(i) {
+            wired.sinks.push(Arc::new(tokio::sync::Mutex::new(sink)));
+            receive_into(&wired.own, log);
+        } else {
+            wired.logs.push(log);
+        }
+    }
+    wired
+}
+
+/// Sends from each sink to its chat at `per_sender` a second for
+/// `duration`, the senders spread evenly over one period, sink `i`
+/// numbering its messages from `first + i × 1 000 000`; how many in all.
+async fn send_from_all(
+    senders: &[(Sink, String)],
+    epoch: Instant,
+    first: u32,
+    per_sender: f64,
+    duration: Duration,
+) -> anyhow::Result<u64> {
+    let mut tasks = Vec::new();
+    for (i, (sink, chat)) in senders.iter().enumerate() {
+        let (sink, chat) = (sink.clone(), chat.clone());
+        let offset = Duration::from_secs_f64(i as f64 / senders.len() as f64 / per_sender);
+        let number = first + u32::try_from(i)? * 1_000_000;
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
+            let mut sink = sink.lock().await;
+            send_at(&mut sink, &chat, epoch, number, per_sender, duration).await
+        }));
+    }
+    let mut sent = 0u64;
+    for task in tasks {
+        sent += u64::from(task.await??);
+    }
+    Ok(sent)
 }
 
 /// Makes `own` see what `log` records (the sender's socket).
@@ -290,22 +356,10 @@ pub async fn fanout(
     let epoch = Instant::now();
     let closed = Arc::new(Mutex::new(Vec::new()));
     let sockets = open_many(addr, &accounts, members, 128).await?;
-    let mut logs = Vec::new();
-    let mut sinks = Vec::new();
-    let own: Log = Arc::default();
-    for (i, ws) in sockets.into_iter().enumerate() {
-        let (sink, stream) = ws.split();
-        let log: Log = Arc::default();
-        receive(stream, epoch, log.clone(), closed.clone());
-        if i < senders {
-            // Senders are members too; their deliveries are not counted,
-            // but their acks (and echoes) time the stored send.
-            sinks.push(Arc::new(tokio::sync::Mutex::new(sink)));
-            receive_into(&own, log);
-        } else {
-            logs.push(log);
-        }
-    }
+    // Senders are members too; their deliveries are not counted, but their
+    // acks (and echoes) time the stored send.
+    let Wired { sinks, logs, own } = wire(sockets, epoch, &closed, |i| i < senders);
+    let senders_to: Vec<(Sink, String)> = sinks.into_iter().map(|s| (s, chat.clone())).collect();
     let receivers = members - senders;
     for (phase, rate) in (0u32..).zip(rates) {
         drain(&logs);
@@ -314,30 +368,14 @@ pub async fn fanout(
         let first = phase * 100_000_000;
         let per_sender = rate / senders as f64;
         let started = Instant::now();
-        let mut tasks = Vec::new();
-        for (s, sink) in sinks.iter().enumerate() {
-            let (sink, chat) = (sink.clone(), chat.clone());
-            let offset = Duration::from_secs_f64(s as f64 / rate);
-            let number = first + u32::try_from(s)? * 1_000_000;
-            tasks.push(tokio::spawn(async move {
-                tokio::time::sleep(offset).await;
-                let mut sink = sink.lock().await;
-                send_at(
-                    &mut sink,
-                    &chat,
-                    epoch,
-                    number,
-                    per_sender,
-                    Duration::from_secs(seconds),
-                )
-                .await
-                .map(|end| end - number)
-            }));
-        }
-        let mut sent = 0u64;
-        for task in tasks {
-            sent += u64::from(task.await??);
-        }
+        let sent = send_from_all(
+            &senders_to,
+            epoch,
+            first,
+            per_sender,
+            Duration::from_secs(seconds),
+        )
+        .await?;
         // Let the tail arrive.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let window = started.elapsed().as_secs_f64() - 2.0;
@@ -393,49 +431,15 @@ pub async fn dm(base: String, pairs: usize, rates: Vec<f64>, seconds: u64) -> an
     let epoch = Instant::now();
     let closed = Arc::new(Mutex::new(Vec::new()));
     let sockets = open_many(addr, &accounts, pairs * 2, 128).await?;
-    let mut logs = Vec::new();
-    let mut sinks = Vec::new();
-    for (i, ws) in sockets.into_iter().enumerate() {
-        let (sink, stream) = ws.split();
-        let log: Log = Arc::default();
-        receive(stream, epoch, log.clone(), closed.clone());
-        if i % 2 == 0 {
-            sinks.push(sink);
-        } else {
-            logs.push(log);
-        }
-    }
-    let sinks: Vec<_> = sinks
-        .into_iter()
-        .map(|s| Arc::new(tokio::sync::Mutex::new(s)))
-        .collect();
+    let Wired { sinks, logs, own } = wire(sockets, epoch, &closed, |i| i % 2 == 0);
+    let senders: Vec<(Sink, String)> = sinks.into_iter().zip(chats).collect();
     for rate in rates {
         drain(&logs);
+        drain(std::slice::from_ref(&own));
         let per_sender = rate / pairs as f64;
         let started = Instant::now();
-        let mut tasks = Vec::new();
-        for (i, (sink, chat)) in sinks.iter().zip(&chats).enumerate() {
-            let (sink, chat) = (sink.clone(), chat.clone());
-            // Spread the senders over one period instead of all at once.
-            let offset = Duration::from_secs_f64(i as f64 / pairs as f64 / per_sender);
-            tasks.push(tokio::spawn(async move {
-                tokio::time::sleep(offset).await;
-                let mut sink = sink.lock().await;
-                send_at(
-                    &mut sink,
-                    &chat,
-                    epoch,
-                    0,
-                    per_sender,
-                    Duration::from_secs(seconds),
-                )
-                .await
-            }));
-        }
-        let mut sent = 0u64;
-        for task in tasks {
-            sent += u64::from(task.await??);
-        }
+        let sent =
+            send_from_all(&senders, epoch, 0, per_sender, Duration::from_secs(seconds)).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let window = started.elapsed().as_secs_f64() - 2.0;
         let got = drain(&logs);
