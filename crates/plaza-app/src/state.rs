@@ -114,7 +114,10 @@ impl AppState {
         Ok(Self(Arc::new(Services {
             presence,
             hub: crate::realtime::Hub::new(),
-            relay: crate::events::Relay::new(),
+            relay: crate::events::Relay::new(plaza_platform::export::from_config(
+                &config.export,
+                config.features.event_export,
+            )),
             workers: crate::jobs::Workers::new(),
             http,
             mailer,

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod cpu;
 pub mod db;
+pub mod export;
 pub mod mail;
 pub mod presence;
 pub mod ratelimit;

@@ -1,6 +1,7 @@
 //! Helpers for tests that need the real backing services. Tests that use
 //! them are `#[ignore = "needs …"]`; `.ci/run` starts the services and runs
-//! them. The addresses come from `TEST_REDIS_URL` and `TEST_POSTGRES_URL`.
+//! them. The addresses come from `TEST_REDIS_URL`, `TEST_POSTGRES_URL`,
+//! `TEST_RABBITMQ_URL` and `TEST_NATS_URL`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::config::{Dsn, RedisConfig};
@@ -13,6 +14,226 @@ pub fn redis_url() -> String {
 pub fn postgres_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn rabbitmq_url() -> String {
+    std::env::var("TEST_RABBITMQ_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// A name no other test uses, for an exchange, queue or stream.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// A message as a test consumer sees it: routing key or subject, message
+/// id, payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub key: String,
+    pub id: String,
+    pub payload: Vec<u8>,
+    /// RabbitMQ's delivery mode (2 = persistent); `None` on NATS.
+    pub delivery_mode: Option<u8>,
+}
+
+/// A durable RabbitMQ queue bound to every key of `exchange` (declared
+/// here too, as the exporter declares it), surviving a broker restart.
+pub async fn rabbitmq_queue(exchange: &str) -> String {
+    use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+    use lapin::types::FieldTable;
+    let connection = rabbitmq_connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .exchange_declare(
+            exchange.into(),
+            lapin::ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                durable: true,
+                ..ExchangeDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let queue = unique_name("plaza_test_queue");
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            exchange.into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let _ = connection.close(200, "done".into()).await;
+    queue
+}
+
+async fn rabbitmq_connect() -> lapin::Connection {
+    let url = rabbitmq_url();
+    lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap_or_else(|e| panic!("RabbitMQ is needed for this test ({url}): {e}"))
+}
+
+/// Takes every message now in `queue`, in order, then deletes the queue
+/// and `exchange`.
+pub async fn rabbitmq_drain(queue: &str, exchange: &str) -> Vec<Received> {
+    use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+    let connection = rabbitmq_connect().await;
+    let channel = connection.create_channel().await.unwrap();
+    let mut got = Vec::new();
+    while let Some(message) = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+    {
+        let delivery = message.delivery;
+        got.push(Received {
+            key: delivery.routing_key.to_string(),
+            id: delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            delivery_mode: *delivery.properties.delivery_mode(),
+            payload: delivery.data,
+        });
+    }
+    channel
+        .queue_delete(queue.into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    channel
+        .exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
+        .await
+        .unwrap();
+    let _ = connection.close(200, "done".into()).await;
+    got
+}
+
+/// Every message in the JetStream `stream` at `url`, in order; the stream is
+/// deleted afterwards.
+pub async fn nats_drain(url: &str, stream: &str) -> Vec<Received> {
+    let client = async_nats::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("NATS is needed for this test ({url}): {e}"));
+    let context = async_nats::jetstream::new(client);
+    let mut handle = context.get_stream(stream).await.unwrap();
+    let info = handle.info().await.unwrap().state.clone();
+    let mut got = Vec::new();
+    for sequence in info.first_sequence..=info.last_sequence {
+        if info.messages == 0 {
+            break;
+        }
+        let message = handle.get_raw_message(sequence).await.unwrap();
+        got.push(Received {
+            key: message.subject.to_string(),
+            id: message
+                .headers
+                .get("Nats-Msg-Id")
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            payload: message.payload.to_vec(),
+            delivery_mode: None,
+        });
+    }
+    context.delete_stream(stream).await.unwrap();
+    got
+}
+
+/// A NATS server with JetStream of a test's own (so the test may stop and
+/// restart it), on a free port, keeping its store in a temporary folder.
+pub struct NatsServer {
+    pub port: u16,
+    pub url: String,
+    store: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl NatsServer {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Self {
+            port,
+            url: format!("nats://127.0.0.1:{port}"),
+            store: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        server.restart().await;
+        server
+    }
+
+    /// Starts the server (again) on the same port and store.
+    pub async fn restart(&mut self) {
+        let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
+        let child = std::process::Command::new(&binary)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("nats-server is needed for this test ({binary}): {e}"));
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("nats-server did not open port {}", self.port);
+    }
+
+    /// Stops the server the way an operator would (SIGTERM) and waits.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// A Redis connection whose keys and channels no other test shares.

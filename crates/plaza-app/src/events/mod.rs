@@ -3,6 +3,7 @@
 //! committed; the relay then publishes it on the bus topic [`TOPIC`], at
 //! least once, in id order. Consumers are idempotent by event id.
 
+mod export;
 mod outbox;
 mod prune;
 mod relay;

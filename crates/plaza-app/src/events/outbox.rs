@@ -69,18 +69,42 @@ struct Row {
     data: String,
 }
 
-/// The oldest unpublished events, at most `limit`.
-pub(super) async fn unpublished(
+/// The two things that happen to a recorded event, each with its own
+/// column, so a broker outage holds up export and never the bus.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Stage {
+    /// Sent on the bus (`published_at`).
+    Published,
+    /// Handed to the configured broker (`exported_at`).
+    Exported,
+}
+
+impl Stage {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Published => "published_at",
+            Self::Exported => "exported_at",
+        }
+    }
+}
+
+/// The oldest events not yet through `stage`, at most `limit`.
+pub(super) async fn pending(
     conn: &mut AnyConnection,
+    stage: Stage,
     limit: i64,
 ) -> Result<Vec<Event>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, type, occurred_at, actor_id, subject, data FROM outbox \
-         WHERE published_at IS NULL ORDER BY id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+    let sql: &'static str = match stage {
+        Stage::Published => {
+            "SELECT id, type, occurred_at, actor_id, subject, data FROM outbox \
+             WHERE published_at IS NULL ORDER BY id LIMIT $1"
+        }
+        Stage::Exported => {
+            "SELECT id, type, occurred_at, actor_id, subject, data FROM outbox \
+             WHERE exported_at IS NULL ORDER BY id LIMIT $1"
+        }
+    };
+    let rows: Vec<Row> = sqlx::query_as(sql).bind(limit).fetch_all(conn).await?;
     Ok(rows
         .into_iter()
         .map(|r| Event {
@@ -94,10 +118,11 @@ pub(super) async fn unpublished(
         .collect())
 }
 
-/// Marks exactly these events published (not "everything up to the last":
-/// an older id may commit later and must still be published).
-pub(super) async fn mark_published(
+/// Marks exactly these events through `stage` (not "everything up to the
+/// last": an older id may commit later and must still go through).
+pub(super) async fn mark(
     conn: &mut AnyConnection,
+    stage: Stage,
     ids: &[&str],
     at: Timestamp,
 ) -> Result<(), sqlx::Error> {
@@ -105,10 +130,12 @@ pub(super) async fn mark_published(
         return Ok(());
     }
     let sql = format!(
-        "UPDATE outbox SET published_at = $1 WHERE id IN ({})",
+        "UPDATE outbox SET {} = $1 WHERE id IN ({})",
+        stage.column(),
         plaza_platform::db::placeholders(2, ids.len())
     );
-    // Only numbered placeholders are spliced in; the ids are bound.
+    // Only a fixed column name and numbered placeholders are spliced in;
+    // the ids are bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
     for id in ids {
         query = query.bind(*id);
@@ -117,12 +144,19 @@ pub(super) async fn mark_published(
     Ok(())
 }
 
-/// Deletes published events older than `before`; how many.
-pub(super) async fn prune(conn: &mut AnyConnection, before: Timestamp) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1")
-            .bind(before)
-            .execute(conn)
-            .await?;
+/// Deletes published events older than `before` (and, while export is on,
+/// only those exported too); how many.
+pub(super) async fn prune(
+    conn: &mut AnyConnection,
+    before: Timestamp,
+    exporting: bool,
+) -> Result<u64, sqlx::Error> {
+    let sql = if exporting {
+        "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1 \
+         AND exported_at IS NOT NULL"
+    } else {
+        "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < $1"
+    };
+    let done = sqlx::query(sql).bind(before).execute(conn).await?;
     Ok(done.rows_affected())
 }

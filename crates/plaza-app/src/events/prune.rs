@@ -1,4 +1,5 @@
-//! The hourly job that deletes published events older than a week.
+//! The hourly job that deletes published (and, while export is on,
+//! exported) events older than a week.
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ impl JobKind for PruneEvents {
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
         let before = state.clock.now().saturating_sub(KEEP);
         let mut conn = state.db.writer().acquire().await?;
-        let deleted = outbox::prune(&mut conn, before).await?;
+        let deleted = outbox::prune(&mut conn, before, state.relay.exporting()).await?;
         if deleted > 0 {
             tracing::info!(deleted, "pruned published events");
         }

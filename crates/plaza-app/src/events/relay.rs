@@ -10,10 +10,11 @@
 use std::time::Duration;
 
 use plaza_platform::db::Backend;
+use plaza_platform::export::SharedExporter;
 use tokio::sync::Notify;
 
 use super::TOPIC;
-use super::outbox::{self, Event};
+use super::outbox::{self, Event, Stage};
 use crate::state::AppState;
 
 /// Events published per round.
@@ -26,6 +27,8 @@ const LOCK: i64 = 0x706c_617a_6101;
 #[derive(Debug, Default)]
 pub struct Relay {
     wake: Notify,
+    /// The broker events are exported to, when configured.
+    pub(super) export: Option<super::export::Export>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,17 +40,32 @@ enum RelayError {
 }
 
 impl Relay {
-    pub fn new() -> Self {
-        Self::default()
+    /// A relay to the bus, and to `exporter` too if there is one.
+    pub fn new(exporter: Option<SharedExporter>) -> Self {
+        Self {
+            wake: Notify::new(),
+            export: exporter.map(super::export::Export::new),
+        }
     }
 
     /// Something was just recorded and committed.
     pub fn wake(&self) {
         self.wake.notify_one();
+        if let Some(export) = &self.export {
+            export.wake();
+        }
     }
 
-    /// Runs the relay until shutdown begins.
+    /// Whether events are exported to a broker.
+    pub fn exporting(&self) -> bool {
+        self.export.is_some()
+    }
+
+    /// Runs the relay (and the exporter) until shutdown begins.
     pub fn spawn(state: &AppState) {
+        if state.relay.export.is_some() {
+            super::export::spawn(state);
+        }
         let state = state.clone();
         tokio::spawn(async move {
             loop {
@@ -99,10 +117,10 @@ async fn relay_batch(
     conn: &mut sqlx::AnyConnection,
 ) -> Result<usize, RelayError> {
     let now = state.clock.now();
-    let batch = outbox::unpublished(conn, BATCH).await?;
+    let batch = outbox::pending(conn, Stage::Published, BATCH).await?;
     publish(state, &batch).await?;
     let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
-    outbox::mark_published(conn, &ids, now).await?;
+    outbox::mark(conn, Stage::Published, &ids, now).await?;
     Ok(batch.len())
 }
 

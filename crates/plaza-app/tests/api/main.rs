@@ -10,6 +10,7 @@ mod chat_members;
 mod chats;
 mod errors;
 mod events;
+mod export;
 mod files;
 mod health;
 mod helpers;

@@ -30,6 +30,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("http", "http"),
     ("ws", "ws"),
     ("jobs", "jobs"),
+    ("export", "export"),
     ("log", "log"),
 ];
 

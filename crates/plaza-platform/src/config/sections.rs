@@ -224,6 +224,21 @@ pub struct JobsConfig {
     pub concurrency: u32,
 }
 
+/// Event export to a broker (`features.event_export` turns it on).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportConfig {
+    /// `amqp://user:pass@host:5672/%2f` (RabbitMQ) or `nats://host:4222`
+    /// (NATS JetStream); the scheme picks the broker.
+    pub url: Option<Dsn>,
+    /// RabbitMQ: the durable topic exchange events are published to.
+    pub exchange: String,
+    /// NATS: the JetStream stream, created if missing.
+    pub stream: String,
+    /// NATS: events go to `<subject_prefix>.<type>`.
+    pub subject_prefix: String,
+}
+
 /// The seeds' feature flags; each is honoured by its module.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -246,6 +261,17 @@ impl Default for DatabaseConfig {
             max_connections: 0,
             acquire_timeout: HumanDuration(Duration::from_secs(5)),
             migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            exchange: "plaza.events".into(),
+            stream: "PLAZA".into(),
+            subject_prefix: "plaza".into(),
         }
     }
 }

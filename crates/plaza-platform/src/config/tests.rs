@@ -151,6 +151,44 @@ fn bad_values_name_their_key() {
 }
 
 #[test]
+fn event_export_needs_a_broker_url_it_knows() {
+    let err = load(
+        None,
+        &[("PLAZA_FEATURE_EVENT_EXPORT", "true")],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("PLAZA_EXPORT_URL") && err.contains("no broker URL"),
+        "{err}"
+    );
+    let err = load(
+        None,
+        &[("PLAZA_EXPORT_URL", "kafka://user:hunter2@broker:9092")],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("names no broker") && !err.contains("hunter2"),
+        "{err}"
+    );
+    let c = load(
+        None,
+        &[
+            ("PLAZA_FEATURE_EVENT_EXPORT", "true"),
+            ("PLAZA_EXPORT_URL", "nats://127.0.0.1:4222"),
+            ("PLAZA_EXPORT_STREAM", "EVENTS"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(c.export.stream, "EVENTS");
+    assert_eq!(c.export.exchange, "plaza.events");
+}
+
+#[test]
 fn unknown_keys_are_refused_not_ignored() {
     let err = load(None, &[("PLAZA_PROT", "8080")], Overrides::default()).unwrap_err();
     assert_eq!(err.0[0].key, "PLAZA_PROT", "{err}");

@@ -57,6 +57,20 @@ impl Config {
         if !(1..=64).contains(&self.jobs.concurrency) {
             bad("jobs.concurrency", "must be between 1 and 64".into());
         }
+        match (&self.export.url, self.features.event_export) {
+            (Some(url), _) if crate::export::Broker::of(url.expose()).is_none() => bad(
+                "export.url",
+                format!(
+                    "`{}` names no broker; use amqp://… (RabbitMQ) or nats://… (NATS JetStream)",
+                    url.masked()
+                ),
+            ),
+            (None, true) => bad(
+                "export.url",
+                "event export is on (features.event_export) but no broker URL is set".into(),
+            ),
+            _ => {}
+        }
         if self.ws.send_queue < 8 {
             bad("ws.send_queue", "must be at least 8".into());
         }

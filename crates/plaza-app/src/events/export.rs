@@ -1,0 +1,175 @@
+//! Export: hands every recorded event to the configured broker (RabbitMQ
+//! or NATS JetStream), in id order, at least once, then marks it exported.
+//! It runs apart from the bus relay, so a broker that is down or slow
+//! delays only export: requests and the bus carry on, and the events wait
+//! in the outbox (the prune job keeps them until they are exported).
+//!
+//! On PostgreSQL one node at a time exports (a transaction-scoped advisory
+//! lock). On SQLite the batch is read through the reader pool and marked
+//! through the writer, so the single writer is never held across a call to
+//! the broker.
+
+use std::time::Duration;
+
+use plaza_platform::db::Backend;
+use plaza_platform::export::{Outgoing, SharedExporter};
+use tokio::sync::Notify;
+
+use super::outbox::{self, Event, Stage};
+use crate::state::AppState;
+
+/// Events per broker round trip.
+const BATCH: i64 = 256;
+/// How often the outbox is looked at without being told.
+const POLL: Duration = Duration::from_secs(1);
+/// A broker that has not confirmed a batch by then has failed it.
+const CONFIRM_WITHIN: Duration = Duration::from_secs(30);
+/// Waits after consecutive failures: 0.5 s doubling up to 30 s.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+/// Advisory lock key for "the exporter" on PostgreSQL.
+const LOCK: i64 = 0x706c_617a_6102;
+
+#[derive(Debug)]
+pub(crate) struct Export {
+    exporter: SharedExporter,
+    wake: Notify,
+}
+
+impl Export {
+    pub(super) fn new(exporter: SharedExporter) -> Self {
+        Self {
+            exporter,
+            wake: Notify::new(),
+        }
+    }
+
+    pub(super) fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ExportError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Broker(#[from] plaza_platform::export::ExportError),
+    #[error("cannot encode an event: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("the broker did not confirm within {0:?}")]
+    Timeout(Duration),
+}
+
+/// Runs the exporter until shutdown begins.
+pub(super) fn spawn(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let Some(export) = &state.relay.export else {
+            return;
+        };
+        let broker = export.exporter.broker();
+        let mut failures = 0u32;
+        loop {
+            let wait = match round(&state, &export.exporter).await {
+                Ok(n) => {
+                    if failures > 0 {
+                        tracing::info!(broker, "event export resumed");
+                    }
+                    failures = 0;
+                    if n as i64 == BATCH {
+                        continue;
+                    }
+                    POLL
+                }
+                Err(e) => {
+                    failures += 1;
+                    metrics::counter!("plaza_events_export_failures_total", "broker" => broker)
+                        .increment(1);
+                    let wait = RETRY_FIRST
+                        .saturating_mul(1 << failures.min(10))
+                        .min(RETRY_MAX);
+                    tracing::warn!(broker, error = %e, retry_in = ?wait, "event export failed");
+                    wait
+                }
+            };
+            if failures > 0 {
+                // Backing off: a new event does not cut the wait short.
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = state.shutdown.stopping() => return,
+                }
+            } else {
+                tokio::select! {
+                    () = export.wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    () = state.shutdown.stopping() => return,
+                }
+            }
+        }
+    });
+}
+
+/// Exports one batch; how many events.
+async fn round(state: &AppState, exporter: &SharedExporter) -> Result<usize, ExportError> {
+    match state.db.backend() {
+        Backend::Postgres => {
+            let mut tx = state.db.begin().await?;
+            let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                .bind(LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+            if !ours {
+                return Ok(0);
+            }
+            let batch = outbox::pending(&mut tx, Stage::Exported, BATCH).await?;
+            send(exporter, &batch).await?;
+            mark(state, &mut tx, &batch).await?;
+            tx.commit().await?;
+            Ok(batch.len())
+        }
+        Backend::Sqlite => {
+            let batch = {
+                let mut conn = state.db.reader().acquire().await?;
+                outbox::pending(&mut conn, Stage::Exported, BATCH).await?
+            };
+            send(exporter, &batch).await?;
+            mark(state, &mut *state.db.writer().acquire().await?, &batch).await?;
+            Ok(batch.len())
+        }
+    }
+}
+
+async fn send(exporter: &SharedExporter, batch: &[Event]) -> Result<(), ExportError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let payloads = batch
+        .iter()
+        .map(serde_json::to_vec)
+        .collect::<Result<Vec<_>, _>>()?;
+    let outgoing: Vec<Outgoing<'_>> = batch
+        .iter()
+        .zip(&payloads)
+        .map(|(e, payload)| Outgoing {
+            id: &e.id,
+            kind: &e.kind,
+            payload,
+        })
+        .collect();
+    tokio::time::timeout(CONFIRM_WITHIN, exporter.export(&outgoing))
+        .await
+        .map_err(|_| ExportError::Timeout(CONFIRM_WITHIN))??;
+    metrics::counter!("plaza_events_exported_total", "broker" => exporter.broker())
+        .increment(batch.len() as u64);
+    Ok(())
+}
+
+async fn mark(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    batch: &[Event],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+    outbox::mark(conn, Stage::Exported, &ids, state.clock.now()).await
+}

@@ -1,0 +1,2 @@
+DROP INDEX outbox_unexported;
+ALTER TABLE outbox DROP COLUMN exported_at;
