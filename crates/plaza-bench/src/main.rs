@@ -5,12 +5,15 @@
 //! - `plaza-bench rss PID`: resident memory of a process.
 //! - `plaza-bench jobs --jobs N --workers W`: the job queue in process, on
 //!   the database `PLAZA_DATABASE_URL` names (bench/jobs.sh).
+//! - `plaza-bench export --url amqp://…|nats://…`: event export to a broker,
+//!   in process (bench/export.sh).
 //! - `plaza-bench ws-idle|ws-fanout|ws-dm BASE …`: WebSocket memory per
 //!   idle socket, fan-out to one group, direct messages (bench/ws.sh).
 //!
 //! Each prints one line of figures per measurement.
 
 mod drive;
+mod export;
 mod jobs;
 mod ws;
 
@@ -71,6 +74,14 @@ enum Command {
         /// Jobs enqueued per transaction.
         #[arg(long, default_value_t = 500)]
         batch: usize,
+    },
+    /// Events exported to a broker by plaza's exporter, in process.
+    Export {
+        #[arg(long, default_value_t = 50000)]
+        events: usize,
+        /// amqp://… (RabbitMQ) or nats://… (NATS JetStream).
+        #[arg(long)]
+        url: String,
     },
     /// Server memory per idle authenticated WebSocket (RSS of PID).
     WsIdle {
@@ -152,6 +163,7 @@ fn main() -> anyhow::Result<()> {
             workers,
             batch,
         } => runtime.block_on(jobs::run(jobs, workers, batch)),
+        Command::Export { events, url } => runtime.block_on(export::run(events, url)),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())

@@ -96,7 +96,7 @@ async fn rabbitmq_connect() -> lapin::Connection {
 /// Takes every message now in `queue`, in order, then deletes the queue
 /// and `exchange`.
 pub async fn rabbitmq_drain(queue: &str, exchange: &str) -> Vec<Received> {
-    use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+    use lapin::options::BasicGetOptions;
     let connection = rabbitmq_connect().await;
     let channel = connection.create_channel().await.unwrap();
     let mut got = Vec::new();
@@ -118,6 +118,16 @@ pub async fn rabbitmq_drain(queue: &str, exchange: &str) -> Vec<Received> {
             payload: delivery.data,
         });
     }
+    let _ = connection.close(200, "done".into()).await;
+    rabbitmq_delete(queue, exchange).await;
+    got
+}
+
+/// Deletes a queue and an exchange a test or benchmark made.
+pub async fn rabbitmq_delete(queue: &str, exchange: &str) {
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+    let connection = rabbitmq_connect().await;
+    let channel = connection.create_channel().await.unwrap();
     channel
         .queue_delete(queue.into(), QueueDeleteOptions::default())
         .await
@@ -127,7 +137,6 @@ pub async fn rabbitmq_drain(queue: &str, exchange: &str) -> Vec<Received> {
         .await
         .unwrap();
     let _ = connection.close(200, "done".into()).await;
-    got
 }
 
 /// Every message in the JetStream `stream` at `url`, in order; the stream is
@@ -158,6 +167,15 @@ pub async fn nats_drain(url: &str, stream: &str) -> Vec<Received> {
     }
     context.delete_stream(stream).await.unwrap();
     got
+}
+
+/// How many messages the JetStream `stream` holds; the stream is deleted.
+pub async fn nats_count_and_delete(url: &str, stream: &str) -> u64 {
+    let context = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+    let mut handle = context.get_stream(stream).await.unwrap();
+    let messages = handle.info().await.unwrap().state.messages;
+    context.delete_stream(stream).await.unwrap();
+    messages
 }
 
 /// A NATS server with JetStream of a test's own (so the test may stop and
