@@ -12,7 +12,7 @@ use plaza_platform::cache::{LayeredCache, MemoryCache, SharedCache};
 use plaza_platform::config::{Config, var_for_key};
 use plaza_platform::cpu::CpuPool;
 use plaza_platform::db::Db;
-use plaza_platform::mail::{self, Mail, SharedMailer};
+use plaza_platform::mail::{self, SharedMailer};
 use plaza_platform::presence::{MemoryPresence, RedisPresence, SharedPresence};
 use plaza_platform::ratelimit::{MemoryLimiter, RedisLimiter, SharedLimiter};
 use plaza_platform::redis::Redis;
@@ -135,19 +135,6 @@ impl AppState {
             clock,
             started: Instant::now(),
         })))
-    }
-
-    /// Sends `mail` in the background: a slow or absent mail server never
-    /// holds up (or, by its timing, gives away) the request that caused it.
-    /// Failures are logged.
-    pub fn send_mail(&self, mail: Mail) {
-        let mailer = self.mailer.clone();
-        tokio::spawn(async move {
-            let to = mail.to.clone();
-            if let Err(e) = mailer.send(mail).await {
-                tracing::error!(error = %e, to, "cannot send mail");
-            }
-        });
     }
 
     /// Starts the background work of a serving node — the outbox relay,

@@ -67,16 +67,19 @@ pub async fn request_change(
         CHANGE_TTL,
     )
     .await?;
-    tx.commit().await?;
     let url = format!(
         "{}/confirm-email?token={token}",
         state.config.auth.app_url.trim_end_matches('/')
     );
-    state.send_mail(Mail {
+    let mail = Mail {
         to: req.new_email.to_string(),
         subject: "Confirm your new email address".into(),
         text: format!("To make this the address of your account, open this link within 24 hours:\n\n{url}\n\nIf you did not ask for this, ignore this mail.\n"),
-    });
+        html: None,
+    };
+    crate::notifications::mail::queue(&mut tx, &state, mail).await?;
+    tx.commit().await?;
+    crate::jobs::added(&state).await;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -112,12 +115,15 @@ pub async fn confirm_change(
             e.into()
         });
     }
-    tx.commit().await?;
-    state.send_mail(Mail {
+    let mail = Mail {
         to: old.email.to_string(),
         subject: "Your email address was changed".into(),
         text: format!("The address of your account is now {new}. If you did not do this, reset your password and contact support.\n"),
-    });
+        html: None,
+    };
+    crate::notifications::mail::queue(&mut tx, &state, mail).await?;
+    tx.commit().await?;
+    crate::jobs::added(&state).await;
     tracing::info!(user_id = %user_id, "email address changed");
     Ok(StatusCode::NO_CONTENT)
 }

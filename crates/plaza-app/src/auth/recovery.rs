@@ -44,12 +44,15 @@ async fn mail_token(
     one_time::retire(&mut tx, user.id, &[purpose], now).await?;
     let data = serde_json::json!({"email": user.email.as_str()});
     let token = one_time::issue(&mut tx, Some(user.id), purpose, &data, now, ttl).await?;
-    tx.commit().await?;
-    state.send_mail(Mail {
+    let mail = Mail {
         to: user.email.to_string(),
         subject: subject.to_owned(),
         text: body(&token),
-    });
+        html: None,
+    };
+    crate::notifications::mail::queue(&mut tx, state, mail).await?;
+    tx.commit().await?;
+    crate::jobs::added(state).await;
     Ok(())
 }
 

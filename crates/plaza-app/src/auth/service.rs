@@ -70,7 +70,7 @@ pub async fn register(
     let user = users::insert_user(state, &mut tx, new, hash.as_deref()).await?;
     let (session, refresh) = open_session(state, &mut tx, user.id, client).await?;
     tx.commit().await?;
-    state.relay.wake();
+    crate::events::committed(state).await;
     tracing::info!(user_id = %user.id, "account registered");
     let mut issued = issue(state, &(user.id, user.role), session, refresh).await?;
     issued.user = Some(user);

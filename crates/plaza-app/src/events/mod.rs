@@ -12,5 +12,12 @@ pub use outbox::{Event, record};
 pub use prune::PruneEvents;
 pub use relay::Relay;
 
+/// Tells the relay and the job workers (of every node) that a transaction
+/// holding events or jobs just committed.
+pub async fn committed(state: &crate::state::AppState) {
+    state.relay.wake();
+    crate::jobs::added(state).await;
+}
+
 /// The bus topic every published event goes to, as its JSON.
 pub const TOPIC: &str = "events";

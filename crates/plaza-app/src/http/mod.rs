@@ -57,6 +57,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::chat::router())
         .merge(crate::realtime::router())
         .merge(crate::jobs::router())
+        .merge(crate::notifications::router())
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

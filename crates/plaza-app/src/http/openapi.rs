@@ -28,6 +28,7 @@ use crate::state::AppState;
         (name = "admin", description = "Administration (admins only)"),
         (name = "files", description = "Stored files, served by id"),
         (name = "chat", description = "Chats, members and messages"),
+        (name = "notifications", description = "Notifications, subscriptions and templates"),
     ),
 )]
 pub struct ApiDoc;

@@ -33,6 +33,9 @@ pub const QUEUES: [&str; 5] = ["ai", "email", "analytics", "notifications", "mai
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register::<crate::events::PruneEvents>();
+    registry.register::<crate::notifications::Deliver>();
+    registry.register::<crate::notifications::mail::AccountMail>();
+    registry.register::<crate::notifications::mail::NotificationMail>();
     registry
 }
 

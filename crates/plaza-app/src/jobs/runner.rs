@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 
-use super::store::{self, Job, NewJob, Priority};
+use super::store::{self, Job, NewJob, Priority, Purge};
 use crate::state::AppState;
 
 /// How long a claim lasts without a heartbeat.
@@ -40,6 +40,9 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
         None
     }
     const UNIQUE_FOR: Duration = Duration::ZERO;
+    /// The payload holds secrets (a mail with a reset link): it is erased
+    /// once the job completes or dies, so the jobs table keeps none.
+    const SENSITIVE: bool = false;
 
     async fn run(&self, state: &AppState) -> anyhow::Result<()>;
 }
@@ -96,6 +99,7 @@ type Run = Arc<dyn Fn(AppState, String) -> BoxFuture<'static, anyhow::Result<()>
 struct Kind {
     run: Run,
     backoff: (Duration, Duration),
+    purge: Purge,
 }
 
 /// The job kinds a node can run.
@@ -121,6 +125,7 @@ impl Registry {
             Kind {
                 run,
                 backoff: (J::BACKOFF, J::MAX_BACKOFF),
+                purge: if J::SENSITIVE { Purge::Erase } else { Purge::Keep },
             },
         );
         self
@@ -299,7 +304,7 @@ async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
     metrics::histogram!("plaza_job_run_seconds", "queue" => job.queue.clone())
         .record(started.elapsed().as_secs_f64());
     match outcome {
-        Some(outcome) => settle(state, &job, worker, outcome, Some(kind.backoff)).await,
+        Some(outcome) => settle(state, &job, worker, outcome, Some((kind.backoff, kind.purge))).await,
         None => release(state, &job, worker).await,
     }
 }
@@ -311,20 +316,23 @@ async fn settle(
     job: &Job,
     worker: &str,
     outcome: anyhow::Result<()>,
-    backoff: Option<(Duration, Duration)>,
+    kind: Option<((Duration, Duration), Purge)>,
 ) {
     let now = state.clock.now();
+    let purge = kind.map_or(Purge::Keep, |(_, purge)| purge);
     let result = match state.db.writer().acquire().await {
         Ok(mut conn) => match &outcome {
-            Ok(()) => store::complete(&mut conn, &job.id, worker, now).await,
+            Ok(()) => store::complete(&mut conn, &job.id, worker, now, purge).await,
             Err(e) => {
                 metrics::counter!("plaza_job_failures_total", "queue" => job.queue.clone())
                     .increment(1);
                 let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-                let retry_at = backoff
-                    .map(|(base, max)| now.saturating_add(super::backoff(attempt, base, max)));
+                let retry_at = kind.map(|((base, max), _)| {
+                    now.saturating_add(super::backoff(attempt, base, max))
+                });
                 tracing::warn!(job_id = job.id, kind = job.kind, attempt, error = %e, "job failed");
-                store::fail(&mut conn, &job.id, worker, &format!("{e:#}"), retry_at, now).await
+                let error = format!("{e:#}");
+                store::fail(&mut conn, &job.id, worker, &error, retry_at, now, purge).await
             }
         },
         Err(e) => Err(e),

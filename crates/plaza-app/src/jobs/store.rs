@@ -189,17 +189,28 @@ pub async fn complete(
     id: &str,
     worker: &str,
     now: Timestamp,
+    purge: Purge,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE jobs SET state = 'completed', finished_at = $3, locked_by = NULL, \
-         lease_until = NULL WHERE id = $1 AND locked_by = $2 AND state = 'active'",
+         lease_until = NULL, payload = CASE WHEN $4 = 1 THEN '{}' ELSE payload END \
+         WHERE id = $1 AND locked_by = $2 AND state = 'active'",
     )
     .bind(id)
     .bind(worker)
     .bind(now)
+    .bind(purge as i64)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether a finished job's payload is erased (kinds whose payload holds
+/// secrets, e.g. mails with reset links); a purged dead job cannot be retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purge {
+    Keep = 0,
+    Erase = 1,
 }
 
 /// Records a failed attempt: the job waits until `retry_at`, or is dead
@@ -211,12 +222,15 @@ pub async fn fail(
     error: &str,
     retry_at: Option<Timestamp>,
     now: Timestamp,
+    purge: Purge,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE jobs SET \
            state = CASE WHEN $4 IS NOT NULL AND attempts < max_attempts THEN 'waiting' ELSE 'dead' END, \
            run_at = COALESCE($4, run_at), last_error = $3, locked_by = NULL, lease_until = NULL, \
-           finished_at = CASE WHEN $4 IS NOT NULL AND attempts < max_attempts THEN NULL ELSE $5 END \
+           finished_at = CASE WHEN $4 IS NOT NULL AND attempts < max_attempts THEN NULL ELSE $5 END, \
+           payload = CASE WHEN $6 = 1 AND NOT ($4 IS NOT NULL AND attempts < max_attempts) \
+                          THEN '{}' ELSE payload END \
          WHERE id = $1 AND locked_by = $2 AND state = 'active'",
     )
     .bind(id)
@@ -224,6 +238,7 @@ pub async fn fail(
     .bind(error)
     .bind(retry_at)
     .bind(now)
+    .bind(purge as i64)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

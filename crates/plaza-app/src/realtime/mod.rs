@@ -24,6 +24,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(presence::online_status))
 }
 
+/// Sends a `kind` frame to every open socket of `users`, on every node.
+/// At most once: what must not be lost is stored and read back over REST.
+pub async fn tell_users(
+    state: &AppState,
+    users: &[plaza_core::UserId],
+    kind: &str,
+    data: impl Serialize,
+) -> Result<(), plaza_platform::bus::BusError> {
+    let frame = frame(kind, data);
+    state
+        .bus
+        .publish(hub::USERS_TOPIC, hub::addressed(users, &frame))
+        .await
+}
+
 /// A server frame, `{"type": kind, "data": data}`.
 fn frame(kind: &str, data: impl Serialize) -> Utf8Bytes {
     match serde_json::to_string(&crate::chat::events::Frame { kind, data }) {

@@ -27,7 +27,7 @@ pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateU
     let mut tx = state.db.begin().await?;
     let user = insert_user(state, &mut tx, new, hash.as_deref()).await?;
     tx.commit().await?;
-    state.relay.wake();
+    crate::events::committed(state).await;
     tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok(user)
 }
@@ -102,6 +102,14 @@ pub async fn insert_user(
         now,
     );
     crate::events::record(tx, &event).await?;
+    // Seed 003's welcome email, and a welcome in the app.
+    crate::notifications::send(
+        tx,
+        state,
+        &[user.id],
+        &crate::notifications::Notice::template("user.registered", serde_json::json!({})),
+    )
+    .await?;
     Ok(user)
 }
 

@@ -181,8 +181,8 @@ impl TestApp {
         panic!("no mail to {to} about {about}");
     }
 
-    /// How many mails went to `to` so far.
-    pub fn mails_to(&self, to: &str) -> usize {
+    /// How many mails whose text holds `about` went to `to` so far.
+    pub fn mails_to(&self, to: &str, about: &str) -> usize {
         let dir = self.state.config.data_dir.join("mail");
         std::fs::read_dir(&dir)
             .into_iter()
@@ -191,7 +191,8 @@ impl TestApp {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .filter_map(|p| std::fs::read_to_string(p).ok())
-            .filter(|t| t.contains(&format!("To: {to}")))
+            .map(|t| unfold(&t))
+            .filter(|t| t.contains(&format!("To: {to}")) && t.contains(about))
             .count()
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use plaza_app::jobs::store::{self, NewJob, Priority};
+use plaza_app::jobs::store::{self, NewJob, Priority, Purge};
 use plaza_core::{Clock, Timestamp};
 use serde_json::json;
 
@@ -106,7 +106,7 @@ crate::on_both_databases! {
         // Done, but still inside its window: the same job answers.
         let j = claim(&app, "w").await.unwrap();
         let mut conn = app.state.db.writer().acquire().await.unwrap();
-        assert!(store::complete(&mut conn, &j.id, "w", app.clock.now()).await.unwrap());
+        assert!(store::complete(&mut conn, &j.id, "w", app.clock.now(), Purge::Keep).await.unwrap());
         let (again, new) = store::enqueue(&mut conn, &unique, app.clock.now()).await.unwrap();
         assert_eq!((again.id.as_str(), again.state.as_str(), new), (ids[0].as_str(), "completed", false));
         // After the window a new one is made.
@@ -128,7 +128,7 @@ crate::on_both_databases! {
             assert_eq!(claimed.attempts, attempt);
             let retry = later(&app, 10);
             let mut conn = app.state.db.writer().acquire().await.unwrap();
-            assert!(store::fail(&mut conn, &j.id, "w", "boom", Some(retry), app.clock.now()).await.unwrap());
+            assert!(store::fail(&mut conn, &j.id, "w", "boom", Some(retry), app.clock.now(), Purge::Keep).await.unwrap());
             let now = store::find(&mut conn, &j.id).await.unwrap().unwrap();
             drop(conn);
             if attempt < 3 {
@@ -160,8 +160,8 @@ crate::on_both_databases! {
         let second = claim(&app, "lives").await.unwrap();
         assert_eq!((second.id.as_str(), second.attempts), (first.id.as_str(), 2));
         let mut conn = app.state.db.writer().acquire().await.unwrap();
-        assert!(!store::complete(&mut conn, &first.id, "dies", app.clock.now()).await.unwrap(), "the old worker lost it");
-        assert!(store::complete(&mut conn, &first.id, "lives", app.clock.now()).await.unwrap());
+        assert!(!store::complete(&mut conn, &first.id, "dies", app.clock.now(), Purge::Keep).await.unwrap(), "the old worker lost it");
+        assert!(store::complete(&mut conn, &first.id, "lives", app.clock.now(), Purge::Keep).await.unwrap());
     }
 }
 
@@ -352,7 +352,8 @@ async fn shutdown_lets_a_running_job_finish_and_claims_nothing_more() {
 
 crate::on_both_databases! {
     async fn the_dashboard_counts_jobs_per_queue_in_seed_003s_shape(backend: Backend) {
-        let app = TestApp::on(backend).await;
+        // No workers, so the counts stay as made here.
+        let app = TestApp::builder().backend(backend).config(|c| c.jobs.run = false).spawn().await;
         let admin_email = "admin@example.com";
         app.register(admin_email).await;
         let admin = app.make_admin(admin_email).await;
@@ -374,7 +375,7 @@ crate::on_both_databases! {
         store::enqueue(&mut conn, &on("reports", "custom"), now).await.unwrap();
         // One email job runs and fails once (a retry is due later).
         let claimed = store::claim(&mut conn, app.state.db.backend(), "email", "w", later(&app, 30), now).await.unwrap().unwrap();
-        store::fail(&mut conn, &claimed.id, "w", "smtp down", Some(later(&app, 60)), now).await.unwrap();
+        store::fail(&mut conn, &claimed.id, "w", "smtp down", Some(later(&app, 60)), now, Purge::Keep).await.unwrap();
         let running = store::claim(&mut conn, app.state.db.backend(), "ai", "w", later(&app, 30), now).await.unwrap().unwrap();
         drop(conn);
         assert_eq!(running.kind, "c");
@@ -383,10 +384,12 @@ crate::on_both_databases! {
         assert_eq!(res.status(), 200);
         let body: serde_json::Value = res.json().await.unwrap();
         let zero = json!({"waiting": 0, "active": 0, "completed": 0, "failed": 0, "delayed": 0, "dead": 0});
-        assert_eq!(body["Email"], json!({"waiting": 1, "active": 0, "completed": 0, "failed": 1, "delayed": 1, "dead": 0}));
+        // Beside these, each sign-up queued its verification mail.
+        assert_eq!(body["Email"], json!({"waiting": 3, "active": 0, "completed": 0, "failed": 1, "delayed": 1, "dead": 0}));
         assert_eq!(body["AI"], json!({"waiting": 0, "active": 1, "completed": 0, "failed": 0, "delayed": 0, "dead": 0}));
         assert_eq!(body["Analytics"], zero);
-        assert_eq!(body["Notifications"], zero);
+        // Each sign-up queued its welcome.
+        assert_eq!(body["Notifications"]["waiting"], 2);
         assert_eq!(body["Reports"]["waiting"], 1);
 
         crate::helpers::error_body(app.get_as("/api/admin/queues", &user.access).await, 403, "forbidden").await;
@@ -460,7 +463,7 @@ crate::on_both_databases! {
         let (dead, _) = store::enqueue(&mut conn, &job(&app, "dead", Priority::High), now).await.unwrap();
         let claimed = store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
         assert_eq!(claimed.id, dead.id);
-        store::fail(&mut conn, &dead.id, "w", "gave up", None, now).await.unwrap();
+        store::fail(&mut conn, &dead.id, "w", "gave up", None, now, Purge::Keep).await.unwrap();
         let (waiting, _) = store::enqueue(&mut conn, &job(&app, "waiting", Priority::Low), now).await.unwrap();
         let (running, _) = store::enqueue(&mut conn, &job(&app, "running", Priority::Normal), now).await.unwrap();
         store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();

@@ -4,17 +4,19 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
 
-/// One plain-text message to one person.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One message to one person: plain text, and HTML beside it if given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,17 @@ pub enum MailError {
     Io(#[from] std::io::Error),
     #[error("SMTP: {0}")]
     Smtp(String),
+    /// The server refused the message for good (a 5xx reply): sending it
+    /// again will not help.
+    #[error("SMTP refused: {0}")]
+    Rejected(String),
+}
+
+impl MailError {
+    /// Whether trying again later cannot succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Address(_) | Self::Build(_) | Self::Rejected(_))
+    }
 }
 
 #[async_trait::async_trait]
@@ -62,13 +75,15 @@ fn message(from: &Mailbox, mail: Mail) -> Result<Message, MailError> {
         .to
         .parse()
         .map_err(|_| MailError::Address(mail.to.clone()))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(mail.subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.text)
-        .map_err(|e| MailError::Build(e.to_string()))
+        .subject(mail.subject);
+    match mail.html {
+        None => builder.header(ContentType::TEXT_PLAIN).body(mail.text),
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text, html)),
+    }
+    .map_err(|e| MailError::Build(e.to_string()))
 }
 
 /// Writes each message to `<dir>/<time-ordered id>.eml`.
@@ -115,10 +130,13 @@ impl std::fmt::Debug for SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
         let message = message(&self.from, mail)?;
-        self.transport
-            .send(message)
-            .await
-            .map_err(|e| MailError::Smtp(e.to_string()))?;
+        self.transport.send(message).await.map_err(|e| {
+            if e.is_permanent() {
+                MailError::Rejected(e.to_string())
+            } else {
+                MailError::Smtp(e.to_string())
+            }
+        })?;
         Ok(())
     }
 }
@@ -139,6 +157,7 @@ mod tests {
                 to: "ana@example.com".into(),
                 subject: "Привет".into(),
                 text: "Your code is 123456".into(),
+                html: None,
             })
             .await
             .unwrap();
@@ -158,6 +177,7 @@ mod tests {
                 to: "nobody".into(),
                 subject: "x".into(),
                 text: "x".into(),
+                html: None,
             })
             .await;
         assert!(matches!(bad, Err(MailError::Address(_))));

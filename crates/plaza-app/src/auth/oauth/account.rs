@@ -76,7 +76,7 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    state.relay.wake();
+    crate::events::committed(state).await;
     tracing::info!(user_id = %user, provider = identity.provider, "signed in with a provider");
     Ok(user)
 }

@@ -1,0 +1,259 @@
+//! Delivery: one job per person and notice on the `notifications` queue.
+//! It reads the person's subscriptions for the type, renders the type's
+//! template for each chosen channel in their locale, stores the in-app
+//! row, queues the mail (after their quiet hours), and, once that has
+//! committed, tells their open sockets. The delivery's id is the
+//! notification's, and the mail's job is unique per delivery, so a
+//! delivery that runs twice stores and mails once.
+
+use std::collections::BTreeSet;
+
+use plaza_core::{Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::mail::NotificationMail;
+use super::model::{Channel, Notice, Notification, Recipient};
+use super::render::{self, Rendered, Source};
+use super::store;
+use crate::jobs::{self, JobKind};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Deliver {
+    pub delivery_id: String,
+    pub user_id: UserId,
+    pub notice: Notice,
+}
+
+#[async_trait::async_trait]
+impl JobKind for Deliver {
+    const KIND: &'static str = "notifications.deliver";
+    const QUEUE: &'static str = "notifications";
+
+    async fn run(&self, state: &AppState) -> anyhow::Result<()> {
+        deliver(state, self).await
+    }
+}
+
+/// Queues a delivery of `notice` to each of `to` in the caller's
+/// transaction; call [`jobs::added`] after committing.
+pub async fn send(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    to: &[UserId],
+    notice: &Notice,
+) -> Result<(), sqlx::Error> {
+    for user in to {
+        let job = Deliver {
+            delivery_id: uuid::Uuid::now_v7().to_string(),
+            user_id: *user,
+            notice: notice.clone(),
+        };
+        jobs::enqueue(conn, state, &job).await?;
+    }
+    Ok(())
+}
+
+async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
+    let notice = &job.notice;
+    let (to, channels, quiet, templates) = {
+        let mut conn = state.db.reader().acquire().await?;
+        let Some(to) = store::recipient(&mut conn, job.user_id).await? else {
+            // Deleted or banned meanwhile: nothing to tell.
+            return Ok(());
+        };
+        let channels = channels(&mut conn, job.user_id, &notice.kind).await?;
+        let quiet = store::quiet_hours(&mut conn, job.user_id).await?;
+        let templates = store::templates_for(&mut conn, &notice.kind).await?;
+        (to, channels, quiet, templates)
+    };
+    let now = state.clock.now();
+    let app_url = state.config.auth.app_url.trim_end_matches('/');
+    let wording = |channel: Channel| -> anyhow::Result<Rendered> {
+        if let Some(title) = &notice.title {
+            return Ok(Rendered {
+                title: title.clone(),
+                body: notice.body.clone().unwrap_or_default(),
+                html: None,
+            });
+        }
+        let source = pick(&templates, &notice.kind, channel, &to.locale).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no template for {} on {} and no literal text",
+                notice.kind,
+                channel.as_str()
+            )
+        })?;
+        Ok(render::render(&source, &to, &notice.data, app_url)?)
+    };
+
+    let shown = if channels.contains(&Channel::InApp) || channels.contains(&Channel::Websocket) {
+        let r = wording(Channel::InApp)?;
+        Some(Notification {
+            id: job.delivery_id.clone(),
+            kind: notice.kind.clone(),
+            title: r.title,
+            body: r.body,
+            data: notice.data.clone(),
+            read: false,
+            read_at: None,
+            created_at: now,
+        })
+    } else {
+        None
+    };
+    let mail = if channels.contains(&Channel::Email) {
+        let r = wording(Channel::Email)?;
+        Some(NotificationMail {
+            mail: plaza_platform::mail::Mail {
+                to: to.email.clone(),
+                subject: r.title,
+                text: r.body,
+                html: r.html,
+            },
+            delivery_id: job.delivery_id.clone(),
+        })
+    } else {
+        None
+    };
+
+    let mut tx = state.db.begin().await?;
+    if let (Some(n), true) = (&shown, channels.contains(&Channel::InApp)) {
+        store::insert(&mut tx, job.user_id, n).await?;
+    }
+    if let Some(mail) = &mail {
+        let at = quiet
+            .as_ref()
+            .and_then(|(start, end)| quiet_until(now, &to.timezone, start, end))
+            .unwrap_or(now);
+        jobs::enqueue_at(&mut tx, state, mail, at).await?;
+    }
+    tx.commit().await?;
+    if mail.is_some() {
+        jobs::added(state).await;
+    }
+    if let (Some(n), true) = (&shown, channels.contains(&Channel::Websocket)) {
+        tell_sockets(state, &to, n, channels.contains(&Channel::InApp)).await;
+    }
+    metrics::counter!("plaza_notifications_delivered_total").increment(1);
+    Ok(())
+}
+
+/// The channels `kind` goes to for `user`: their choices over the defaults.
+pub async fn channels(
+    conn: &mut sqlx::AnyConnection,
+    user: UserId,
+    kind: &str,
+) -> Result<BTreeSet<Channel>, sqlx::Error> {
+    let mut on: BTreeSet<Channel> = super::model::defaults(kind).iter().copied().collect();
+    for (t, channel, enabled) in store::subscriptions(conn, user).await? {
+        let Some(channel) = Channel::parse(&channel) else {
+            continue;
+        };
+        if t == kind {
+            if enabled {
+                on.insert(channel);
+            } else {
+                on.remove(&channel);
+            }
+        }
+    }
+    Ok(on)
+}
+
+/// The best template for `channel` in `locale`: an admin's before a
+/// built-in, the person's locale before its language before the default,
+/// the channel's own wording before the one it falls back to.
+fn pick(
+    templates: &[store::TemplateRow],
+    kind: &str,
+    channel: Channel,
+    locale: &str,
+) -> Option<Source> {
+    for locale in render::locales(locale) {
+        for candidate in render::template_channels(channel) {
+            if let Some(t) = templates
+                .iter()
+                .find(|t| t.locale == locale && t.channel == candidate.as_str())
+            {
+                return Some(t.source());
+            }
+        }
+    }
+    render::template_channels(channel)
+        .iter()
+        .find_map(|c| render::builtin(kind, *c))
+}
+
+async fn tell_sockets(state: &AppState, to: &Recipient, n: &Notification, stored: bool) {
+    let mut data = json!(n);
+    if !stored {
+        // Not kept in the app: nothing to mark read later.
+        data["id"] = serde_json::Value::Null;
+    }
+    if let Err(e) = crate::realtime::tell_users(state, &[to.id], "notification", data).await {
+        tracing::warn!(error = %e, "cannot tell sockets about a notification");
+    }
+}
+
+/// When quiet hours `start`–`end` ("22:00"–"07:00", in `tz`) end, if `now`
+/// falls inside them.
+pub fn quiet_until(now: Timestamp, tz: &str, start: &str, end: &str) -> Option<Timestamp> {
+    let tz = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let start: jiff::civil::Time = start.parse().ok()?;
+    let end: jiff::civil::Time = end.parse().ok()?;
+    if start == end {
+        return None;
+    }
+    let local = now.as_jiff().to_zoned(tz.clone());
+    let time = local.time();
+    let inside = if start < end {
+        time >= start && time < end
+    } else {
+        time >= start || time < end
+    };
+    if !inside {
+        return None;
+    }
+    let mut day = local.date();
+    if time >= end {
+        day = day.tomorrow().ok()?;
+    }
+    let until = day.to_datetime(end).to_zoned(tz).ok()?;
+    Some(Timestamp::from_jiff(until.timestamp()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        Timestamp::from_jiff(s.parse().unwrap())
+    }
+
+    #[test]
+    fn quiet_hours_span_midnight_in_the_persons_zone() {
+        // 23:30 in Moscow (UTC+3) is inside 22:00–07:00: held until 07:00 there.
+        let until = quiet_until(at("2026-11-23T20:30:00Z"), "Europe/Moscow", "22:00", "07:00");
+        assert_eq!(until, Some(at("2026-11-24T04:00:00Z")));
+        // 03:00 there is inside too, and ends the same morning.
+        let until = quiet_until(at("2026-11-24T00:00:00Z"), "Europe/Moscow", "22:00", "07:00");
+        assert_eq!(until, Some(at("2026-11-24T04:00:00Z")));
+        // 12:00 is not.
+        assert_eq!(quiet_until(at("2026-11-24T09:00:00Z"), "Europe/Moscow", "22:00", "07:00"), None);
+        // A daytime window, and an empty one.
+        assert_eq!(
+            quiet_until(at("2026-11-24T13:00:00Z"), "UTC", "12:00", "14:00"),
+            Some(at("2026-11-24T14:00:00Z"))
+        );
+        assert_eq!(quiet_until(at("2026-11-24T13:00:00Z"), "UTC", "12:00", "12:00"), None);
+    }
+
+    #[test]
+    fn quiet_hours_end_at_the_local_time_across_a_clock_change() {
+        // New York falls back on 2026-11-01: 07:00 EST is 12:00 UTC.
+        let until = quiet_until(at("2026-11-01T05:30:00Z"), "America/New_York", "22:00", "07:00");
+        assert_eq!(until, Some(at("2026-11-01T12:00:00Z")));
+    }
+}
