@@ -74,7 +74,9 @@ pub async fn request_change(
     let mail = Mail {
         to: req.new_email.to_string(),
         subject: "Confirm your new email address".into(),
-        text: format!("To make this the address of your account, open this link within 24 hours:\n\n{url}\n\nIf you did not ask for this, ignore this mail.\n"),
+        text: format!(
+            "To make this the address of your account, open this link within 24 hours:\n\n{url}\n\nIf you did not ask for this, ignore this mail.\n"
+        ),
         html: None,
     };
     crate::notifications::mail::queue(&mut tx, &state, mail).await?;
@@ -118,7 +120,9 @@ pub async fn confirm_change(
     let mail = Mail {
         to: old.email.to_string(),
         subject: "Your email address was changed".into(),
-        text: format!("The address of your account is now {new}. If you did not do this, reset your password and contact support.\n"),
+        text: format!(
+            "The address of your account is now {new}. If you did not do this, reset your password and contact support.\n"
+        ),
         html: None,
     };
     crate::notifications::mail::queue(&mut tx, &state, mail).await?;

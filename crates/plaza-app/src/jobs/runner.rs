@@ -125,7 +125,11 @@ impl Registry {
             Kind {
                 run,
                 backoff: (J::BACKOFF, J::MAX_BACKOFF),
-                purge: if J::SENSITIVE { Purge::Erase } else { Purge::Keep },
+                purge: if J::SENSITIVE {
+                    Purge::Erase
+                } else {
+                    Purge::Keep
+                },
             },
         );
         self
@@ -304,7 +308,16 @@ async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
     metrics::histogram!("plaza_job_run_seconds", "queue" => job.queue.clone())
         .record(started.elapsed().as_secs_f64());
     match outcome {
-        Some(outcome) => settle(state, &job, worker, outcome, Some((kind.backoff, kind.purge))).await,
+        Some(outcome) => {
+            settle(
+                state,
+                &job,
+                worker,
+                outcome,
+                Some((kind.backoff, kind.purge)),
+            )
+            .await
+        }
         None => release(state, &job, worker).await,
     }
 }
@@ -327,9 +340,8 @@ async fn settle(
                 metrics::counter!("plaza_job_failures_total", "queue" => job.queue.clone())
                     .increment(1);
                 let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-                let retry_at = kind.map(|((base, max), _)| {
-                    now.saturating_add(super::backoff(attempt, base, max))
-                });
+                let retry_at = kind
+                    .map(|((base, max), _)| now.saturating_add(super::backoff(attempt, base, max)));
                 tracing::warn!(job_id = job.id, kind = job.kind, attempt, error = %e, "job failed");
                 let error = format!("{e:#}");
                 store::fail(&mut conn, &job.id, worker, &error, retry_at, now, purge).await

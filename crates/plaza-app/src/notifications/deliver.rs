@@ -235,25 +235,51 @@ mod tests {
     #[test]
     fn quiet_hours_span_midnight_in_the_persons_zone() {
         // 23:30 in Moscow (UTC+3) is inside 22:00–07:00: held until 07:00 there.
-        let until = quiet_until(at("2026-11-23T20:30:00Z"), "Europe/Moscow", "22:00", "07:00");
+        let until = quiet_until(
+            at("2026-11-23T20:30:00Z"),
+            "Europe/Moscow",
+            "22:00",
+            "07:00",
+        );
         assert_eq!(until, Some(at("2026-11-24T04:00:00Z")));
         // 03:00 there is inside too, and ends the same morning.
-        let until = quiet_until(at("2026-11-24T00:00:00Z"), "Europe/Moscow", "22:00", "07:00");
+        let until = quiet_until(
+            at("2026-11-24T00:00:00Z"),
+            "Europe/Moscow",
+            "22:00",
+            "07:00",
+        );
         assert_eq!(until, Some(at("2026-11-24T04:00:00Z")));
         // 12:00 is not.
-        assert_eq!(quiet_until(at("2026-11-24T09:00:00Z"), "Europe/Moscow", "22:00", "07:00"), None);
+        assert_eq!(
+            quiet_until(
+                at("2026-11-24T09:00:00Z"),
+                "Europe/Moscow",
+                "22:00",
+                "07:00"
+            ),
+            None
+        );
         // A daytime window, and an empty one.
         assert_eq!(
             quiet_until(at("2026-11-24T13:00:00Z"), "UTC", "12:00", "14:00"),
             Some(at("2026-11-24T14:00:00Z"))
         );
-        assert_eq!(quiet_until(at("2026-11-24T13:00:00Z"), "UTC", "12:00", "12:00"), None);
+        assert_eq!(
+            quiet_until(at("2026-11-24T13:00:00Z"), "UTC", "12:00", "12:00"),
+            None
+        );
     }
 
     #[test]
     fn quiet_hours_end_at_the_local_time_across_a_clock_change() {
         // New York falls back on 2026-11-01: 07:00 EST is 12:00 UTC.
-        let until = quiet_until(at("2026-11-01T05:30:00Z"), "America/New_York", "22:00", "07:00");
+        let until = quiet_until(
+            at("2026-11-01T05:30:00Z"),
+            "America/New_York",
+            "22:00",
+            "07:00",
+        );
         assert_eq!(until, Some(at("2026-11-01T12:00:00Z")));
     }
 }

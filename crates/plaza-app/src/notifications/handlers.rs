@@ -269,7 +269,10 @@ pub async fn update_subscriptions(
     if let Some(Some(q)) = &req.quiet_hours {
         for (field, value) in [("quiet_hours.start", &q.start), ("quiet_hours.end", &q.end)] {
             if !valid_clock_time(value) {
-                return Err(ApiError::invalid_field(field, "must be HH:MM, 00:00 to 23:59"));
+                return Err(ApiError::invalid_field(
+                    field,
+                    "must be HH:MM, 00:00 to 23:59",
+                ));
             }
         }
     }
@@ -353,7 +356,10 @@ pub async fn send(
             return Err(ApiError::invalid_field("body", "at most 10000 characters"));
         }
         (None, Some(_)) => {
-            return Err(ApiError::invalid_field("title", "a literal body needs a title"));
+            return Err(ApiError::invalid_field(
+                "title",
+                "a literal body needs a title",
+            ));
         }
         _ => {}
     }
@@ -367,12 +373,18 @@ pub async fn send(
     {
         return Err(ApiError::invalid_field(
             "title",
-            format!("`{}` has no template: give a title and body, or create a template", req.kind),
+            format!(
+                "`{}` has no template: give a title and body, or create a template",
+                req.kind
+            ),
         ));
     }
     let found = store::existing_users(&mut tx, &to).await?;
     if let Some(missing) = to.iter().find(|id| !found.contains(id)) {
-        return Err(ApiError::invalid_field("to", format!("no such user: {missing}")));
+        return Err(ApiError::invalid_field(
+            "to",
+            format!("no such user: {missing}"),
+        ));
     }
     let notice = Notice {
         kind: req.kind,

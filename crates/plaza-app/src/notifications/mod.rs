@@ -33,5 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(handlers::mark, handlers::delete))
         .routes(routes!(templates::list, templates::create))
-        .routes(routes!(templates::get, templates::update, templates::delete))
+        .routes(routes!(
+            templates::get,
+            templates::update,
+            templates::delete
+        ))
 }

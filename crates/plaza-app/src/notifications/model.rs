@@ -7,7 +7,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 /// Where a notification goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// A row in `GET /api/notifications`.

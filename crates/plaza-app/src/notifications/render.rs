@@ -136,7 +136,9 @@ pub fn render(
     };
     Ok(Rendered {
         // A subject is one line.
-        title: run("subject", &source.subject)?.trim().replace(['\r', '\n'], " "),
+        title: run("subject", &source.subject)?
+            .trim()
+            .replace(['\r', '\n'], " "),
         body: run("body", &source.body)?,
         html: source.html.as_deref().map(|h| run("html", h)).transpose()?,
     })
@@ -213,7 +215,13 @@ mod tests {
             body: "{{ data.what }} for {{ user.name }}".into(),
             html: Some("<p>{{ data.what }} for {{ user.name }}</p>".into()),
         };
-        let out = render(&source, &ana(), &serde_json::json!({"what": "<tea>"}), "http://x").unwrap();
+        let out = render(
+            &source,
+            &ana(),
+            &serde_json::json!({"what": "<tea>"}),
+            "http://x",
+        )
+        .unwrap();
         assert_eq!(out.title, "Hi Ana <b> there");
         assert_eq!(out.body, "<tea> for Ana <b>");
         assert_eq!(out.html.unwrap(), "<p>&lt;tea&gt; for Ana &lt;b&gt;</p>");

@@ -132,13 +132,12 @@ pub async fn read_all(
     user: UserId,
     now: Timestamp,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL",
-    )
-    .bind(user)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let done =
+        sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
+            .bind(user)
+            .bind(now)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected())
 }
 

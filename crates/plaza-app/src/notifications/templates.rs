@@ -98,16 +98,25 @@ fn valid_locale(locale: &str) -> bool {
 }
 
 /// Checks an input and makes it a row (id and times from `existing`).
-fn row(input: TemplateInput, existing: Option<&TemplateRow>, now: Timestamp) -> Result<TemplateRow, ApiError> {
+fn row(
+    input: TemplateInput,
+    existing: Option<&TemplateRow>,
+    now: Timestamp,
+) -> Result<TemplateRow, ApiError> {
     if !valid_type(&input.kind) {
         return Err(ApiError::invalid_field(
             "type",
             "not a notification type (dotted lower-case words, e.g. user.registered)",
         ));
     }
-    let locale = input.locale.unwrap_or_else(|| render::DEFAULT_LOCALE.to_owned());
+    let locale = input
+        .locale
+        .unwrap_or_else(|| render::DEFAULT_LOCALE.to_owned());
     if !valid_locale(&locale) {
-        return Err(ApiError::invalid_field("locale", "a language tag such as en, ru or pt-BR"));
+        return Err(ApiError::invalid_field(
+            "locale",
+            "a language tag such as en, ru or pt-BR",
+        ));
     }
     if input.subject.trim().is_empty() || input.subject.chars().count() > 300 {
         return Err(ApiError::invalid_field("subject", "1 to 300 characters"));
@@ -115,11 +124,18 @@ fn row(input: TemplateInput, existing: Option<&TemplateRow>, now: Timestamp) -> 
     if input.body.chars().count() > 20_000 {
         return Err(ApiError::invalid_field("body", "at most 20000 characters"));
     }
-    if input.html.as_ref().is_some_and(|h| h.chars().count() > 100_000) {
+    if input
+        .html
+        .as_ref()
+        .is_some_and(|h| h.chars().count() > 100_000)
+    {
         return Err(ApiError::invalid_field("html", "at most 100000 characters"));
     }
     if input.html.is_some() && input.channel != Channel::Email {
-        return Err(ApiError::invalid_field("html", "only mail templates have an HTML body"));
+        return Err(ApiError::invalid_field(
+            "html",
+            "only mail templates have an HTML body",
+        ));
     }
     let source = Source {
         subject: input.subject,
@@ -169,13 +185,19 @@ pub async fn create(
     let t = row(input, None, state.clock.now())?;
     let mut conn = state.db.writer().acquire().await?;
     store::insert_template(&mut conn, &t).await.map_err(|e| {
-        if unique_violation(&e).is_some() { taken() } else { e.into() }
+        if unique_violation(&e).is_some() {
+            taken()
+        } else {
+            e.into()
+        }
     })?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
 fn template_id(id: &str) -> Result<(), ApiError> {
-    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| not_found())
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| not_found())
 }
 
 /// `GET /api/notifications/templates/{id}`.
@@ -189,7 +211,9 @@ pub async fn get(
 ) -> Result<Json<Template>, ApiError> {
     template_id(&id)?;
     let mut conn = state.db.reader().acquire().await?;
-    let t = store::find_template(&mut conn, &id).await?.ok_or_else(not_found)?;
+    let t = store::find_template(&mut conn, &id)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(Json(t.into()))
 }
 
@@ -206,10 +230,16 @@ pub async fn update(
 ) -> Result<Json<Template>, ApiError> {
     template_id(&id)?;
     let mut tx = state.db.begin().await?;
-    let existing = store::find_template(&mut tx, &id).await?.ok_or_else(not_found)?;
+    let existing = store::find_template(&mut tx, &id)
+        .await?
+        .ok_or_else(not_found)?;
     let t = row(input, Some(&existing), state.clock.now())?;
     store::update_template(&mut tx, &t).await.map_err(|e| {
-        if unique_violation(&e).is_some() { taken() } else { e.into() }
+        if unique_violation(&e).is_some() {
+            taken()
+        } else {
+            e.into()
+        }
     })?;
     tx.commit().await?;
     Ok(Json(t.into()))

@@ -548,3 +548,83 @@ impl Ws {
         }
     }
 }
+
+/// A real SMTP server (aiosmtpd, from PyPI) on a free local port, storing
+/// what it receives in a Maildir.
+pub struct SmtpServer {
+    child: std::process::Child,
+    pub port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    pub async fn start() -> Self {
+        Self::refusing("").await
+    }
+
+    /// One that refuses for good (550) every recipient whose address
+    /// starts with `refused` (none when empty).
+    pub async fn refusing(refused: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        // A Maildir handler that answers RCPT like a server whose mailbox is gone.
+        std::fs::write(
+            maildir.path().join("plaza_smtp.py"),
+            format!(
+                "from aiosmtpd.handlers import Mailbox\n\
+                 class Refusing(Mailbox):\n\
+                 \x20   async def handle_RCPT(self, server, session, envelope, address, options):\n\
+                 \x20       if {refused:?} and address.startswith({refused:?}):\n\
+                 \x20           return '550 5.1.1 mailbox unavailable'\n\
+                 \x20       envelope.rcpt_tos.append(address)\n\
+                 \x20       return '250 OK'\n"
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "plaza_smtp.Refusing"])
+            .arg(maildir.path().join("box"))
+            .env("PYTHONPATH", maildir.path())
+            .spawn()
+            .expect("python3 with aiosmtpd (pip install aiosmtpd)");
+        // Owned at once, so a failed start still kills and reaps it.
+        let server = Self {
+            child,
+            port,
+            maildir,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    /// Every message received so far, as text.
+    pub fn received(&self) -> Vec<String> {
+        let new = self.maildir.path().join("box/new");
+        std::fs::read_dir(new)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -17,6 +17,7 @@ mod helpers;
 mod jobs;
 mod middleware;
 mod migrations;
+mod notifications;
 mod oauth;
 mod openapi;
 mod profiles;

@@ -173,7 +173,9 @@ pub async fn send_email_code(state: &AppState, token: &str) -> Result<(), ApiErr
     let mail = Mail {
         to: user.email.to_string(),
         subject: format!("Your sign-in code: {code}"),
-        text: format!("Your plaza sign-in code is {code}. It works once, for 10 minutes.\n\nIf you did not try to sign in, change your password.\n"),
+        text: format!(
+            "Your plaza sign-in code is {code}. It works once, for 10 minutes.\n\nIf you did not try to sign in, change your password.\n"
+        ),
         html: None,
     };
     crate::notifications::mail::queue(&mut tx, state, mail).await?;
