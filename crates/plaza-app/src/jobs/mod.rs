@@ -52,8 +52,13 @@ pub fn schedules() -> cron::Cron {
 /// Runs workers for `queues` (and the schedules and the reclaimer) on this
 /// node until shutdown.
 pub fn start(state: &AppState, queues: &[&str]) {
-    let concurrency = usize::try_from(state.config.jobs.concurrency).unwrap_or(1);
-    let plan: Vec<(&str, usize)> = queues.iter().map(|q| (*q, concurrency)).collect();
+    let plan: Vec<(&str, usize)> = queues
+        .iter()
+        .map(|q| {
+            let n = state.config.jobs.concurrency_of(q);
+            (*q, usize::try_from(n).unwrap_or(1))
+        })
+        .collect();
     runner::spawn(state, registry(), &plan);
     cron::spawn(state, schedules());
 }

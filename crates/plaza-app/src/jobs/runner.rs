@@ -1,6 +1,11 @@
-//! Running jobs: job kinds are types ([`JobKind`]), registered by name;
-//! workers claim from their queue, keep the lease alive while a job runs,
-//! and record the outcome — done, or failed with a backoff, or dead.
+//! Running jobs: job kinds are types ([`JobKind`]), registered by name.
+//! Each queue has a dispatcher with a number of slots (its concurrency): it
+//! claims as many due jobs as slots are free in one statement and runs
+//! each in its own task, which keeps the lease alive while the job runs and
+//! records the outcome — done, or failed with a backoff, or dead. Outcomes
+//! that arrive together are written together (one `UPDATE` for a batch of
+//! completions), so a busy queue costs a few statements per batch instead
+//! of two per job.
 //!
 //! Shutdown: workers stop claiming when stopping begins; jobs still running
 //! when it halts are handed back to the queue (their attempt not counted).
@@ -12,7 +17,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 use super::store::{self, Job, NewJob, Priority, Purge};
 use crate::state::AppState;
@@ -23,6 +28,10 @@ const LEASE: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_secs(1);
 /// How often expired leases are looked for.
 const RECLAIM_EVERY: Duration = Duration::from_secs(10);
+/// Most jobs a dispatcher claims in one statement.
+const CLAIM_BATCH: usize = 64;
+/// Most completions written in one statement.
+const COMPLETE_BATCH: usize = 512;
 
 /// A kind of job: its name, queue, priority and retry policy, and `run`.
 #[async_trait::async_trait]
@@ -174,20 +183,21 @@ impl Workers {
     }
 }
 
-/// Starts `concurrency` workers on each queue, and the reclaimer.
+/// Starts a dispatcher with `concurrency` slots on each queue, the
+/// completion writer, and the reclaimer.
 pub fn spawn(state: &AppState, registry: Registry, queues: &[(&str, usize)]) {
     let registry = Arc::new(registry);
     let node = uuid::Uuid::now_v7().simple().to_string();
+    let completer = Completer::spawn(state.clone());
     for (queue, concurrency) in queues {
-        for n in 0..*concurrency {
-            let worker = format!("{node}:{queue}:{n}");
-            tokio::spawn(work(
-                state.clone(),
-                registry.clone(),
-                (*queue).to_owned(),
-                worker,
-            ));
-        }
+        tokio::spawn(dispatch(
+            state.clone(),
+            registry.clone(),
+            (*queue).to_owned(),
+            format!("{node}:{queue}"),
+            (*concurrency).max(1),
+            completer.clone(),
+        ));
     }
     tokio::spawn(reclaim(state.clone()));
     tokio::spawn(listen(state.clone()));
@@ -215,27 +225,67 @@ async fn listen(state: AppState) {
     }
 }
 
-async fn work(state: AppState, registry: Arc<Registry>, queue: String, worker: String) {
+/// Claims as many due jobs as `queue` has free slots and runs each in a
+/// task of its own, until shutdown begins. `holder` is this node's name for
+/// its claims on the queue.
+async fn dispatch(
+    state: AppState,
+    registry: Arc<Registry>,
+    queue: String,
+    holder: String,
+    concurrency: usize,
+    completer: Completer,
+) {
+    let slots = Arc::new(Semaphore::new(concurrency));
+    let holder: Arc<str> = holder.into();
     while !state.shutdown.is_stopping() {
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            () = state.shutdown.stopping() => return,
+        };
         // Registered before claiming, so an enqueue in between is not missed.
         let woken = state.workers.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let claimed = claim(&state, &queue, &worker).await;
-        match claimed {
-            Ok(Some(job)) => {
-                state
-                    .workers
-                    .running
-                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-                run(&state, &registry, &worker, job).await;
-                state
-                    .workers
-                    .running
-                    .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-                state.workers.settled.notify_waiters();
+        let free = (1 + slots.available_permits()).min(CLAIM_BATCH);
+        match claim(&state, &queue, &holder, free).await {
+            Ok(jobs) if !jobs.is_empty() => {
+                let mut permit = Some(first);
+                for job in jobs {
+                    // Slots only free up meanwhile, so each is there at once.
+                    let slot = match permit.take() {
+                        Some(p) => p,
+                        None => match slots.clone().acquire_owned().await {
+                            Ok(p) => p,
+                            Err(_) => return,
+                        },
+                    };
+                    state
+                        .workers
+                        .running
+                        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    let (state, registry, holder, completer) = (
+                        state.clone(),
+                        registry.clone(),
+                        holder.clone(),
+                        completer.clone(),
+                    );
+                    tokio::spawn(async move {
+                        run(&state, &registry, &holder, job, &completer).await;
+                        state
+                            .workers
+                            .running
+                            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                        state.workers.settled.notify_waiters();
+                        drop(slot);
+                    });
+                }
             }
-            Ok(None) => {
+            Ok(_) => {
+                drop(first);
                 tokio::select! {
                     () = woken => {}
                     () = tokio::time::sleep(POLL) => {}
@@ -243,28 +293,118 @@ async fn work(state: AppState, registry: Arc<Registry>, queue: String, worker: S
                 }
             }
             Err(e) => {
-                tracing::warn!(queue, error = %e, "cannot claim a job");
+                drop(first);
+                tracing::warn!(queue, error = %e, "cannot claim jobs");
                 tokio::time::sleep(POLL).await;
             }
         }
     }
 }
 
-async fn claim(state: &AppState, queue: &str, worker: &str) -> Result<Option<Job>, sqlx::Error> {
+async fn claim(
+    state: &AppState,
+    queue: &str,
+    holder: &str,
+    limit: usize,
+) -> Result<Vec<Job>, sqlx::Error> {
     let now = state.clock.now();
     let mut conn = state.db.writer().acquire().await?;
-    store::claim(
+    store::claim_many(
         &mut conn,
         state.db.backend(),
         queue,
-        worker,
+        holder,
         now.saturating_add(LEASE),
         now,
+        i64::try_from(limit).unwrap_or(1),
     )
     .await
 }
 
-async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
+/// A completion waiting to be written.
+struct Done {
+    id: String,
+    holder: Arc<str>,
+    purge: Purge,
+    /// Whether the holder still held the job.
+    reply: oneshot::Sender<Result<bool, String>>,
+}
+
+/// Writes completions in batches: whatever arrived while the previous
+/// batch was being written goes in the next statement.
+#[derive(Clone)]
+struct Completer {
+    tx: mpsc::UnboundedSender<Done>,
+}
+
+impl Completer {
+    fn spawn(state: AppState) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Done>();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(COMPLETE_BATCH);
+            while rx.recv_many(&mut batch, COMPLETE_BATCH).await > 0 {
+                write_completions(&state, std::mem::take(&mut batch)).await;
+            }
+        });
+        Self { tx }
+    }
+
+    /// Records a job done; false if its lease was lost meanwhile.
+    async fn complete(&self, id: &str, holder: &Arc<str>, purge: Purge) -> Result<bool, String> {
+        let (reply, answer) = oneshot::channel();
+        let done = Done {
+            id: id.to_owned(),
+            holder: holder.clone(),
+            purge,
+            reply,
+        };
+        if self.tx.send(done).is_err() {
+            return Err("the completion writer stopped".into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the completion writer stopped".into()))
+    }
+}
+
+async fn write_completions(state: &AppState, batch: Vec<Done>) {
+    let now = state.clock.now();
+    let mut groups: HashMap<(Arc<str>, Purge), Vec<Done>> = HashMap::new();
+    for done in batch {
+        groups
+            .entry((done.holder.clone(), done.purge))
+            .or_default()
+            .push(done);
+    }
+    for ((holder, purge), group) in groups {
+        let ids: Vec<&str> = group.iter().map(|d| d.id.as_str()).collect();
+        let written = match state.db.writer().acquire().await {
+            Ok(mut conn) => store::complete_many(&mut conn, &ids, &holder, now, purge).await,
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(held) => {
+                for done in group {
+                    let still = held.contains(&done.id);
+                    let _ = done.reply.send(Ok(still));
+                }
+            }
+            Err(e) => {
+                for done in group {
+                    let _ = done.reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn run(
+    state: &AppState,
+    registry: &Registry,
+    worker: &Arc<str>,
+    job: Job,
+    completer: &Completer,
+) {
     let Some(kind) = registry.kinds.get(job.kind.as_str()) else {
         settle(
             state,
@@ -275,6 +415,7 @@ async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
                 job.kind
             )),
             None,
+            completer,
         )
         .await;
         return;
@@ -315,6 +456,7 @@ async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
                 worker,
                 outcome,
                 Some((kind.backoff, kind.purge)),
+                completer,
             )
             .await
         }
@@ -327,15 +469,29 @@ async fn run(state: &AppState, registry: &Registry, worker: &str, job: Job) {
 async fn settle(
     state: &AppState,
     job: &Job,
-    worker: &str,
+    worker: &Arc<str>,
     outcome: anyhow::Result<()>,
     kind: Option<((Duration, Duration), Purge)>,
+    completer: &Completer,
 ) {
     let now = state.clock.now();
     let purge = kind.map_or(Purge::Keep, |(_, purge)| purge);
+    if outcome.is_ok() {
+        match completer.complete(&job.id, worker, purge).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                job_id = job.id,
+                "a job's lease was lost while it ran; its outcome is not recorded"
+            ),
+            Err(e) => {
+                tracing::error!(job_id = job.id, error = %e, "cannot record a job's outcome; its lease will expire and it will run again")
+            }
+        }
+        return;
+    }
     let result = match state.db.writer().acquire().await {
         Ok(mut conn) => match &outcome {
-            Ok(()) => store::complete(&mut conn, &job.id, worker, now, purge).await,
+            Ok(()) => Ok(true),
             Err(e) => {
                 metrics::counter!("plaza_job_failures_total", "queue" => job.queue.clone())
                     .increment(1);

@@ -130,8 +130,7 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, sql
     .await
 }
 
-/// Takes the next due job of `queue` — highest priority, then earliest run
-/// time — for `worker` until `lease_until`, counting the attempt.
+/// Claims the next due job of `queue` for `worker` (see [`claim_many`]).
 pub async fn claim(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -140,29 +139,51 @@ pub async fn claim(
     lease_until: Timestamp,
     now: Timestamp,
 ) -> Result<Option<Job>, sqlx::Error> {
+    let mut jobs = claim_many(conn, backend, queue, worker, lease_until, now, 1).await?;
+    Ok(jobs.pop())
+}
+
+/// Claims up to `limit` due jobs of `queue` for `worker` in one statement:
+/// highest priority first, then the earliest `run_at`; each attempt is
+/// counted and leased until `lease_until`. Returned in that order.
+/// PostgreSQL skips rows other claimers hold (`FOR UPDATE SKIP LOCKED`);
+/// SQLite's single writer makes the statement atomic.
+pub async fn claim_many(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    queue: &str,
+    worker: &str,
+    lease_until: Timestamp,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<Job>, sqlx::Error> {
     let sql = match backend {
         Backend::Postgres => concat!(
             "UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_by = $2, \
-             lease_until = $3, started_at = $4 WHERE id = (SELECT id FROM jobs \
+             lease_until = $3, started_at = $4 WHERE id IN (SELECT id FROM jobs \
              WHERE queue = $1 AND state = 'waiting' AND run_at <= $4 \
-             ORDER BY priority, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
+             ORDER BY priority, run_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) RETURNING ",
             job_columns!()
         ),
         Backend::Sqlite => concat!(
             "UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_by = $2, \
-             lease_until = $3, started_at = $4 WHERE id = (SELECT id FROM jobs \
+             lease_until = $3, started_at = $4 WHERE id IN (SELECT id FROM jobs \
              WHERE queue = $1 AND state = 'waiting' AND run_at <= $4 \
-             ORDER BY priority, run_at, id LIMIT 1) RETURNING ",
+             ORDER BY priority, run_at, id LIMIT $5) RETURNING ",
             job_columns!()
         ),
     };
-    sqlx::query_as(sql)
+    let mut jobs: Vec<Job> = sqlx::query_as(sql)
         .bind(queue)
         .bind(worker)
         .bind(lease_until)
         .bind(now)
-        .fetch_optional(conn)
-        .await
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    // RETURNING promises no order.
+    jobs.sort_by(|a, b| (a.priority, a.run_at, &a.id).cmp(&(b.priority, b.run_at, &b.id)));
+    Ok(jobs)
 }
 
 /// Extends `worker`'s lease on a job it holds; false if it holds it no more.
@@ -205,9 +226,38 @@ pub async fn complete(
     Ok(done.rows_affected() == 1)
 }
 
+/// Marks these jobs `worker` holds done, in one statement; the ids it
+/// still held (the others' leases were lost).
+pub async fn complete_many(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    worker: &str,
+    now: Timestamp,
+    purge: Purge,
+) -> Result<Vec<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE jobs SET state = 'completed', finished_at = $1, locked_by = NULL, \
+         lease_until = NULL, payload = CASE WHEN $3 = 1 THEN '{{}}' ELSE payload END \
+         WHERE locked_by = $2 AND state = 'active' AND id IN ({}) RETURNING id",
+        plaza_platform::db::placeholders(4, ids.len())
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(worker)
+        .bind(purge as i64);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await
+}
+
 /// Whether a finished job's payload is erased (kinds whose payload holds
 /// secrets, e.g. mails with reset links); a purged dead job cannot be retried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Purge {
     Keep = 0,
     Erase = 1,

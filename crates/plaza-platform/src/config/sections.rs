@@ -222,6 +222,22 @@ pub struct JobsConfig {
     pub run: bool,
     /// Workers per queue on this node.
     pub concurrency: u32,
+    /// Queues that differ from `concurrency`: `["email=4", "ai=1"]`
+    /// (`PLAZA_JOBS_QUEUE_CONCURRENCY=email=4,ai=1`).
+    pub queue_concurrency: StringList,
+}
+
+impl JobsConfig {
+    /// Workers for `queue` on this node.
+    pub fn concurrency_of(&self, queue: &str) -> u32 {
+        self.queue_concurrency
+            .0
+            .iter()
+            .filter_map(|item| item.split_once('='))
+            .find(|(name, _)| name.trim() == queue)
+            .and_then(|(_, n)| n.trim().parse().ok())
+            .unwrap_or(self.concurrency)
+    }
 }
 
 /// Event export to a broker (`features.event_export` turns it on).
@@ -337,6 +353,7 @@ impl Default for JobsConfig {
         Self {
             run: true,
             concurrency: 2,
+            queue_concurrency: StringList::default(),
         }
     }
 }

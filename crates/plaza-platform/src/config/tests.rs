@@ -151,6 +151,32 @@ fn bad_values_name_their_key() {
 }
 
 #[test]
+fn queues_may_have_their_own_concurrency() {
+    let c = load(
+        None,
+        &[("PLAZA_JOBS_QUEUE_CONCURRENCY", "email=4, ai=1")],
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            c.jobs.concurrency_of("email"),
+            c.jobs.concurrency_of("ai"),
+            c.jobs.concurrency_of("analytics")
+        ),
+        (4, 1, 2)
+    );
+    let err = load(
+        None,
+        &[("PLAZA_JOBS_QUEUE_CONCURRENCY", "email=0,ai")],
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`email=0`") && err.contains("`ai`"), "{err}");
+}
+
+#[test]
 fn event_export_needs_a_broker_url_it_knows() {
     let err = load(
         None,

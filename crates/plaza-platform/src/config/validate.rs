@@ -57,6 +57,18 @@ impl Config {
         if !(1..=64).contains(&self.jobs.concurrency) {
             bad("jobs.concurrency", "must be between 1 and 64".into());
         }
+        for item in &self.jobs.queue_concurrency.0 {
+            let fine = item.split_once('=').is_some_and(|(name, n)| {
+                !name.trim().is_empty()
+                    && n.trim().parse::<u32>().is_ok_and(|n| (1..=64).contains(&n))
+            });
+            if !fine {
+                bad(
+                    "jobs.queue_concurrency",
+                    format!("`{item}` is not queue=workers with 1 to 64 workers (e.g. email=4)"),
+                );
+            }
+        }
         match (&self.export.url, self.features.event_export) {
             (Some(url), _) if crate::export::Broker::of(url.expose()).is_none() => bad(
                 "export.url",
