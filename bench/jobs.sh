@@ -3,13 +3,18 @@
 # runner in process (release build) on a fresh SQLite directory, or on the
 # PostgreSQL that PLAZA_DATABASE_URL names; no-op jobs are enqueued in
 # batches while the workers run them, each measuring its wait from enqueue
-# to start.
+# to start. First as fast as jobs can be enqueued (throughput; the waits are
+# then the backlog), then paced at each of JOB_RATES jobs/s in transactions
+# of 10 (enqueue-to-start latency at a rate the queue sustains).
 #
 #   bench/jobs.sh
 #   PLAZA_DATABASE_URL=postgres://… bench/jobs.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p plaza-bench >/dev/null
-for workers in ${JOB_WORKERS:-1 8}; do
+for workers in ${JOB_WORKERS:-8 32}; do
   PLAZA_LOG_LEVEL=warn target/release/plaza-bench jobs --jobs "${JOBS:-20000}" --workers "$workers"
+done
+for rate in ${JOB_RATES:-500 1000 2000}; do
+  PLAZA_LOG_LEVEL=warn target/release/plaza-bench jobs --jobs "$((rate * 10))" --workers 32 --batch 10 --rate "$rate"
 done

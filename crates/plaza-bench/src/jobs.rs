@@ -42,7 +42,9 @@ impl JobKind for NoOp {
     }
 }
 
-pub async fn run(jobs: usize, concurrency: usize, batch: usize) -> anyhow::Result<()> {
+/// `rate` jobs per second (0: as fast as they can be enqueued), in
+/// transactions of `batch`.
+pub async fn run(jobs: usize, concurrency: usize, batch: usize, rate: f64) -> anyhow::Result<()> {
     let data = std::env::temp_dir().join(format!("plaza-bench-jobs-{}", crate::uuid_like()));
     let mut config = Config::load(Sources::from_process(None, Default::default()))?;
     config.data_dir = data.clone();
@@ -61,7 +63,15 @@ pub async fn run(jobs: usize, concurrency: usize, batch: usize) -> anyhow::Resul
     micros();
     let started = Instant::now();
     let mut enqueued = 0;
+    let mut tick = (rate > 0.0).then(|| {
+        let mut tick = tokio::time::interval(Duration::from_secs_f64(batch as f64 / rate));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        tick
+    });
     while enqueued < jobs {
+        if let Some(tick) = tick.as_mut() {
+            tick.tick().await;
+        }
         let n = batch.min(jobs - enqueued);
         let mut tx = state.db.begin().await?;
         for _ in 0..n {
@@ -95,7 +105,8 @@ pub async fn run(jobs: usize, concurrency: usize, batch: usize) -> anyhow::Resul
     waits.sort_unstable();
     let pct = |p: f64| f64::from(waits[((waits.len() as f64 - 1.0) * p).round() as usize]) / 1000.0;
     println!(
-        "jobs={jobs} workers={concurrency} batch={batch} database={} enqueued_per_s={:.0} run_per_s={:.0} wait p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        "jobs={jobs} workers={concurrency} batch={batch} rate={} database={} enqueued_per_s={:.0} run_per_s={:.0} wait p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        if rate > 0.0 { format!("{rate}") } else { "max".into() },
         state.db.backend().name(),
         jobs as f64 / enqueue_time.as_secs_f64(),
         jobs as f64 / total.as_secs_f64(),

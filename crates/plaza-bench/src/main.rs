@@ -74,6 +74,9 @@ enum Command {
         /// Jobs enqueued per transaction.
         #[arg(long, default_value_t = 500)]
         batch: usize,
+        /// Jobs enqueued per second; 0 enqueues as fast as it can.
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
     },
     /// Events exported to a broker by plaza's exporter, in process.
     Export {
@@ -162,7 +165,8 @@ fn main() -> anyhow::Result<()> {
             jobs,
             workers,
             batch,
-        } => runtime.block_on(jobs::run(jobs, workers, batch)),
+            rate,
+        } => runtime.block_on(jobs::run(jobs, workers, batch, rate)),
         Command::Export { events, url } => runtime.block_on(export::run(events, url)),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);

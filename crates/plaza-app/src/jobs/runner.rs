@@ -308,9 +308,9 @@ async fn claim(
     limit: usize,
 ) -> Result<Vec<Job>, sqlx::Error> {
     let now = state.clock.now();
-    let mut conn = state.db.writer().acquire().await?;
-    store::claim_many(
-        &mut conn,
+    let mut tx = store::bookkeeping(&state.db).await?;
+    let jobs = store::claim_many(
+        &mut tx,
         state.db.backend(),
         queue,
         holder,
@@ -318,7 +318,9 @@ async fn claim(
         now,
         i64::try_from(limit).unwrap_or(1),
     )
-    .await
+    .await?;
+    tx.commit().await?;
+    Ok(jobs)
 }
 
 /// A completion waiting to be written.
@@ -378,10 +380,13 @@ async fn write_completions(state: &AppState, batch: Vec<Done>) {
     }
     for ((holder, purge), group) in groups {
         let ids: Vec<&str> = group.iter().map(|d| d.id.as_str()).collect();
-        let written = match state.db.writer().acquire().await {
-            Ok(mut conn) => store::complete_many(&mut conn, &ids, &holder, now, purge).await,
-            Err(e) => Err(e),
-        };
+        let written = async {
+            let mut tx = store::bookkeeping(&state.db).await?;
+            let held = store::complete_many(&mut tx, &ids, &holder, now, purge).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(held)
+        }
+        .await;
         match written {
             Ok(held) => {
                 for done in group {

@@ -6,7 +6,7 @@
 use plaza_core::Timestamp;
 use plaza_platform::db::{Backend, unique_violation};
 use serde_json::Value;
-use sqlx::AnyConnection;
+use sqlx::{Any, AnyConnection, Transaction};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Priority {
@@ -128,6 +128,25 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, sql
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+/// A transaction for the queue's own bookkeeping (claims, completions,
+/// failures, leases). On PostgreSQL its commit does not wait for the disk
+/// (`synchronous_commit = off`): a crash may lose its last few milliseconds
+/// of such commits, which only means a claimed or finished job runs again —
+/// the at-least-once the queue promises anyway — while enqueues, part of
+/// the domain's transactions, stay durable. Waiting for the disk on every
+/// claim and completion capped the queue at ~1 200 jobs/s here.
+pub async fn bookkeeping(
+    db: &plaza_platform::db::Db,
+) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
 }
 
 /// Claims the next due job of `queue` for `worker` (see [`claim_many`]).
