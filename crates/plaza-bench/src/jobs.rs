@@ -106,7 +106,11 @@ pub async fn run(jobs: usize, concurrency: usize, batch: usize, rate: f64) -> an
     let pct = |p: f64| f64::from(waits[((waits.len() as f64 - 1.0) * p).round() as usize]) / 1000.0;
     println!(
         "jobs={jobs} workers={concurrency} batch={batch} rate={} database={} enqueued_per_s={:.0} run_per_s={:.0} wait p50={:.2}ms p99={:.2}ms max={:.2}ms",
-        if rate > 0.0 { format!("{rate}") } else { "max".into() },
+        if rate > 0.0 {
+            format!("{rate}")
+        } else {
+            "max".into()
+        },
         state.db.backend().name(),
         jobs as f64 / enqueue_time.as_secs_f64(),
         jobs as f64 / total.as_secs_f64(),

@@ -9,6 +9,8 @@ use super::model::{Message, MessageRow, message_columns};
 /// Stores `m` with its chat's next seq (written into `m.seq`) and moves
 /// the sender's read marker to it, in one statement and only if the sender
 /// is a member who is not muted at `m.created_at`; false when refused.
+/// The same statement records `chat.message.created` in the outbox (on
+/// SQLite through the `messages_outbox` trigger), its id the message's.
 ///
 /// One statement is one implicit transaction, and the chat is locked only
 /// while it runs: on PostgreSQL a data-modifying CTE (the chat row's lock
@@ -30,7 +32,12 @@ pub async fn insert_if_allowed(
                reply_to, client_id, created_at) \
                SELECT $1, $2, s.last_seq, $3, $4, $5, $6, $7, $8 FROM s RETURNING seq), \
              r AS (UPDATE chat_members SET last_read_seq = (SELECT seq FROM m) \
-               WHERE chat_id = $2 AND user_id = $3) \
+               WHERE chat_id = $2 AND user_id = $3), \
+             o AS (INSERT INTO outbox (id, type, occurred_at, actor_id, subject, data) \
+               SELECT $1, 'chat.message.created', $8, $3, 'chat:' || $2, \
+               json_build_object('chat_id', $2::text, 'message_id', $1::text, 'seq', m.seq, \
+                 'sender_id', $3::text, 'message_type', $5::text, 'reply_to', $6::text)::text \
+               FROM m) \
              SELECT seq FROM m"
         }
         Backend::Sqlite => {

@@ -38,7 +38,16 @@ pub async fn edit_message(
     let mut edited = [found];
     super::attachments::fill(&mut tx, chat, &mut edited).await?;
     let [edited] = edited;
+    let event = crate::events::Event::new(
+        "chat.message.edited",
+        format!("chat:{chat}"),
+        Some(me),
+        serde_json::json!({"chat_id": chat, "message_id": id, "seq": edited.seq}),
+        now,
+    );
+    crate::events::record(&mut tx, &event).await?;
     tx.commit().await?;
+    state.relay.wake();
     super::events::edit_message(state, &edited).await;
     Ok(edited)
 }
@@ -67,7 +76,16 @@ pub async fn delete_message(
     let deleted = message_store::find_message(&mut tx, id)
         .await?
         .ok_or(ChatError::MessageNotFound)?;
+    let event = crate::events::Event::new(
+        "chat.message.deleted",
+        format!("chat:{chat}"),
+        Some(me),
+        serde_json::json!({"chat_id": chat, "message_id": id, "seq": deleted.seq}),
+        now,
+    );
+    crate::events::record(&mut tx, &event).await?;
     tx.commit().await?;
+    state.relay.wake();
     super::events::delete_message(state, &deleted).await;
     Ok(deleted)
 }

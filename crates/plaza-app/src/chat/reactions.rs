@@ -91,7 +91,7 @@ pub async fn react(
             ChatError::NotFound => ChatError::MessageNotFound,
             other => other,
         })?;
-    if on {
+    let changed = if on {
         sqlx::query(
             "INSERT INTO message_reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (message_id, user_id, emoji) DO NOTHING",
@@ -101,7 +101,8 @@ pub async fn react(
         .bind(&emoji)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
     } else {
         sqlx::query(
             "DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
@@ -110,10 +111,26 @@ pub async fn react(
         .bind(me)
         .bind(&emoji)
         .execute(&mut *tx)
-        .await?;
-    }
+        .await?
+        .rows_affected()
+    };
     let mut all = for_range(&mut tx, found.chat_id, found.seq, found.seq, me).await?;
+    let event = crate::events::Event::new(
+        if on {
+            "chat.reaction.added"
+        } else {
+            "chat.reaction.removed"
+        },
+        format!("chat:{}", found.chat_id),
+        Some(me),
+        serde_json::json!({"chat_id": found.chat_id, "message_id": message, "emoji": emoji}),
+        now,
+    );
+    if changed > 0 {
+        crate::events::record(&mut tx, &event).await?;
+    }
     tx.commit().await?;
+    state.relay.wake();
     let reactions = all.remove(&message).unwrap_or_default();
     super::events::reaction(state, found.chat_id, message, me, &emoji, on, &reactions).await;
     Ok((found.chat_id, reactions))

@@ -347,6 +347,7 @@ pub async fn send_message(
     };
     match stored {
         Ok(true) => {
+            state.relay.wake();
             super::events::new_message(state, &message).await;
             Ok((message, true))
         }

@@ -139,3 +139,56 @@ async fn signing_up_announces_user_registered_and_a_refused_sign_up_nothing() {
     assert_eq!(res.status(), 409);
     assert!(next(&mut sub, Duration::from_millis(1500)).await.is_none());
 }
+
+/// The next event whose type starts with `prefix`.
+async fn next_of(sub: &mut Subscription, prefix: &str) -> Option<Event> {
+    loop {
+        let event = next(sub, Duration::from_secs(5)).await?;
+        if event.kind.starts_with(prefix) {
+            return Some(event);
+        }
+    }
+}
+
+crate::on_both_databases! {
+    async fn chat_changes_are_events_recorded_with_them(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut sub = app.state.bus.subscribe(TOPIC).await.unwrap();
+        let ana = app.register("ana@example.com").await;
+        let bob = app.register("bob@example.com").await;
+        let eve = app.register("eve@example.com").await;
+        let chat = app.group(&ana, "G", &[&bob]).await;
+        let messages = format!("/api/chats/{chat}/messages");
+        let body = json!({"content": "hello", "client_id": "c-1"});
+        let sent: serde_json::Value = app.post_as(&messages, &ana.access, &body).await.json().await.unwrap();
+        // A retry, and a refused send, record nothing.
+        assert_eq!(app.post_as(&messages, &ana.access, &body).await.status(), 200);
+        assert_eq!(app.post_as(&messages, &eve.access, &json!({"content": "x"})).await.status(), 404);
+        let id = sent["id"].as_str().unwrap();
+        let one = format!("{messages}/{id}");
+        let res = app.send(reqwest::Method::PUT, &one, Some(&ana.access), Some(&json!({"content": "hello!"}))).await;
+        assert_eq!(res.status(), 200);
+        let reactions = format!("/api/v1/messages/{id}/reactions");
+        for _ in 0..2 {
+            assert_eq!(app.post_as(&reactions, &bob.access, &json!({"emoji": "👍"})).await.status(), 200);
+        }
+        let res = app.send(reqwest::Method::DELETE, &format!("{reactions}?emoji=%F0%9F%91%8D"), Some(&bob.access), None).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(app.send(reqwest::Method::DELETE, &one, Some(&ana.access), None).await.status(), 200);
+
+        let mut got = Vec::new();
+        while got.len() < 5 {
+            got.push(next_of(&mut sub, "chat.").await.expect("a chat event"));
+        }
+        let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["chat.message.created", "chat.message.edited", "chat.reaction.added", "chat.reaction.removed", "chat.message.deleted"]);
+        let created = &got[0];
+        assert_eq!(created.id, id, "the event's id is the message's");
+        assert_eq!(created.subject, format!("chat:{chat}"));
+        assert_eq!(created.actor_id.map(|u| u.to_string()), Some(ana.user_id.clone()));
+        assert_eq!((created.data["message_id"].as_str(), created.data["seq"].as_i64()), (Some(id), Some(1)));
+        assert_eq!(got[2].actor_id.map(|u| u.to_string()), Some(bob.user_id.clone()));
+        assert_eq!(got[2].data["emoji"], "👍");
+        assert!(next_of(&mut sub, "chat.").await.is_none(), "nothing more");
+    }
+}
