@@ -458,3 +458,100 @@ fn worker_runs_the_queues_it_is_given_and_stops_on_sigterm() {
     );
     assert_eq!(server.terminate(), 0);
 }
+
+/// Sends SIGKILL: the process gets no chance to hand anything back.
+fn kill_9(child: &mut Child) {
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = child.wait();
+}
+
+async fn job_state(db: &mut sqlx::PgConnection, id: &str) -> (String, i64) {
+    sqlx::query_as("SELECT state, CAST(attempts AS BIGINT) FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_job_whose_worker_is_killed_runs_again_on_another_worker() {
+    use sqlx::Connection;
+    let pg = TestPostgres::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(plaza(dir.path())
+        .args(["migrate", "up"])
+        .env("PLAZA_DATABASE_URL", &pg.url));
+    assert_eq!(code, 0, "{stderr}");
+    // A mail job, and a "mail server" that accepts connections and never
+    // answers, so the first worker is stuck in it when it is killed.
+    let mut db = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+    let id = "0199aaaa-0000-7000-8000-000000000001";
+    sqlx::query(
+        "INSERT INTO jobs (id, queue, kind, payload, priority, state, max_attempts, run_at, created_at) \
+         VALUES ($1, 'email', 'mail.account', $2, 0, 'waiting', 5, '1970-01-01T00:00:00Z', '1970-01-01T00:00:00Z')",
+    )
+    .bind(id)
+    .bind(r#"{"mail": {"to": "ana@example.com", "subject": "Your code", "text": "123456"}}"#)
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let smtp = format!("smtp://127.0.0.1:{}", silent.local_addr().unwrap().port());
+    let worker = |extra: &[(&str, &str)]| {
+        let mut cmd = plaza(dir.path());
+        cmd.args(["worker", "--queues", "email"])
+            .env("PLAZA_DATABASE_URL", &pg.url)
+            .env("PLAZA_JOBS_LEASE", "2s")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.spawn().unwrap()
+    };
+
+    let mut first = worker(&[("PLAZA_MAIL_SMTP_URL", &smtp)]);
+    let started = Instant::now();
+    while job_state(&mut db, id).await.0 != "active" {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first worker never took the job"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    kill_9(&mut first);
+
+    // The second worker writes mail to files; it finds the lease run out,
+    // takes the job back and sends it.
+    let second = worker(&[]);
+    let second = Server {
+        child: second,
+        base: String::new(),
+    };
+    let started = Instant::now();
+    loop {
+        let (state, attempts) = job_state(&mut db, id).await;
+        if state == "completed" {
+            assert_eq!(attempts, 2, "run again after the kill");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the job was not run again: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mails: Vec<_> = std::fs::read_dir(dir.path().join("data/mail"))
+        .unwrap()
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(second.terminate(), 0);
+    drop(silent);
+}

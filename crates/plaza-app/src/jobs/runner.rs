@@ -22,12 +22,17 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use super::store::{self, Job, NewJob, Priority, Purge};
 use crate::state::AppState;
 
-/// How long a claim lasts without a heartbeat.
-const LEASE: Duration = Duration::from_secs(30);
+/// How long a claim lasts without a heartbeat (`jobs.lease`, 30 s).
+fn lease(state: &AppState) -> Duration {
+    state.config.jobs.lease.0
+}
 /// How often a worker with nothing to do looks again without being told.
 const POLL: Duration = Duration::from_secs(1);
-/// How often expired leases are looked for.
-const RECLAIM_EVERY: Duration = Duration::from_secs(10);
+/// How often expired leases are looked for: every 10 s, or sooner with a
+/// short lease.
+fn reclaim_every(state: &AppState) -> Duration {
+    (lease(state) / 2).min(Duration::from_secs(10))
+}
 /// Most jobs a dispatcher claims in one statement.
 const CLAIM_BATCH: usize = 64;
 /// Most completions written in one statement.
@@ -314,7 +319,7 @@ async fn claim(
         state.db.backend(),
         queue,
         holder,
-        now.saturating_add(LEASE),
+        now.saturating_add(lease(state)),
         now,
         i64::try_from(limit).unwrap_or(1),
     )
@@ -437,8 +442,8 @@ async fn run(
     let running = (kind.run)(state.clone(), job.payload.clone());
     let heartbeat = async {
         loop {
-            tokio::time::sleep(LEASE / 3).await;
-            let until = state.clock.now().saturating_add(LEASE);
+            tokio::time::sleep(lease(state) / 3).await;
+            let until = state.clock.now().saturating_add(lease(state));
             if let Ok(mut conn) = state.db.writer().acquire().await
                 && let Err(e) = store::extend(&mut conn, &job.id, worker, until).await
             {
@@ -562,7 +567,7 @@ async fn reclaim(state: AppState) {
     let mut seen = std::collections::HashSet::new();
     loop {
         tokio::select! {
-            () = tokio::time::sleep(RECLAIM_EVERY) => {}
+            () = tokio::time::sleep(reclaim_every(&state)) => {}
             () = state.shutdown.stopping() => return,
         }
         report_depths(&state, &mut seen).await;

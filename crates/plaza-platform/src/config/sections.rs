@@ -225,6 +225,9 @@ pub struct JobsConfig {
     /// Queues that differ from `concurrency`: `["email=4", "ai=1"]`
     /// (`PLAZA_JOBS_QUEUE_CONCURRENCY=email=4,ai=1`).
     pub queue_concurrency: StringList,
+    /// How long a claimed job is held without its worker's heartbeat: a
+    /// worker that dies has its jobs run again after this.
+    pub lease: HumanDuration,
 }
 
 impl JobsConfig {
@@ -354,6 +357,7 @@ impl Default for JobsConfig {
             run: true,
             concurrency: 2,
             queue_concurrency: StringList::default(),
+            lease: HumanDuration(Duration::from_secs(30)),
         }
     }
 }

@@ -57,6 +57,9 @@ impl Config {
         if !(1..=64).contains(&self.jobs.concurrency) {
             bad("jobs.concurrency", "must be between 1 and 64".into());
         }
+        if self.jobs.lease.0 < Duration::from_secs(1) {
+            bad("jobs.lease", "must be at least 1s".into());
+        }
         for item in &self.jobs.queue_concurrency.0 {
             let fine = item.split_once('=').is_some_and(|(name, n)| {
                 !name.trim().is_empty()
