@@ -44,7 +44,15 @@ impl JobKind for NoOp {
 
 /// `rate` jobs per second (0: as fast as they can be enqueued), in
 /// transactions of `batch`.
-pub async fn run(jobs: usize, concurrency: usize, batch: usize, rate: f64) -> anyhow::Result<()> {
+/// With `preload`, every job is enqueued before the workers start, so the
+/// run rate is the queue's alone.
+pub async fn run(
+    jobs: usize,
+    concurrency: usize,
+    batch: usize,
+    rate: f64,
+    preload: bool,
+) -> anyhow::Result<()> {
     let data = std::env::temp_dir().join(format!("plaza-bench-jobs-{}", crate::uuid_like()));
     let mut config = Config::load(Sources::from_process(None, Default::default()))?;
     config.data_dir = data.clone();
@@ -57,9 +65,14 @@ pub async fn run(jobs: usize, concurrency: usize, batch: usize, rate: f64) -> an
         plaza_core::Clock::now(&*state.clock),
     )
     .await?;
-    let mut registry = Registry::new();
-    registry.register::<NoOp>();
-    plaza_app::jobs::runner::spawn(&state, registry, &[("bench", concurrency)]);
+    let start_workers = || {
+        let mut registry = Registry::new();
+        registry.register::<NoOp>();
+        plaza_app::jobs::runner::spawn(&state, registry, &[("bench", concurrency)]);
+    };
+    if !preload {
+        start_workers();
+    }
     micros();
     let started = Instant::now();
     let mut enqueued = 0;
@@ -89,6 +102,12 @@ pub async fn run(jobs: usize, concurrency: usize, batch: usize, rate: f64) -> an
         enqueued += n;
     }
     let enqueue_time = started.elapsed();
+    let started = if preload {
+        start_workers();
+        Instant::now()
+    } else {
+        started
+    };
     while DONE.load(Ordering::Relaxed) < jobs {
         anyhow::ensure!(
             started.elapsed() < Duration::from_secs(600),
@@ -105,12 +124,13 @@ pub async fn run(jobs: usize, concurrency: usize, batch: usize, rate: f64) -> an
     waits.sort_unstable();
     let pct = |p: f64| f64::from(waits[((waits.len() as f64 - 1.0) * p).round() as usize]) / 1000.0;
     println!(
-        "jobs={jobs} workers={concurrency} batch={batch} rate={} database={} enqueued_per_s={:.0} run_per_s={:.0} wait p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        "jobs={jobs} workers={concurrency} batch={batch} rate={}{} database={} enqueued_per_s={:.0} run_per_s={:.0} wait p50={:.2}ms p99={:.2}ms max={:.2}ms",
         if rate > 0.0 {
             format!("{rate}")
         } else {
             "max".into()
         },
+        if preload { " preloaded" } else { "" },
         state.db.backend().name(),
         jobs as f64 / enqueue_time.as_secs_f64(),
         jobs as f64 / total.as_secs_f64(),

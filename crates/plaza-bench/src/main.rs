@@ -77,6 +77,9 @@ enum Command {
         /// Jobs enqueued per second; 0 enqueues as fast as it can.
         #[arg(long, default_value_t = 0.0)]
         rate: f64,
+        /// Enqueue every job before the workers start.
+        #[arg(long)]
+        preload: bool,
     },
     /// Events exported to a broker by plaza's exporter, in process.
     Export {
@@ -166,7 +169,8 @@ fn main() -> anyhow::Result<()> {
             workers,
             batch,
             rate,
-        } => runtime.block_on(jobs::run(jobs, workers, batch, rate)),
+            preload,
+        } => runtime.block_on(jobs::run(jobs, workers, batch, rate, preload)),
         Command::Export { events, url } => runtime.block_on(export::run(events, url)),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);

@@ -7,6 +7,7 @@
 
 pub mod cron;
 mod handlers;
+mod prune;
 pub mod runner;
 pub mod store;
 
@@ -33,6 +34,7 @@ pub const QUEUES: [&str; 5] = ["ai", "email", "analytics", "notifications", "mai
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register::<crate::events::PruneEvents>();
+    registry.register::<PruneJobs>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();
@@ -43,7 +45,10 @@ pub fn registry() -> Registry {
 pub fn schedules() -> cron::Cron {
     let mut cron = cron::Cron::new();
     // Fixed expressions: a mistake here fails the tests, never a start-up.
-    if let Err(e) = cron.add("prune-events", "17 * * * *", &crate::events::PruneEvents {}) {
+    let added = cron
+        .add("prune-events", "17 * * * *", &crate::events::PruneEvents {})
+        .and_then(|cron| cron.add("prune-jobs", "37 * * * *", &PruneJobs {}));
+    if let Err(e) = added {
         tracing::error!(error = %e, "a built-in schedule is invalid");
     }
     cron
@@ -63,6 +68,7 @@ pub fn start(state: &AppState, queues: &[&str]) {
     cron::spawn(state, schedules());
 }
 
+pub use prune::PruneJobs;
 pub use runner::{JobKind, Registry, Workers, added, enqueue, enqueue_at};
 pub use store::{Job, NewJob, Priority};
 

@@ -534,3 +534,38 @@ async fn a_job_added_on_one_node_is_run_by_anothers_workers() {
     until_state(&one, &j.id, "completed").await;
     assert_eq!(runs_of("across"), 1);
 }
+
+crate::on_both_databases! {
+    async fn finished_jobs_are_pruned_after_a_week_and_dead_ones_kept(backend: Backend) {
+        let app = TestApp::builder().backend(backend).config(|c| c.jobs.run = false).spawn().await;
+        let mut conn = app.state.db.writer().acquire().await.unwrap();
+        let now = app.clock.now();
+        let mut ids = Vec::new();
+        for kind in ["old", "recent", "dead"] {
+            let (j, _) = store::enqueue(&mut conn, &job(&app, kind, Priority::Normal), now).await.unwrap();
+            let claimed = store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
+            assert_eq!(claimed.id, j.id);
+            if kind == "dead" {
+                store::fail(&mut conn, &j.id, "w", "gave up", None, now, Purge::Keep).await.unwrap();
+            } else {
+                store::complete(&mut conn, &j.id, "w", now, Purge::Keep).await.unwrap();
+            }
+            ids.push(j.id);
+        }
+        // "recent" finished six days ago; the others eight.
+        app.clock.advance(Duration::from_secs(8 * 24 * 3600));
+        sqlx::query("UPDATE jobs SET finished_at = $1 WHERE id = $2")
+            .bind(app.clock.now().saturating_sub(Duration::from_secs(6 * 24 * 3600)))
+            .bind(&ids[1])
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        plaza_app::jobs::JobKind::run(&plaza_app::jobs::PruneJobs {}, &app.state).await.unwrap();
+        let left: Vec<String> = sqlx::query_scalar("SELECT kind FROM jobs WHERE queue = 'test' ORDER BY kind")
+            .fetch_all(app.state.db.writer())
+            .await
+            .unwrap();
+        assert_eq!(left, ["dead", "recent"]);
+    }
+}
