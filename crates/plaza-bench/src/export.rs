@@ -6,34 +6,24 @@
 
 use std::time::{Duration, Instant};
 
-use plaza_app::AppState;
 use plaza_app::events::{Event, record};
-use plaza_platform::config::{Config, Dsn, Sources};
+use plaza_platform::config::Dsn;
 use plaza_platform::export::Broker;
 use plaza_platform::testing;
 
 pub async fn run(events: usize, url: String) -> anyhow::Result<()> {
     let broker = Broker::of(&url).ok_or_else(|| anyhow::anyhow!("{url} names no broker"))?;
     let name = testing::unique_name("plaza_bench");
-    let data = std::env::temp_dir().join(format!("plaza-bench-export-{}", crate::uuid_like()));
-    let mut config = Config::load(Sources::from_process(None, Default::default()))?;
-    config.data_dir = data.clone();
-    config.log.files = false;
-    config.jobs.run = false;
-    config.features.event_export = true;
-    config.export.url = Some(Dsn::new(url.clone()));
-    config.export.exchange = name.clone();
-    config.export.stream = name.clone();
     let queue = match broker {
         Broker::Rabbit => Some(testing::rabbitmq_queue(&name).await),
         Broker::Nats => None,
     };
-    let state = AppState::connect(config, std::sync::Arc::new(plaza_core::SystemClock)).await?;
-    plaza_platform::db::migrate::up(
-        &state.db,
-        plaza_app::MIGRATIONS,
-        plaza_core::Clock::now(&*state.clock),
-    )
+    let (state, data) = crate::in_process("export", |config| {
+        config.features.event_export = true;
+        config.export.url = Some(Dsn::new(url.clone()));
+        config.export.exchange = name.clone();
+        config.export.stream = name.clone();
+    })
     .await?;
 
     let now = plaza_core::Clock::now(&*state.clock);

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use plaza_app::AppState;
 use plaza_app::jobs::{JobKind, Registry};
-use plaza_platform::config::{Config, Sources};
 use serde::{Deserialize, Serialize};
 
 static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
@@ -53,18 +52,7 @@ pub async fn run(
     rate: f64,
     preload: bool,
 ) -> anyhow::Result<()> {
-    let data = std::env::temp_dir().join(format!("plaza-bench-jobs-{}", crate::uuid_like()));
-    let mut config = Config::load(Sources::from_process(None, Default::default()))?;
-    config.data_dir = data.clone();
-    config.log.files = false;
-    config.jobs.run = false;
-    let state = AppState::connect(config, std::sync::Arc::new(plaza_core::SystemClock)).await?;
-    plaza_platform::db::migrate::up(
-        &state.db,
-        plaza_app::MIGRATIONS,
-        plaza_core::Clock::now(&*state.clock),
-    )
-    .await?;
+    let (state, data) = crate::in_process("jobs", |_| {}).await?;
     let start_workers = || {
         let mut registry = Registry::new();
         registry.register::<NoOp>();

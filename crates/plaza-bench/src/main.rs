@@ -179,6 +179,31 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// plaza's state in this process on the database `PLAZA_DATABASE_URL`
+/// names (SQLite in a fresh temporary directory by default), migrated, with
+/// no job workers running; and that directory, to remove afterwards.
+async fn in_process(
+    tag: &str,
+    configure: impl FnOnce(&mut plaza_platform::config::Config),
+) -> anyhow::Result<(plaza_app::AppState, std::path::PathBuf)> {
+    use plaza_platform::config::{Config, Sources};
+    let data = std::env::temp_dir().join(format!("plaza-bench-{tag}-{}", uuid_like()));
+    let mut config = Config::load(Sources::from_process(None, Default::default()))?;
+    config.data_dir = data.clone();
+    config.log.files = false;
+    config.jobs.run = false;
+    configure(&mut config);
+    let state =
+        plaza_app::AppState::connect(config, std::sync::Arc::new(plaza_core::SystemClock)).await?;
+    plaza_platform::db::migrate::up(
+        &state.db,
+        plaza_app::MIGRATIONS,
+        plaza_core::Clock::now(&*state.clock),
+    )
+    .await?;
+    Ok((state, data))
+}
+
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kib: f64 = status

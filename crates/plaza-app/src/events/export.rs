@@ -114,14 +114,9 @@ pub(super) fn spawn(state: &AppState) {
 async fn round(state: &AppState, exporter: &SharedExporter) -> Result<usize, ExportError> {
     match state.db.backend() {
         Backend::Postgres => {
-            let mut tx = state.db.begin().await?;
-            let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !ours {
+            let Some(mut tx) = outbox::exclusive(&state.db, LOCK).await? else {
                 return Ok(0);
-            }
+            };
             let batch = outbox::pending(&mut tx, Stage::Exported, BATCH).await?;
             send(exporter, &batch).await?;
             mark(state, &mut tx, &batch).await?;

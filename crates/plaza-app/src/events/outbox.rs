@@ -58,6 +58,20 @@ pub async fn record(conn: &mut AnyConnection, event: &Event) -> Result<(), sqlx:
     Ok(())
 }
 
+/// A transaction holding the PostgreSQL advisory lock `key` (one worker of
+/// the outbox at a time across nodes), or None when another holds it.
+pub(super) async fn exclusive(
+    db: &plaza_platform::db::Db,
+    key: i64,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Any>>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(ours.then_some(tx))
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,

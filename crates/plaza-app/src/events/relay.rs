@@ -93,14 +93,9 @@ impl Relay {
 async fn round(state: &AppState) -> Result<usize, RelayError> {
     match state.db.backend() {
         Backend::Postgres => {
-            let mut tx = state.db.begin().await?;
-            let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !ours {
+            let Some(mut tx) = outbox::exclusive(&state.db, LOCK).await? else {
                 return Ok(0);
-            }
+            };
             let published = relay_batch(state, &mut tx).await?;
             tx.commit().await?;
             Ok(published)

@@ -486,36 +486,25 @@ async fn settle(
 ) {
     let now = state.clock.now();
     let purge = kind.map_or(Purge::Keep, |(_, purge)| purge);
-    if outcome.is_ok() {
-        match completer.complete(&job.id, worker, purge).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                job_id = job.id,
-                "a job's lease was lost while it ran; its outcome is not recorded"
-            ),
-            Err(e) => {
-                tracing::error!(job_id = job.id, error = %e, "cannot record a job's outcome; its lease will expire and it will run again")
-            }
-        }
-        return;
-    }
-    let result = match state.db.writer().acquire().await {
-        Ok(mut conn) => match &outcome {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                metrics::counter!("plaza_job_failures_total", "queue" => job.queue.clone())
-                    .increment(1);
-                let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-                let retry_at = kind
-                    .map(|((base, max), _)| now.saturating_add(super::backoff(attempt, base, max)));
-                tracing::warn!(job_id = job.id, kind = job.kind, attempt, error = %e, "job failed");
-                let error = format!("{e:#}");
+    let recorded: Result<bool, String> = match outcome {
+        Ok(()) => completer.complete(&job.id, worker, purge).await,
+        Err(e) => {
+            metrics::counter!("plaza_job_failures_total", "queue" => job.queue.clone())
+                .increment(1);
+            let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+            let retry_at =
+                kind.map(|((base, max), _)| now.saturating_add(super::backoff(attempt, base, max)));
+            tracing::warn!(job_id = job.id, kind = job.kind, attempt, error = %e, "job failed");
+            let error = format!("{e:#}");
+            async {
+                let mut conn = state.db.writer().acquire().await?;
                 store::fail(&mut conn, &job.id, worker, &error, retry_at, now, purge).await
             }
-        },
-        Err(e) => Err(e),
+            .await
+            .map_err(|e| e.to_string())
+        }
     };
-    match result {
+    match recorded {
         Ok(true) => {}
         Ok(false) => tracing::warn!(
             job_id = job.id,
