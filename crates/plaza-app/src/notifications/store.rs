@@ -7,6 +7,20 @@ use sqlx::AnyConnection;
 use super::model::{Channel, Notification, Recipient};
 use super::render::Source;
 
+/// The columns [`Row`] reads.
+macro_rules! notification_columns {
+    () => {
+        "id, type, title, body, data, read_at, created_at"
+    };
+}
+
+/// The columns [`TemplateRow`] reads.
+macro_rules! template_columns {
+    () => {
+        "id, type, channel, locale, subject, body, html, created_at, updated_at"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
@@ -65,11 +79,12 @@ pub async fn list(
     before: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Notification>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, type, title, body, data, read_at, created_at FROM notifications \
-         WHERE user_id = $1 AND ($2 = 0 OR read_at IS NULL) AND ($3 IS NULL OR id < $3) \
-         ORDER BY id DESC LIMIT $4",
-    )
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications WHERE user_id = $1 AND ($2 = 0 OR read_at IS NULL) \
+             AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+    ))
     .bind(user)
     .bind(i64::from(unread_only))
     .bind(before)
@@ -93,10 +108,11 @@ pub async fn find(
     user: UserId,
     id: &str,
 ) -> Result<Option<Notification>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, type, title, body, data, read_at, created_at FROM notifications \
-         WHERE id = $1 AND user_id = $2",
-    )
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications WHERE id = $1 AND user_id = $2"
+    ))
     .bind(id)
     .bind(user)
     .fetch_optional(conn)
@@ -294,10 +310,11 @@ pub async fn templates_for(
     conn: &mut AnyConnection,
     kind: &str,
 ) -> Result<Vec<TemplateRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, type, channel, locale, subject, body, html, created_at, updated_at \
-         FROM notification_templates WHERE type = $1",
-    )
+    sqlx::query_as(concat!(
+        "SELECT ",
+        template_columns!(),
+        " FROM notification_templates WHERE type = $1"
+    ))
     .bind(kind)
     .fetch_all(conn)
     .await
@@ -307,11 +324,12 @@ pub async fn list_templates(
     conn: &mut AnyConnection,
     kind: Option<&str>,
 ) -> Result<Vec<TemplateRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, type, channel, locale, subject, body, html, created_at, updated_at \
-         FROM notification_templates WHERE ($1 IS NULL OR type = $1) \
-         ORDER BY type, channel, locale",
-    )
+    sqlx::query_as(concat!(
+        "SELECT ",
+        template_columns!(),
+        " FROM notification_templates WHERE ($1 IS NULL OR type = $1) \
+             ORDER BY type, channel, locale"
+    ))
     .bind(kind)
     .fetch_all(conn)
     .await
@@ -321,21 +339,22 @@ pub async fn find_template(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<TemplateRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, type, channel, locale, subject, body, html, created_at, updated_at \
-         FROM notification_templates WHERE id = $1",
-    )
+    sqlx::query_as(concat!(
+        "SELECT ",
+        template_columns!(),
+        " FROM notification_templates WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await
 }
 
 pub async fn insert_template(conn: &mut AnyConnection, t: &TemplateRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO notification_templates \
-         (id, type, channel, locale, subject, body, html, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
+    sqlx::query(concat!(
+        "INSERT INTO notification_templates (",
+        template_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
     .bind(&t.id)
     .bind(&t.kind)
     .bind(&t.channel)
