@@ -1,4 +1,5 @@
-//! The OpenAPI document covers the accounts surface, and every operation it
+//! The OpenAPI document covers the accounts, jobs and notifications
+//! surfaces, and every operation it
 //! marks as needing a bearer token refuses requests without one.
 
 use reqwest::Method;
@@ -39,6 +40,18 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/admin/users",
     "/api/admin/users/{id}",
     "/api/files/{id}",
+    "/api/admin/queues",
+    "/api/admin/queues/{queue}/jobs",
+    "/api/admin/jobs/{id}",
+    "/api/admin/jobs/{id}/retry",
+    "/api/admin/jobs/{id}/cancel",
+    "/api/notifications",
+    "/api/notifications/{id}",
+    "/api/notifications/unread-count",
+    "/api/notifications/read-all",
+    "/api/notifications/subscriptions",
+    "/api/notifications/templates",
+    "/api/notifications/templates/{id}",
 ];
 
 #[tokio::test]
