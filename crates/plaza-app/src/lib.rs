@@ -9,6 +9,7 @@ pub mod files;
 pub mod health;
 pub mod http;
 pub mod jobs;
+pub mod meditation;
 pub mod notifications;
 pub mod realtime;
 pub mod state;

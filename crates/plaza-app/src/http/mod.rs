@@ -58,6 +58,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::realtime::router())
         .merge(crate::jobs::router())
         .merge(crate::notifications::router())
+        .merge(crate::meditation::router())
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

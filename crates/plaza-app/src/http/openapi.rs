@@ -29,6 +29,7 @@ use crate::state::AppState;
         (name = "files", description = "Stored files, served by id"),
         (name = "chat", description = "Chats, members and messages"),
         (name = "notifications", description = "Notifications, subscriptions and templates"),
+        (name = "meditation", description = "Mind Space: meditation sessions"),
     ),
 )]
 pub struct ApiDoc;

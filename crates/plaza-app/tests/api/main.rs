@@ -15,6 +15,7 @@ mod files;
 mod health;
 mod helpers;
 mod jobs;
+mod meditation;
 mod middleware;
 mod migrations;
 mod notifications;

@@ -52,6 +52,9 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/notifications/subscriptions",
     "/api/notifications/templates",
     "/api/notifications/templates/{id}",
+    "/api/meditation/start",
+    "/api/meditation/end",
+    "/api/sessions",
 ];
 
 #[tokio::test]

@@ -1,0 +1,20 @@
+//! Mind Space (seed 000, issue 6, in progress): meditation sessions — start,
+//! end, history. Still to come: cached stats, analytics roll-ups, group
+//! rooms over WebSocket, and closing sessions left open.
+
+mod handlers;
+mod store;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub use handlers::{Session, SessionType};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::start))
+        .routes(routes!(handlers::end))
+        .routes(routes!(handlers::history))
+}

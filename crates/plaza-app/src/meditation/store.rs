@@ -1,0 +1,165 @@
+//! The meditation tables' SQL.
+
+use plaza_core::{Timestamp, UserId};
+use sqlx::AnyConnection;
+
+use super::handlers::{Session, SessionType};
+
+/// The columns [`Row`] reads.
+macro_rules! session_columns {
+    () => {
+        "id, type, planned_duration_sec, room_id, started_at, ended_at, duration_sec, \
+         mood_before, mood_after, notes"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    planned_duration_sec: Option<i64>,
+    room_id: Option<String>,
+    started_at: Timestamp,
+    ended_at: Option<Timestamp>,
+    duration_sec: Option<i64>,
+    mood_before: Option<i64>,
+    mood_after: Option<i64>,
+    notes: Option<String>,
+}
+
+impl From<Row> for Session {
+    fn from(r: Row) -> Self {
+        Self {
+            kind: SessionType::parse(&r.kind).unwrap_or(SessionType::Custom),
+            id: r.id,
+            planned_duration_sec: r.planned_duration_sec,
+            room_id: r.room_id,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            duration_sec: r.duration_sec,
+            mood_before: r.mood_before,
+            mood_after: r.mood_after,
+            notes: r.notes,
+        }
+    }
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    user: UserId,
+    s: &Session,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO meditation_sessions \
+         (id, user_id, type, planned_duration_sec, room_id, started_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&s.id)
+    .bind(user)
+    .bind(s.kind.as_str())
+    .bind(s.planned_duration_sec)
+    .bind(&s.room_id)
+    .bind(s.started_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn active(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Option<Session>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM meditation_sessions WHERE user_id = $1 AND ended_at IS NULL"
+    ))
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn find(
+    conn: &mut AnyConnection,
+    user: UserId,
+    id: &str,
+) -> Result<Option<Session>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM meditation_sessions WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Into::into))
+}
+
+/// Ends the session if it is still open; false if it was not.
+pub async fn finish(
+    conn: &mut AnyConnection,
+    user: UserId,
+    s: &Session,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE meditation_sessions SET ended_at = $3, duration_sec = $4, mood_before = $5, \
+         mood_after = $6, notes = $7 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL",
+    )
+    .bind(&s.id)
+    .bind(user)
+    .bind(s.ended_at)
+    .bind(s.duration_sec)
+    .bind(s.mood_before)
+    .bind(s.mood_after)
+    .bind(&s.notes)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters of the history.
+pub struct HistoryFilter<'a> {
+    pub kind: Option<&'a str>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// A page of someone's sessions, newest first, and how many match in all.
+pub async fn history(
+    conn: &mut AnyConnection,
+    user: UserId,
+    filter: &HistoryFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Session>, i64), sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM meditation_sessions WHERE user_id = $1 AND ($2 IS NULL OR type = $2) \
+         AND ($3 IS NULL OR started_at >= $3) AND ($4 IS NULL OR started_at < $4) \
+         ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6"
+    ))
+    .bind(user)
+    .bind(filter.kind)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM meditation_sessions WHERE user_id = $1 \
+         AND ($2 IS NULL OR type = $2) AND ($3 IS NULL OR started_at >= $3) \
+         AND ($4 IS NULL OR started_at < $4)",
+    )
+    .bind(user)
+    .bind(filter.kind)
+    .bind(filter.from)
+    .bind(filter.to)
+    .fetch_one(conn)
+    .await?;
+    Ok((rows.into_iter().map(Into::into).collect(), total))
+}

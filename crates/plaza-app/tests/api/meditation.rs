@@ -1,0 +1,155 @@
+//! Meditation sessions (seed 000): start, end, history, one active at a time.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Tokens, error_body};
+
+async fn start(app: &TestApp, who: &Tokens, body: Value) -> reqwest::Response {
+    app.post_as("/api/meditation/start", &who.access, &body)
+        .await
+}
+
+async fn end(app: &TestApp, who: &Tokens, body: Value) -> reqwest::Response {
+    app.post_as("/api/meditation/end", &who.access, &body).await
+}
+
+crate::on_both_databases! {
+    async fn a_session_is_started_ended_and_listed_with_its_server_measured_duration(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let res = start(&app, &ana, json!({"type": "breathing", "planned_duration_sec": 600})).await;
+        assert_eq!(res.status(), 201);
+        let started: Value = res.json().await.unwrap();
+        let session = &started["session"];
+        assert_eq!((session["type"].as_str(), session["planned_duration_sec"].as_i64()), (Some("breathing"), Some(600)));
+        assert_eq!(session["ended_at"], Value::Null);
+
+        // A second start answers 409 with the active session.
+        let err = error_body(start(&app, &ana, json!({})).await, 409, "conflict").await;
+        assert_eq!(err["details"]["session"]["id"], session["id"]);
+
+        app.clock.advance(Duration::from_secs(754));
+        let res = end(&app, &ana, json!({"mood_before": 2, "mood_after": 4, "notes": "  calm  "})).await;
+        assert_eq!(res.status(), 200);
+        let ended: Value = res.json().await.unwrap();
+        assert_eq!(ended["session"]["duration_sec"], 754);
+        assert_eq!((ended["session"]["mood_after"].as_i64(), ended["session"]["notes"].as_str()), (Some(4), Some("calm")));
+        error_body(end(&app, &ana, json!({})).await, 409, "conflict").await;
+        let again = json!({"session_id": session["id"]});
+        error_body(end(&app, &ana, again).await, 409, "conflict").await;
+
+        // Left open for a day: counted as the four-hour maximum.
+        assert_eq!(start(&app, &ana, json!({"type": "sleep"})).await.status(), 201);
+        app.clock.advance(Duration::from_secs(24 * 3600));
+        // A day later: a fresh sign-in (access tokens last 15 minutes).
+        let ana = app.login("ana@example.com").await;
+        let long: Value = end(&app, &ana, json!({})).await.json().await.unwrap();
+        assert_eq!(long["session"]["duration_sec"], 4 * 3600);
+
+        let page: Value = app.get_as("/api/sessions?limit=1", &ana.access).await.json().await.unwrap();
+        assert_eq!((page["total"].as_i64(), page["page"].as_i64(), page["limit"].as_i64(), page["has_more"].as_bool()), (Some(2), Some(1), Some(1), Some(true)));
+        assert_eq!(page["items"][0]["type"], "sleep", "newest first");
+        let page: Value = app.get_as("/api/sessions?limit=1&page=2", &ana.access).await.json().await.unwrap();
+        assert_eq!((page["items"][0]["type"].as_str(), page["has_more"].as_bool()), (Some("breathing"), Some(false)));
+        let page: Value = app.get_as("/api/sessions?type=sleep", &ana.access).await.json().await.unwrap();
+        assert_eq!(page["total"], 1);
+        // Time bounds: from is inclusive, to exclusive.
+        let sleep_at = long["session"]["started_at"].as_str().unwrap().to_owned();
+        let query = format!("/api/sessions?from={}", sleep_at.replace('+', "%2B"));
+        let page: Value = app.get_as(&query, &ana.access).await.json().await.unwrap();
+        assert_eq!(page["total"], 1, "{page}");
+        let query = format!("/api/sessions?to={}", sleep_at.replace('+', "%2B"));
+        let page: Value = app.get_as(&query, &ana.access).await.json().await.unwrap();
+        assert_eq!(page["items"][0]["type"], "breathing", "{page}");
+        // Dates are whole days in my time zone, both ends included.
+        let date = |at: &str| at.parse::<jiff::Timestamp>().unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let first = date(session["started_at"].as_str().unwrap());
+        let query = format!("/api/sessions?from={first}&to={}", date(&sleep_at));
+        let page: Value = app.get_as(&query, &ana.access).await.json().await.unwrap();
+        assert_eq!(page["total"], 2, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_input_to_meditation_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    assert_eq!(
+        app.post_json("/api/meditation/start", &json!({}))
+            .await
+            .status(),
+        401
+    );
+    for (body, field) in [
+        (json!({"type": "yoga"}), "type"),
+        (json!({"planned_duration_sec": -5}), "planned_duration_sec"),
+        (json!({"planned_duration_sec": 0}), "planned_duration_sec"),
+        (json!({"room_id": "nope"}), "room_id"),
+    ] {
+        let err = error_body(
+            start(&app, &ana, body.clone()).await,
+            422,
+            "validation_error",
+        )
+        .await;
+        assert!(err["details"]["fields"][field].is_string(), "{body}: {err}");
+    }
+    error_body(end(&app, &ana, json!({})).await, 409, "conflict").await;
+    let bobs: Value = start(&app, &bob, json!({})).await.json().await.unwrap();
+    let bobs_id = bobs["session"]["id"].clone();
+    assert_eq!(start(&app, &ana, json!({})).await.status(), 201);
+    for (body, field) in [
+        (json!({"mood_after": 9}), "mood_after"),
+        (json!({"mood_before": 0}), "mood_before"),
+        (json!({"notes": "x".repeat(2001)}), "notes"),
+    ] {
+        let err = error_body(end(&app, &ana, body.clone()).await, 422, "validation_error").await;
+        assert!(err["details"]["fields"][field].is_string(), "{body}: {err}");
+    }
+    error_body(
+        end(&app, &ana, json!({"session_id": bobs_id})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // Bob's session is untouched, Ana's still open.
+    assert_eq!(end(&app, &bob, json!({})).await.status(), 200);
+    assert_eq!(end(&app, &ana, json!({})).await.status(), 200);
+    for query in [
+        "page=0",
+        "limit=0",
+        "limit=500",
+        "type=yoga",
+        "from=yesterday",
+        "from=2026-11-02&to=2026-11-01",
+        "colour=red",
+    ] {
+        error_body(
+            app.get_as(&format!("/api/sessions?{query}"), &ana.access)
+                .await,
+            422,
+            "validation_error",
+        )
+        .await;
+    }
+}
+
+crate::on_both_databases! {
+    async fn concurrent_starts_make_exactly_one_session(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let attempts = (0..8).map(|_| start(&app, &ana, json!({})));
+        let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+            .await
+            .into_iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
+        let page: Value = app.get_as("/api/sessions", &ana.access).await.json().await.unwrap();
+        assert_eq!(page["total"], 1);
+    }
+}
