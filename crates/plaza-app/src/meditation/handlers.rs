@@ -244,6 +244,7 @@ pub async fn end(
     crate::events::record(&mut tx, &event).await?;
     tx.commit().await?;
     state.relay.wake();
+    super::stats::invalidate(&state, me.user_id).await;
     Ok(Json(SessionBody { session }))
 }
 

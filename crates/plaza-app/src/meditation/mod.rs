@@ -1,8 +1,9 @@
 //! Mind Space (seed 000, issue 6, in progress): meditation sessions — start,
-//! end, history. Still to come: cached stats, analytics roll-ups, group
-//! rooms over WebSocket, and closing sessions left open.
+//! end, history — and cached stats. Still to come: analytics roll-ups,
+//! group rooms over WebSocket, and closing sessions left open.
 
 mod handlers;
+mod stats;
 mod store;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -11,10 +12,12 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub use handlers::{Session, SessionType};
+pub use stats::{Stats, streaks};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::start))
         .routes(routes!(handlers::end))
         .routes(routes!(handlers::history))
+        .routes(routes!(stats::stats))
 }

@@ -98,6 +98,23 @@ pub async fn find(
     Ok(row.map(Into::into))
 }
 
+/// The most recently started of someone's finished sessions.
+pub async fn last_ended(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Option<Session>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM meditation_sessions WHERE user_id = $1 AND ended_at IS NOT NULL \
+         ORDER BY started_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Into::into))
+}
+
 /// Ends the session if it is still open; false if it was not.
 pub async fn finish(
     conn: &mut AnyConnection,

@@ -153,3 +153,65 @@ crate::on_both_databases! {
         assert_eq!(page["total"], 1);
     }
 }
+
+/// A ten-minute session starting at `at` (UTC), signed in afresh.
+async fn session_at(app: &TestApp, at: &str, kind: &str) {
+    app.clock
+        .set(plaza_core::Timestamp::from_jiff(at.parse().unwrap()));
+    let ana = app.login("ana@example.com").await;
+    assert_eq!(start(app, &ana, json!({"type": kind})).await.status(), 201);
+    app.clock.advance(Duration::from_secs(600));
+    assert_eq!(
+        end(app, &ana, json!({"mood_before": 2, "mood_after": 4}))
+            .await
+            .status(),
+        200
+    );
+}
+
+crate::on_both_databases! {
+    async fn stats_count_streaks_in_my_time_zone_across_a_clock_change_and_are_cached(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let res = app.send(reqwest::Method::PUT, "/api/user/profile", Some(&ana.access), Some(&json!({"timezone": "America/New_York"}))).await;
+        assert_eq!(res.status(), 200);
+        let empty: Value = app.get_as("/api/user/stats", &ana.access).await.json().await.unwrap();
+        assert_eq!((empty["total_sessions"].as_i64(), empty["current_streak_days"].as_i64(), empty["last_session"].is_null()), (Some(0), Some(0), true));
+
+        // New York leaves daylight time at 06:00 UTC on 1 November 2026.
+        session_at(&app, "2026-10-30T23:30:00Z", "breathing").await; // 19:30 EDT, 30 Oct
+        session_at(&app, "2026-10-31T12:00:00Z", "focus").await; // 08:00 EDT, 31 Oct
+        session_at(&app, "2026-11-01T14:00:00Z", "breathing").await; // 09:00 EST, 1 Nov
+        session_at(&app, "2026-11-02T04:30:00Z", "sleep").await; // 23:30 EST, still 1 Nov
+        let ana = app.login("ana@example.com").await;
+        let stats: Value = app.get_as("/api/user/stats", &ana.access).await.json().await.unwrap();
+        assert_eq!(stats["total_sessions"], 4);
+        assert_eq!(stats["total_minutes"], 40.0);
+        assert_eq!(stats["average_minutes"], 10.0);
+        // Three local days in a row (four in UTC).
+        assert_eq!((stats["current_streak_days"].as_i64(), stats["longest_streak_days"].as_i64()), (Some(3), Some(3)), "{stats}");
+        assert_eq!(stats["sessions_by_type"], json!({"breathing": 2, "focus": 1, "sleep": 1}));
+        assert_eq!(stats["last_session"]["type"], "sleep");
+        assert_eq!(stats["time_zone"], "America/New_York");
+
+        // Served from the cache: a change behind plaza's back is not seen...
+        sqlx::query("DELETE FROM meditation_sessions WHERE id = (SELECT id FROM meditation_sessions WHERE type = 'breathing' ORDER BY started_at DESC LIMIT 1)")
+            .execute(app.state.db.writer())
+            .await
+            .unwrap();
+        let cached: Value = app.get_as("/api/user/stats", &ana.access).await.json().await.unwrap();
+        assert_eq!(cached["total_sessions"], 4);
+        // ...but a session that ends is, on the next read.
+        assert_eq!(start(&app, &ana, json!({})).await.status(), 201);
+        app.clock.advance(Duration::from_secs(300));
+        assert_eq!(end(&app, &ana, json!({})).await.status(), 200);
+        let fresh: Value = app.get_as("/api/user/stats", &ana.access).await.json().await.unwrap();
+        assert_eq!((fresh["total_sessions"].as_i64(), fresh["total_minutes"].as_f64()), (Some(4), Some(35.0)), "{fresh}");
+
+        // Two days without a session end the current streak, not the longest.
+        app.clock.advance(Duration::from_secs(2 * 24 * 3600));
+        let ana = app.login("ana@example.com").await;
+        let later: Value = app.get_as("/api/user/stats", &ana.access).await.json().await.unwrap();
+        assert_eq!((later["current_streak_days"].as_i64(), later["longest_streak_days"].as_i64()), (Some(0), Some(3)), "{later}");
+    }
+}

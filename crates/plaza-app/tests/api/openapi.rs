@@ -55,6 +55,7 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/meditation/start",
     "/api/meditation/end",
     "/api/sessions",
+    "/api/user/stats",
 ];
 
 #[tokio::test]
