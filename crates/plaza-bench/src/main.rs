@@ -7,6 +7,7 @@
 //!   the database `PLAZA_DATABASE_URL` names (bench/jobs.sh).
 //! - `plaza-bench export --url amqp://…|nats://…`: event export to a broker,
 //!   in process (bench/export.sh).
+//! - `plaza-bench stats BASE`: `GET /api/user/stats` per second (bench/meditation.sh).
 //! - `plaza-bench ws-idle|ws-fanout|ws-dm BASE …`: WebSocket memory per
 //!   idle socket, fan-out to one group, direct messages (bench/ws.sh).
 //!
@@ -15,6 +16,7 @@
 mod drive;
 mod export;
 mod jobs;
+mod stats;
 mod ws;
 
 use std::sync::Arc;
@@ -88,6 +90,17 @@ enum Command {
         /// amqp://… (RabbitMQ) or nats://… (NATS JetStream).
         #[arg(long)]
         url: String,
+    },
+    /// `GET /api/user/stats` per second, served from the cache.
+    Stats {
+        base: String,
+        /// Accounts read, each with three finished sessions.
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
     /// Server memory per idle authenticated WebSocket (RSS of PID).
     WsIdle {
@@ -172,6 +185,17 @@ fn main() -> anyhow::Result<()> {
             preload,
         } => runtime.block_on(jobs::run(jobs, workers, batch, rate, preload)),
         Command::Export { events, url } => runtime.block_on(export::run(events, url)),
+        Command::Stats {
+            base,
+            users,
+            connections,
+            seconds,
+        } => runtime.block_on(stats::run(
+            base,
+            users,
+            connections,
+            Duration::from_secs(seconds),
+        )),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())
