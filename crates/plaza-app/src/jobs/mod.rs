@@ -35,6 +35,7 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register::<crate::events::PruneEvents>();
     registry.register::<PruneJobs>();
+    registry.register::<crate::meditation::CloseStaleSessions>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();
@@ -47,7 +48,11 @@ pub fn schedules() -> cron::Cron {
     // Fixed expressions: a mistake here fails the tests, never a start-up.
     let added = cron
         .add("prune-events", "17 * * * *", &crate::events::PruneEvents {})
-        .and_then(|cron| cron.add("prune-jobs", "37 * * * *", &PruneJobs {}));
+        .and_then(|cron| cron.add("prune-jobs", "37 * * * *", &PruneJobs {}))
+        .and_then(|cron| {
+            let job = crate::meditation::CloseStaleSessions {};
+            cron.add("close-stale-sessions", "*/5 * * * *", &job)
+        });
     if let Err(e) = added {
         tracing::error!(error = %e, "a built-in schedule is invalid");
     }

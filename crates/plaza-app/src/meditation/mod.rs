@@ -1,7 +1,8 @@
 //! Mind Space (seed 000, issue 6, in progress): meditation sessions — start,
-//! end, history — and cached stats. Still to come: analytics roll-ups,
-//! group rooms over WebSocket, and closing sessions left open.
+//! end, history — cached stats, and closing sessions left open. Still to
+//! come: analytics roll-ups and group rooms over WebSocket.
 
+mod close;
 mod handlers;
 mod stats;
 mod store;
@@ -11,7 +12,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub use handlers::{Session, SessionType};
+pub use close::CloseStaleSessions;
+pub use handlers::{MAX_SESSION_SEC, Session, SessionType};
 pub use stats::{Stats, streaks};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -215,3 +215,34 @@ crate::on_both_databases! {
         assert_eq!((later["current_streak_days"].as_i64(), later["longest_streak_days"].as_i64()), (Some(0), Some(3)), "{later}");
     }
 }
+
+crate::on_both_databases! {
+    async fn a_session_left_open_is_closed_at_the_maximum_by_a_job(backend: Backend) {
+        let app = TestApp::builder().backend(backend).config(|c| c.jobs.run = false).spawn().await;
+        let ana = app.register("ana@example.com").await;
+        app.register("bob@example.com").await;
+        let left: Value = start(&app, &ana, json!({"type": "sleep"})).await.json().await.unwrap();
+        app.clock.advance(Duration::from_secs(5 * 3600));
+        let bobs: Value = start(&app, &app.login("bob@example.com").await, json!({})).await.json().await.unwrap();
+        plaza_app::jobs::JobKind::run(&plaza_app::meditation::CloseStaleSessions {}, &app.state).await.unwrap();
+
+        let ana = app.login("ana@example.com").await;
+        let page: Value = app.get_as("/api/sessions", &ana.access).await.json().await.unwrap();
+        let closed = &page["items"][0];
+        assert_eq!(closed["id"], left["session"]["id"]);
+        assert_eq!(closed["duration_sec"], 4 * 3600);
+        let started: jiff::Timestamp = closed["started_at"].as_str().unwrap().parse().unwrap();
+        let ended: jiff::Timestamp = closed["ended_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(ended.duration_since(started).as_secs(), 4 * 3600, "ended at the maximum, not now");
+        error_body(end(&app, &ana, json!({})).await, 409, "conflict").await;
+        let stats: Value = app.get_as("/api/user/stats", &ana.access).await.json().await.unwrap();
+        assert_eq!(stats["total_minutes"], 240.0);
+        // Bob's fresh session is left alone.
+        let active: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM meditation_sessions WHERE ended_at IS NULL AND id = $1")
+            .bind(bobs["session"]["id"].as_str().unwrap())
+            .fetch_one(app.state.db.writer())
+            .await
+            .unwrap();
+        assert_eq!(active, 1);
+    }
+}
