@@ -2,6 +2,7 @@
 //! end, history — cached stats, and closing sessions left open. Still to
 //! come: analytics roll-ups and group rooms over WebSocket.
 
+mod analytics;
 mod close;
 mod handlers;
 mod stats;
@@ -22,4 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::end))
         .routes(routes!(handlers::history))
         .routes(routes!(stats::stats))
+        .routes(routes!(analytics::daily))
+        .routes(routes!(analytics::weekly))
+        .routes(routes!(analytics::monthly))
 }

@@ -246,3 +246,45 @@ crate::on_both_databases! {
         assert_eq!(active, 1);
     }
 }
+
+crate::on_both_databases! {
+    async fn analytics_bucket_my_sessions_by_local_day_week_and_month(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let res = app.send(reqwest::Method::PUT, "/api/user/profile", Some(&ana.access), Some(&json!({"timezone": "America/New_York"}))).await;
+        assert_eq!(res.status(), 200);
+        session_at(&app, "2026-10-30T23:30:00Z", "breathing").await; // Fri 30 Oct, EDT
+        session_at(&app, "2026-11-02T04:30:00Z", "sleep").await; // Sun 1 Nov 23:30 EST
+        session_at(&app, "2026-11-02T14:00:00Z", "focus").await; // Mon 2 Nov
+        let ana = app.login("ana@example.com").await;
+
+        let days: Value = app.get_as("/api/analytics/daily?from=2026-10-30&to=2026-11-02", &ana.access).await.json().await.unwrap();
+        let got: Vec<(String, i64)> = days["buckets"].as_array().unwrap().iter()
+            .map(|b| (b["period_start"].as_str().unwrap().to_owned(), b["sessions"].as_i64().unwrap()))
+            .collect();
+        let want = [("2026-10-30", 1), ("2026-10-31", 0), ("2026-11-01", 1), ("2026-11-02", 1)];
+        assert_eq!(got, want.map(|(d, n)| (d.to_owned(), n)));
+        assert_eq!(days["buckets"][0]["minutes"], 10.0);
+        assert_eq!(days["buckets"][0]["average_mood_delta"], 2.0);
+        assert_eq!(days["buckets"][1]["average_mood_delta"], Value::Null);
+
+        let weeks: Value = app.get_as("/api/analytics/weekly?from=2026-10-26&to=2026-11-08", &ana.access).await.json().await.unwrap();
+        let got: Vec<(&str, i64)> = weeks["buckets"].as_array().unwrap().iter()
+            .map(|b| (b["period_start"].as_str().unwrap(), b["sessions"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(got, [("2026-10-26", 2), ("2026-11-02", 1)], "weeks start on Monday");
+        let months: Value = app.get_as("/api/analytics/monthly?from=2026-10-01&to=2026-11-30", &ana.access).await.json().await.unwrap();
+        let got: Vec<(&str, i64)> = months["buckets"].as_array().unwrap().iter()
+            .map(|b| (b["period_start"].as_str().unwrap(), b["sessions"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(got, [("2026-10-01", 1), ("2026-11-01", 2)]);
+        // By default: the last 30 days up to today.
+        let recent: Value = app.get_as("/api/analytics/daily", &ana.access).await.json().await.unwrap();
+        assert_eq!(recent["buckets"].as_array().unwrap().len(), 30);
+
+        for query in ["daily?from=yesterday", "daily?from=2026-11-02&to=2026-11-01", "daily?from=2020-01-01&to=2026-01-01", "weekly?scope=everything"] {
+            error_body(app.get_as(&format!("/api/analytics/{query}"), &ana.access).await, 422, "validation_error").await;
+        }
+        assert_eq!(app.get("/api/analytics/daily").await.status(), 401);
+    }
+}

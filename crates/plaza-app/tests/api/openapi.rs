@@ -56,6 +56,9 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/meditation/end",
     "/api/sessions",
     "/api/user/stats",
+    "/api/analytics/daily",
+    "/api/analytics/weekly",
+    "/api/analytics/monthly",
 ];
 
 #[tokio::test]

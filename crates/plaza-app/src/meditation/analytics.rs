@@ -1,0 +1,300 @@
+//! `GET /api/analytics/{daily,weekly,monthly}?from&to` (seed 000): my
+//! sessions in buckets of the profile's time zone — days, weeks starting on
+//! Monday, months — with empty periods included. This first cut computes
+//! the buckets from the sessions on each request; the batch roll-up the
+//! issue asks for (and `scope=platform`) comes next.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use jiff::ToSpan;
+use jiff::civil::Date;
+use plaza_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::http::{ApiError, ErrorBody, ValidQuery};
+use crate::state::AppState;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    /// The start of the period holding `date`.
+    pub fn start_of(self, date: Date) -> Date {
+        match self {
+            Self::Day => date,
+            Self::Week => {
+                let back = i64::from(date.weekday().to_monday_zero_offset());
+                date.checked_sub(back.days()).unwrap_or(date)
+            }
+            Self::Month => date.first_of_month(),
+        }
+    }
+
+    fn next(self, start: Date) -> Option<Date> {
+        match self {
+            Self::Day => start.tomorrow().ok(),
+            Self::Week => start.checked_add(1.week()).ok(),
+            Self::Month => start.checked_add(1.month()).ok(),
+        }
+    }
+
+    /// How many periods a request may span, and how many by default.
+    fn limits(self) -> (usize, usize) {
+        match self {
+            Self::Day => (366, 30),
+            Self::Week => (160, 12),
+            Self::Month => (120, 12),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Day => "days",
+            Self::Week => "weeks",
+            Self::Month => "months",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// First date (`2026-11-01`), in my time zone; default: enough periods
+    /// back from `to` (30 days, 12 weeks, 12 months).
+    from: Option<String>,
+    /// Last date, included; default today.
+    to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Bucket {
+    /// The period's first day (a Monday for weeks, the 1st for months).
+    #[schema(value_type = String, format = Date)]
+    pub period_start: Date,
+    pub sessions: i64,
+    pub minutes: f64,
+    /// Mean of `mood_after − mood_before` over sessions with both; null
+    /// when none has.
+    pub average_mood_delta: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Analytics {
+    pub time_zone: String,
+    pub buckets: Vec<Bucket>,
+}
+
+fn date(value: &str, field: &str) -> Result<Date, ApiError> {
+    value
+        .parse()
+        .map_err(|_| ApiError::invalid_field(field, "a date such as 2026-11-01"))
+}
+
+/// Puts sessions `(started_at, duration_sec, mood_before, mood_after)` into
+/// the periods from `from` to `to` (dates in `tz`), empty ones included.
+pub fn buckets(
+    period: Period,
+    from: Date,
+    to: Date,
+    tz: &jiff::tz::TimeZone,
+    sessions: &[(Timestamp, i64, Option<i64>, Option<i64>)],
+) -> Vec<Bucket> {
+    #[derive(Default)]
+    struct Sum {
+        sessions: i64,
+        seconds: i64,
+        deltas: i64,
+        moods: i64,
+    }
+    let mut sums: BTreeMap<Date, Sum> = BTreeMap::new();
+    let mut start = period.start_of(from);
+    while start <= to {
+        sums.insert(start, Sum::default());
+        match period.next(start) {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    for (at, seconds, before, after) in sessions {
+        let day = at.as_jiff().to_zoned(tz.clone()).date();
+        if let Some(sum) = sums.get_mut(&period.start_of(day)) {
+            sum.sessions += 1;
+            sum.seconds += seconds;
+            if let (Some(b), Some(a)) = (before, after) {
+                sum.deltas += a - b;
+                sum.moods += 1;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(period_start, s)| Bucket {
+            period_start,
+            sessions: s.sessions,
+            minutes: (s.seconds as f64 / 6.0).round() / 10.0,
+            average_mood_delta: (s.moods > 0)
+                .then(|| (s.deltas as f64 / s.moods as f64 * 100.0).round() / 100.0),
+        })
+        .collect()
+}
+
+async fn analytics(
+    state: &AppState,
+    me: AuthUser,
+    period: Period,
+    query: RangeQuery,
+) -> Result<Json<Analytics>, ApiError> {
+    let mut conn = state.db.reader().acquire().await?;
+    let time_zone: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
+        .bind(me.user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let tz = jiff::tz::TimeZone::get(&time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = state.clock.now().as_jiff().to_zoned(tz.clone()).date();
+    let to = query
+        .to
+        .as_deref()
+        .map(|v| date(v, "to"))
+        .transpose()?
+        .unwrap_or(today);
+    let (max, default) = period.limits();
+    let from = match query.from.as_deref() {
+        Some(v) => date(v, "from")?,
+        None => {
+            let mut start = period.start_of(to);
+            for _ in 1..default {
+                start = match period {
+                    Period::Day => start.yesterday().unwrap_or(start),
+                    Period::Week => start.checked_sub(1.week()).unwrap_or(start),
+                    Period::Month => start.checked_sub(1.month()).unwrap_or(start),
+                };
+            }
+            start
+        }
+    };
+    if from > to {
+        return Err(ApiError::invalid_field("to", "must not be before `from`"));
+    }
+    let mut count = 0;
+    let mut start = period.start_of(from);
+    while start <= to {
+        count += 1;
+        if count > max {
+            return Err(ApiError::invalid_field(
+                "from",
+                format!("at most {max} {} at once", period.name()),
+            ));
+        }
+        start = period.next(start).unwrap_or(to.tomorrow().unwrap_or(to));
+    }
+    let since = period
+        .start_of(from)
+        .to_zoned(tz.clone())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let until = to
+        .tomorrow()
+        .and_then(|d| d.to_zoned(tz.clone()))
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let sessions: Vec<(Timestamp, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT started_at, duration_sec, mood_before, mood_after FROM meditation_sessions \
+         WHERE user_id = $1 AND ended_at IS NOT NULL AND started_at >= $2 AND started_at < $3",
+    )
+    .bind(me.user_id)
+    .bind(Timestamp::from_jiff(since.timestamp()))
+    .bind(Timestamp::from_jiff(until.timestamp()))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(Analytics {
+        buckets: buckets(period, from, to, &tz, &sessions),
+        time_zone,
+    }))
+}
+
+/// `GET /api/analytics/daily?from&to` — my sessions per day.
+#[utoipa::path(get, path = "/api/analytics/daily", tag = "meditation", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn daily(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<RangeQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    analytics(&state, me, Period::Day, query).await
+}
+
+/// `GET /api/analytics/weekly?from&to` — my sessions per week (from Monday).
+#[utoipa::path(get, path = "/api/analytics/weekly", tag = "meditation", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn weekly(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<RangeQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    analytics(&state, me, Period::Week, query).await
+}
+
+/// `GET /api/analytics/monthly?from&to` — my sessions per month.
+#[utoipa::path(get, path = "/api/analytics/monthly", tag = "meditation", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn monthly(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<RangeQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    analytics(&state, me, Period::Month, query).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::{Weekday, date as d};
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        // 2026-11-23 is a Monday.
+        assert_eq!(Period::Week.start_of(d(2026, 11, 29)), d(2026, 11, 23));
+        assert_eq!(Period::Week.start_of(d(2026, 11, 23)), d(2026, 11, 23));
+        assert_eq!(Period::Week.start_of(d(2026, 11, 22)), d(2026, 11, 16));
+        assert_eq!(Period::Month.start_of(d(2026, 2, 28)), d(2026, 2, 1));
+        assert_eq!(d(2026, 11, 23).weekday(), Weekday::Monday);
+    }
+
+    #[test]
+    fn buckets_fill_empty_periods_and_follow_the_time_zone() {
+        let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+        let at = |s: &str| Timestamp::from_jiff(s.parse().unwrap());
+        // 22:30 UTC on the 1st is 01:30 on the 2nd in Moscow.
+        let sessions = [
+            (at("2026-11-01T22:30:00Z"), 600, Some(2), Some(4)),
+            (at("2026-11-02T08:00:00Z"), 300, Some(3), Some(4)),
+            (at("2026-11-04T08:00:00Z"), 900, None, None),
+        ];
+        let days = buckets(Period::Day, d(2026, 11, 1), d(2026, 11, 4), &tz, &sessions);
+        let got: Vec<(Date, i64, f64, Option<f64>)> = days
+            .iter()
+            .map(|b| (b.period_start, b.sessions, b.minutes, b.average_mood_delta))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (d(2026, 11, 1), 0, 0.0, None),
+                (d(2026, 11, 2), 2, 15.0, Some(1.5)),
+                (d(2026, 11, 3), 0, 0.0, None),
+                (d(2026, 11, 4), 1, 15.0, None),
+            ]
+        );
+        let weeks = buckets(Period::Week, d(2026, 11, 1), d(2026, 11, 4), &tz, &sessions);
+        let got: Vec<(Date, i64)> = weeks.iter().map(|b| (b.period_start, b.sessions)).collect();
+        assert_eq!(got, [(d(2026, 10, 26), 0), (d(2026, 11, 2), 3)]);
+    }
+}
