@@ -36,6 +36,7 @@ pub fn registry() -> Registry {
     registry.register::<crate::events::PruneEvents>();
     registry.register::<PruneJobs>();
     registry.register::<crate::meditation::CloseStaleSessions>();
+    registry.register::<crate::meditation::RollUp>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();
@@ -52,6 +53,13 @@ pub fn schedules() -> cron::Cron {
         .and_then(|cron| {
             let job = crate::meditation::CloseStaleSessions {};
             cron.add("close-stale-sessions", "*/5 * * * *", &job)
+        })
+        .and_then(|cron| {
+            cron.add(
+                "meditation-rollup",
+                "*/10 * * * *",
+                &crate::meditation::RollUp {},
+            )
         });
     if let Err(e) = added {
         tracing::error!(error = %e, "a built-in schedule is invalid");

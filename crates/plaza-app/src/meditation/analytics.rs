@@ -1,8 +1,9 @@
 //! `GET /api/analytics/{daily,weekly,monthly}?from&to` (seed 000): my
 //! sessions in buckets of the profile's time zone — days, weeks starting on
-//! Monday, months — with empty periods included. This first cut computes
-//! the buckets from the sessions on each request; the batch roll-up the
-//! issue asks for (and `scope=platform`) comes next.
+//! Monday, months — with empty periods included. Days already rolled up by
+//! the `meditation.rollup` job are read from `meditation_daily`; sessions
+//! that ended since its watermark are added live, so today is always
+//! current and nothing is counted twice.
 
 use std::collections::BTreeMap;
 
@@ -99,13 +100,18 @@ fn date(value: &str, field: &str) -> Result<Date, ApiError> {
         .map_err(|_| ApiError::invalid_field(field, "a date such as 2026-11-01"))
 }
 
-/// Puts sessions `(started_at, duration_sec, mood_before, mood_after)` into
-/// the periods from `from` to `to` (dates in `tz`), empty ones included.
+/// A rolled-up day: `(day, sessions, seconds, mood_delta_sum, mood_count)`.
+pub type Day = (Date, i64, i64, i64, i64);
+
+/// Puts rolled-up `days` and sessions `(started_at, duration_sec,
+/// mood_before, mood_after)` into the periods from `from` to `to` (dates in
+/// `tz`), empty ones included.
 pub fn buckets(
     period: Period,
     from: Date,
     to: Date,
     tz: &jiff::tz::TimeZone,
+    days: &[Day],
     sessions: &[(Timestamp, i64, Option<i64>, Option<i64>)],
 ) -> Vec<Bucket> {
     #[derive(Default)]
@@ -122,6 +128,14 @@ pub fn buckets(
         match period.next(start) {
             Some(next) => start = next,
             None => break,
+        }
+    }
+    for (day, n, seconds, deltas, moods) in days {
+        if let Some(sum) = sums.get_mut(&period.start_of(*day)) {
+            sum.sessions += n;
+            sum.seconds += seconds;
+            sum.deltas += deltas;
+            sum.moods += moods;
         }
     }
     for (at, seconds, before, after) in sessions {
@@ -203,17 +217,34 @@ async fn analytics(
         .tomorrow()
         .and_then(|d| d.to_zoned(tz.clone()))
         .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let rolled = super::rollup::rolled_through(&mut conn).await?;
+    let first = period.start_of(from);
+    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, sessions, seconds, mood_delta_sum, mood_count FROM meditation_daily \
+         WHERE user_id = $1 AND day >= $2 AND day <= $3",
+    )
+    .bind(me.user_id)
+    .bind(first.to_string())
+    .bind(to.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let days: Vec<Day> = rows
+        .into_iter()
+        .filter_map(|(day, n, s, d, m)| Some((day.parse().ok()?, n, s, d, m)))
+        .collect();
+    // Sessions the roll-up has not reached yet.
     let sessions: Vec<(Timestamp, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT started_at, duration_sec, mood_before, mood_after FROM meditation_sessions \
-         WHERE user_id = $1 AND ended_at IS NOT NULL AND started_at >= $2 AND started_at < $3",
+         WHERE user_id = $1 AND ended_at > $4 AND started_at >= $2 AND started_at < $3",
     )
     .bind(me.user_id)
     .bind(Timestamp::from_jiff(since.timestamp()))
     .bind(Timestamp::from_jiff(until.timestamp()))
+    .bind(rolled)
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Analytics {
-        buckets: buckets(period, from, to, &tz, &sessions),
+        buckets: buckets(period, from, to, &tz, &days, &sessions),
         time_zone,
     }))
 }
@@ -279,7 +310,14 @@ mod tests {
             (at("2026-11-02T08:00:00Z"), 300, Some(3), Some(4)),
             (at("2026-11-04T08:00:00Z"), 900, None, None),
         ];
-        let days = buckets(Period::Day, d(2026, 11, 1), d(2026, 11, 4), &tz, &sessions);
+        let days = buckets(
+            Period::Day,
+            d(2026, 11, 1),
+            d(2026, 11, 4),
+            &tz,
+            &[],
+            &sessions,
+        );
         let got: Vec<(Date, i64, f64, Option<f64>)> = days
             .iter()
             .map(|b| (b.period_start, b.sessions, b.minutes, b.average_mood_delta))
@@ -293,8 +331,33 @@ mod tests {
                 (d(2026, 11, 4), 1, 15.0, None),
             ]
         );
-        let weeks = buckets(Period::Week, d(2026, 11, 1), d(2026, 11, 4), &tz, &sessions);
+        let weeks = buckets(
+            Period::Week,
+            d(2026, 11, 1),
+            d(2026, 11, 4),
+            &tz,
+            &[],
+            &sessions,
+        );
         let got: Vec<(Date, i64)> = weeks.iter().map(|b| (b.period_start, b.sessions)).collect();
         assert_eq!(got, [(d(2026, 10, 26), 0), (d(2026, 11, 2), 3)]);
+        // Rolled-up days add to the same periods.
+        let rolled = [(d(2026, 10, 27), 2, 1200, 3, 2)];
+        let weeks = buckets(
+            Period::Week,
+            d(2026, 11, 1),
+            d(2026, 11, 4),
+            &tz,
+            &rolled,
+            &sessions,
+        );
+        assert_eq!(
+            (
+                weeks[0].sessions,
+                weeks[0].minutes,
+                weeks[0].average_mood_delta
+            ),
+            (2, 20.0, Some(1.5))
+        );
     }
 }

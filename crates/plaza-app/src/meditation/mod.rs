@@ -5,6 +5,7 @@
 mod analytics;
 mod close;
 mod handlers;
+mod rollup;
 mod stats;
 mod store;
 
@@ -15,6 +16,7 @@ use crate::state::AppState;
 
 pub use close::CloseStaleSessions;
 pub use handlers::{MAX_SESSION_SEC, Session, SessionType};
+pub use rollup::{RollUp, roll_up};
 pub use stats::{Stats, streaks};
 
 pub fn router() -> OpenApiRouter<AppState> {

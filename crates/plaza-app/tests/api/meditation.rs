@@ -278,6 +278,33 @@ crate::on_both_databases! {
             .map(|b| (b["period_start"].as_str().unwrap(), b["sessions"].as_i64().unwrap()))
             .collect();
         assert_eq!(got, [("2026-10-01", 1), ("2026-11-01", 2)]);
+        // The roll-up job changes nothing a reader sees: rolled-up days and
+        // the live tail add up to the same, before and after each run.
+        let daily = "/api/analytics/daily?from=2026-10-30&to=2026-11-03";
+        let before: Value = app.get_as(daily, &ana.access).await.json().await.unwrap();
+        app.clock.advance(Duration::from_secs(120));
+        let rolled = plaza_app::meditation::roll_up(&app.state).await.unwrap();
+        assert_eq!(rolled, 3);
+        let rows: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM meditation_daily")
+            .fetch_one(app.state.db.writer())
+            .await
+            .unwrap();
+        assert_eq!(rows, 3, "three local days");
+        let ana = app.login("ana@example.com").await;
+        let after: Value = app.get_as(daily, &ana.access).await.json().await.unwrap();
+        assert_eq!(after, before);
+        // A session after the run is counted live, then rolled up once.
+        session_at(&app, "2026-11-03T15:00:00Z", "focus").await;
+        let ana = app.login("ana@example.com").await;
+        let live: Value = app.get_as(daily, &ana.access).await.json().await.unwrap();
+        assert_eq!(live["buckets"][4]["sessions"], 1);
+        app.clock.advance(Duration::from_secs(120));
+        assert_eq!(plaza_app::meditation::roll_up(&app.state).await.unwrap(), 1);
+        assert_eq!(plaza_app::meditation::roll_up(&app.state).await.unwrap(), 0);
+        let ana = app.login("ana@example.com").await;
+        let rolled: Value = app.get_as(daily, &ana.access).await.json().await.unwrap();
+        assert_eq!(rolled, live);
+
         // By default: the last 30 days up to today.
         let recent: Value = app.get_as("/api/analytics/daily", &ana.access).await.json().await.unwrap();
         assert_eq!(recent["buckets"].as_array().unwrap().len(), 30);

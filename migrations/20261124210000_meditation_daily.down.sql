@@ -1,0 +1,3 @@
+DROP INDEX meditation_sessions_ended;
+DROP TABLE meditation_rollup;
+DROP TABLE meditation_daily;
