@@ -3,6 +3,7 @@
 # build: 100 accounts finish three sessions each, then 32 connections read
 # their accounts' stats for 10 s. Rate limits are raised so the limiter does
 # not answer instead of the code under test. Loopback only; stops itself.
+# Then the analytics roll-up's time for a million sessions.
 #
 #   bench/meditation.sh            # embedded: SQLite, in-process cache
 #   PLAZA_DATABASE_URL=postgres://… PLAZA_REDIS_URL=redis://… bench/meditation.sh
@@ -15,3 +16,6 @@ for c in 8 32; do
   echo "stats, $c in flight, 10s: $("$bench" stats "$base" --connections "$c" --seconds 10)"
 done
 echo "RSS after: $("$bench" rss "$pid") MiB"
+# The roll-up job over a million finished sessions, in process, on the same
+# database (SQLite in a fresh directory unless PLAZA_DATABASE_URL is set).
+PLAZA_LOG_LEVEL=warn "$bench" rollup --sessions "${SESSIONS:-1000000}"

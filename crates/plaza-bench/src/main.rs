@@ -16,6 +16,7 @@
 mod drive;
 mod export;
 mod jobs;
+mod rollup;
 mod stats;
 mod ws;
 
@@ -90,6 +91,11 @@ enum Command {
         /// amqp://… (RabbitMQ) or nats://… (NATS JetStream).
         #[arg(long)]
         url: String,
+    },
+    /// The meditation roll-up over N finished sessions, in process.
+    Rollup {
+        #[arg(long, default_value_t = 1_000_000)]
+        sessions: i64,
     },
     /// `GET /api/user/stats` per second, served from the cache.
     Stats {
@@ -185,6 +191,7 @@ fn main() -> anyhow::Result<()> {
             preload,
         } => runtime.block_on(jobs::run(jobs, workers, batch, rate, preload)),
         Command::Export { events, url } => runtime.block_on(export::run(events, url)),
+        Command::Rollup { sessions } => runtime.block_on(rollup::run(sessions)),
         Command::Stats {
             base,
             users,

@@ -59,6 +59,41 @@ struct Sum {
     moods: i64,
 }
 
+/// Days written per statement.
+const UPSERT_ROWS: usize = 500;
+
+/// Adds these days' sums to `meditation_daily`, in one statement.
+async fn upsert(
+    tx: &mut sqlx::AnyConnection,
+    days: &[((UserId, jiff::civil::Date), Sum)],
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<String> = (0..days.len())
+        .map(|i| format!("({})", plaza_platform::db::placeholders(i * 6 + 1, 6)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO meditation_daily (user_id, day, sessions, seconds, mood_delta_sum, mood_count) \
+         VALUES {} ON CONFLICT (user_id, day) DO UPDATE SET \
+         sessions = meditation_daily.sessions + excluded.sessions, \
+         seconds = meditation_daily.seconds + excluded.seconds, \
+         mood_delta_sum = meditation_daily.mood_delta_sum + excluded.mood_delta_sum, \
+         mood_count = meditation_daily.mood_count + excluded.mood_count",
+        rows.join(", ")
+    );
+    // Only numbered placeholders are spliced in; the values are bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for ((user, day), sum) in days {
+        query = query
+            .bind(*user)
+            .bind(day.to_string())
+            .bind(sum.sessions)
+            .bind(sum.seconds)
+            .bind(sum.deltas)
+            .bind(sum.moods);
+    }
+    query.execute(tx).await?;
+    Ok(())
+}
+
 /// One run; how many sessions it rolled up.
 pub async fn roll_up(state: &AppState) -> Result<u64, sqlx::Error> {
     let until = state.clock.now().saturating_sub(SETTLE);
@@ -97,23 +132,9 @@ pub async fn roll_up(state: &AppState) -> Result<u64, sqlx::Error> {
             sum.moods += 1;
         }
     }
-    for ((user, day), sum) in &sums {
-        sqlx::query(
-            "INSERT INTO meditation_daily (user_id, day, sessions, seconds, mood_delta_sum, mood_count) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, day) DO UPDATE SET \
-             sessions = meditation_daily.sessions + excluded.sessions, \
-             seconds = meditation_daily.seconds + excluded.seconds, \
-             mood_delta_sum = meditation_daily.mood_delta_sum + excluded.mood_delta_sum, \
-             mood_count = meditation_daily.mood_count + excluded.mood_count",
-        )
-        .bind(*user)
-        .bind(day.to_string())
-        .bind(sum.sessions)
-        .bind(sum.seconds)
-        .bind(sum.deltas)
-        .bind(sum.moods)
-        .execute(&mut *tx)
-        .await?;
+    let sums: Vec<((UserId, jiff::civil::Date), Sum)> = sums.into_iter().collect();
+    for chunk in sums.chunks(UPSERT_ROWS) {
+        upsert(&mut tx, chunk).await?;
     }
     sqlx::query("UPDATE meditation_rollup SET rolled_through = $1 WHERE id = 1")
         .bind(until)
