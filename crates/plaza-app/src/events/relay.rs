@@ -24,7 +24,7 @@ const POLL: Duration = Duration::from_secs(1);
 /// Advisory lock key for "the relay" on PostgreSQL.
 const LOCK: i64 = 0x706c_617a_6101;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Relay {
     wake: Notify,
     /// The broker events are exported to, when configured.

@@ -223,7 +223,8 @@ pub async fn extend(
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks a job `worker` holds done; false if it holds it no more.
+/// Marks a job `worker` holds done; false if it holds it no more (see
+/// [`complete_many`]).
 pub async fn complete(
     conn: &mut AnyConnection,
     id: &str,
@@ -231,18 +232,9 @@ pub async fn complete(
     now: Timestamp,
     purge: Purge,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE jobs SET state = 'completed', finished_at = $3, locked_by = NULL, \
-         lease_until = NULL, payload = CASE WHEN $4 = 1 THEN '{}' ELSE payload END \
-         WHERE id = $1 AND locked_by = $2 AND state = 'active'",
-    )
-    .bind(id)
-    .bind(worker)
-    .bind(now)
-    .bind(purge as i64)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(!complete_many(conn, &[id], worker, now, purge)
+        .await?
+        .is_empty())
 }
 
 /// Marks these jobs `worker` holds done, in one statement; the ids it

@@ -100,8 +100,46 @@ fn date(value: &str, field: &str) -> Result<Date, ApiError> {
         .map_err(|_| ApiError::invalid_field(field, "a date such as 2026-11-01"))
 }
 
-/// A rolled-up day: `(day, sessions, seconds, mood_delta_sum, mood_count)`.
-pub type Day = (Date, i64, i64, i64, i64);
+/// Finished sessions added up: what a roll-up day stores and a bucket shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub sessions: i64,
+    pub seconds: i64,
+    /// The sum of `mood_after − mood_before` over `moods` sessions with both.
+    pub deltas: i64,
+    pub moods: i64,
+}
+
+impl Tally {
+    pub fn add_session(&mut self, seconds: i64, before: Option<i64>, after: Option<i64>) {
+        self.sessions += 1;
+        self.seconds += seconds;
+        if let (Some(b), Some(a)) = (before, after) {
+            self.deltas += a - b;
+            self.moods += 1;
+        }
+    }
+
+    pub fn add(&mut self, other: &Tally) {
+        self.sessions += other.sessions;
+        self.seconds += other.seconds;
+        self.deltas += other.deltas;
+        self.moods += other.moods;
+    }
+
+    fn bucket(&self, period_start: Date) -> Bucket {
+        Bucket {
+            period_start,
+            sessions: self.sessions,
+            minutes: (self.seconds as f64 / 6.0).round() / 10.0,
+            average_mood_delta: (self.moods > 0)
+                .then(|| (self.deltas as f64 / self.moods as f64 * 100.0).round() / 100.0),
+        }
+    }
+}
+
+/// A rolled-up day.
+pub type Day = (Date, Tally);
 
 /// Puts rolled-up `days` and sessions `(started_at, duration_sec,
 /// mood_before, mood_after)` into the periods from `from` to `to` (dates in
@@ -114,49 +152,28 @@ pub fn buckets(
     days: &[Day],
     sessions: &[(Timestamp, i64, Option<i64>, Option<i64>)],
 ) -> Vec<Bucket> {
-    #[derive(Default)]
-    struct Sum {
-        sessions: i64,
-        seconds: i64,
-        deltas: i64,
-        moods: i64,
-    }
-    let mut sums: BTreeMap<Date, Sum> = BTreeMap::new();
+    let mut sums: BTreeMap<Date, Tally> = BTreeMap::new();
     let mut start = period.start_of(from);
     while start <= to {
-        sums.insert(start, Sum::default());
+        sums.insert(start, Tally::default());
         match period.next(start) {
             Some(next) => start = next,
             None => break,
         }
     }
-    for (day, n, seconds, deltas, moods) in days {
+    for (day, tally) in days {
         if let Some(sum) = sums.get_mut(&period.start_of(*day)) {
-            sum.sessions += n;
-            sum.seconds += seconds;
-            sum.deltas += deltas;
-            sum.moods += moods;
+            sum.add(tally);
         }
     }
     for (at, seconds, before, after) in sessions {
         let day = at.as_jiff().to_zoned(tz.clone()).date();
         if let Some(sum) = sums.get_mut(&period.start_of(day)) {
-            sum.sessions += 1;
-            sum.seconds += seconds;
-            if let (Some(b), Some(a)) = (before, after) {
-                sum.deltas += a - b;
-                sum.moods += 1;
-            }
+            sum.add_session(*seconds, *before, *after);
         }
     }
     sums.into_iter()
-        .map(|(period_start, s)| Bucket {
-            period_start,
-            sessions: s.sessions,
-            minutes: (s.seconds as f64 / 6.0).round() / 10.0,
-            average_mood_delta: (s.moods > 0)
-                .then(|| (s.deltas as f64 / s.moods as f64 * 100.0).round() / 100.0),
-        })
+        .map(|(period_start, tally)| tally.bucket(period_start))
         .collect()
 }
 
@@ -167,11 +184,7 @@ async fn analytics(
     query: RangeQuery,
 ) -> Result<Json<Analytics>, ApiError> {
     let mut conn = state.db.reader().acquire().await?;
-    let time_zone: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
-        .bind(me.user_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let tz = jiff::tz::TimeZone::get(&time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let (time_zone, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
     let today = state.clock.now().as_jiff().to_zoned(tz.clone()).date();
     let to = query
         .to
@@ -230,7 +243,15 @@ async fn analytics(
     .await?;
     let days: Vec<Day> = rows
         .into_iter()
-        .filter_map(|(day, n, s, d, m)| Some((day.parse().ok()?, n, s, d, m)))
+        .filter_map(|(day, sessions, seconds, deltas, moods)| {
+            let tally = Tally {
+                sessions,
+                seconds,
+                deltas,
+                moods,
+            };
+            Some((day.parse().ok()?, tally))
+        })
         .collect();
     // Sessions the roll-up has not reached yet.
     let sessions: Vec<(Timestamp, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
@@ -342,7 +363,13 @@ mod tests {
         let got: Vec<(Date, i64)> = weeks.iter().map(|b| (b.period_start, b.sessions)).collect();
         assert_eq!(got, [(d(2026, 10, 26), 0), (d(2026, 11, 2), 3)]);
         // Rolled-up days add to the same periods.
-        let rolled = [(d(2026, 10, 27), 2, 1200, 3, 2)];
+        let day = Tally {
+            sessions: 2,
+            seconds: 1200,
+            deltas: 3,
+            moods: 2,
+        };
+        let rolled = [(d(2026, 10, 27), day)];
         let weeks = buckets(
             Period::Week,
             d(2026, 11, 1),

@@ -60,7 +60,7 @@ impl SessionType {
 }
 
 /// One meditation session.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     pub id: String,
     #[serde(rename = "type")]
@@ -278,7 +278,12 @@ pub struct SessionPage {
 
 /// A query bound: a time as given, or a date's midnight in `tz` (the next
 /// day's for an inclusive end).
-fn bound(value: &str, field: &str, tz: &str, end: bool) -> Result<Timestamp, ApiError> {
+fn bound(
+    value: &str,
+    field: &str,
+    zone: &jiff::tz::TimeZone,
+    end: bool,
+) -> Result<Timestamp, ApiError> {
     if let Ok(t) = value.parse::<jiff::Timestamp>() {
         return Ok(Timestamp::from_jiff(t));
     }
@@ -289,8 +294,7 @@ fn bound(value: &str, field: &str, tz: &str, end: bool) -> Result<Timestamp, Api
     } else {
         date
     };
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let start = date.to_zoned(zone).map_err(|_| bad())?;
+    let start = date.to_zoned(zone.clone()).map_err(|_| bad())?;
     Ok(Timestamp::from_jiff(start.timestamp()))
 }
 
@@ -317,10 +321,7 @@ pub async fn history(
         ));
     }
     let mut conn = state.db.reader().acquire().await?;
-    let tz: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
-        .bind(me.user_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (_, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
     let from = query
         .from
         .as_deref()

@@ -11,6 +11,7 @@ use std::time::Duration;
 use plaza_core::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::analytics::Tally;
 use crate::jobs::{JobKind, Priority};
 use crate::state::AppState;
 
@@ -51,21 +52,13 @@ pub async fn rolled_through(conn: &mut sqlx::AnyConnection) -> Result<Timestamp,
 /// moods, and the owner's time zone.
 type Finished = (UserId, Timestamp, i64, Option<i64>, Option<i64>, String);
 
-#[derive(Default)]
-struct Sum {
-    sessions: i64,
-    seconds: i64,
-    deltas: i64,
-    moods: i64,
-}
-
 /// Days written per statement.
 const UPSERT_ROWS: usize = 500;
 
 /// Adds these days' sums to `meditation_daily`, in one statement.
 async fn upsert(
     tx: &mut sqlx::AnyConnection,
-    days: &[((UserId, jiff::civil::Date), Sum)],
+    days: &[((UserId, jiff::civil::Date), Tally)],
 ) -> Result<(), sqlx::Error> {
     let rows: Vec<String> = (0..days.len())
         .map(|i| format!("({})", plaza_platform::db::placeholders(i * 6 + 1, 6)))
@@ -118,21 +111,17 @@ pub async fn roll_up(state: &AppState) -> Result<u64, sqlx::Error> {
     .fetch_all(&mut *tx)
     .await?;
     let mut zones: HashMap<String, jiff::tz::TimeZone> = HashMap::new();
-    let mut sums: HashMap<(UserId, jiff::civil::Date), Sum> = HashMap::new();
+    let mut sums: HashMap<(UserId, jiff::civil::Date), Tally> = HashMap::new();
     for (user, started_at, seconds, before, after, tz) in &rows {
         let zone = zones
             .entry(tz.clone())
-            .or_insert_with(|| jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC));
+            .or_insert_with(|| crate::users::fields::zone(tz));
         let day = started_at.as_jiff().to_zoned(zone.clone()).date();
-        let sum = sums.entry((*user, day)).or_default();
-        sum.sessions += 1;
-        sum.seconds += seconds;
-        if let (Some(b), Some(a)) = (before, after) {
-            sum.deltas += a - b;
-            sum.moods += 1;
-        }
+        sums.entry((*user, day))
+            .or_default()
+            .add_session(*seconds, *before, *after);
     }
-    let sums: Vec<((UserId, jiff::civil::Date), Sum)> = sums.into_iter().collect();
+    let sums: Vec<((UserId, jiff::civil::Date), Tally)> = sums.into_iter().collect();
     for chunk in sums.chunks(UPSERT_ROWS) {
         upsert(&mut tx, chunk).await?;
     }

@@ -34,8 +34,7 @@ pub struct Stats {
     pub longest_streak_days: i64,
     /// `{"breathing": 3, …}`.
     pub sessions_by_type: BTreeMap<String, i64>,
-    #[schema(value_type = Option<Object>)]
-    pub last_session: Option<serde_json::Value>,
+    pub last_session: Option<Session>,
     pub time_zone: String,
     #[schema(value_type = String, format = DateTime)]
     pub computed_at: Timestamp,
@@ -69,10 +68,7 @@ pub async fn stats(State(state): State<AppState>, me: AuthUser) -> Result<Json<S
 
 async fn compute(state: &AppState, user: UserId) -> Result<Stats, ApiError> {
     let mut conn = state.db.reader().acquire().await?;
-    let time_zone: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (time_zone, zone) = crate::users::store::time_zone(&mut conn, user).await?;
     let rows: Vec<(Timestamp, Option<i64>, String)> = sqlx::query_as(
         "SELECT started_at, duration_sec, type FROM meditation_sessions \
          WHERE user_id = $1 AND ended_at IS NOT NULL",
@@ -81,7 +77,6 @@ async fn compute(state: &AppState, user: UserId) -> Result<Stats, ApiError> {
     .fetch_all(&mut *conn)
     .await?;
     let last: Option<Session> = super::store::last_ended(&mut conn, user).await?;
-    let zone = jiff::tz::TimeZone::get(&time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let now = state.clock.now();
     let today = now.as_jiff().to_zoned(zone.clone()).date();
     let mut days: Vec<jiff::civil::Date> = rows
@@ -109,7 +104,7 @@ async fn compute(state: &AppState, user: UserId) -> Result<Stats, ApiError> {
         current_streak_days: current,
         longest_streak_days: longest,
         sessions_by_type: by_type,
-        last_session: last.map(|s| serde_json::to_value(s).unwrap_or_default()),
+        last_session: last,
         time_zone,
         computed_at: now,
     })

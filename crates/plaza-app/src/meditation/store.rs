@@ -137,6 +137,14 @@ pub async fn finish(
     Ok(done.rows_affected() == 1)
 }
 
+/// The history's filter: owner `$1`, type `$2`, started in [`$3`, `$4`).
+macro_rules! history_filter {
+    () => {
+        "user_id = $1 AND ($2 IS NULL OR type = $2) AND ($3 IS NULL OR started_at >= $3) \
+         AND ($4 IS NULL OR started_at < $4)"
+    };
+}
+
 /// Filters of the history.
 pub struct HistoryFilter<'a> {
     pub kind: Option<&'a str>,
@@ -155,9 +163,9 @@ pub async fn history(
     let rows: Vec<Row> = sqlx::query_as(concat!(
         "SELECT ",
         session_columns!(),
-        " FROM meditation_sessions WHERE user_id = $1 AND ($2 IS NULL OR type = $2) \
-         AND ($3 IS NULL OR started_at >= $3) AND ($4 IS NULL OR started_at < $4) \
-         ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6"
+        " FROM meditation_sessions WHERE ",
+        history_filter!(),
+        " ORDER BY started_at DESC, id DESC LIMIT $5 OFFSET $6"
     ))
     .bind(user)
     .bind(filter.kind)
@@ -167,11 +175,10 @@ pub async fn history(
     .bind(offset)
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM meditation_sessions WHERE user_id = $1 \
-         AND ($2 IS NULL OR type = $2) AND ($3 IS NULL OR started_at >= $3) \
-         AND ($4 IS NULL OR started_at < $4)",
-    )
+    let total: i64 = sqlx::query_scalar(concat!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM meditation_sessions WHERE ",
+        history_filter!()
+    ))
     .bind(user)
     .bind(filter.kind)
     .bind(filter.from)

@@ -6,8 +6,6 @@
 //! notification's, and the mail's job is unique per delivery, so a
 //! delivery that runs twice stores and mails once.
 
-use std::collections::BTreeSet;
-
 use plaza_core::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -63,7 +61,8 @@ async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
             // Deleted or banned meanwhile: nothing to tell.
             return Ok(());
         };
-        let channels = channels(&mut conn, job.user_id, &notice.kind).await?;
+        let chosen = store::subscriptions(&mut conn, job.user_id).await?;
+        let channels = super::model::channels(&notice.kind, &chosen);
         let quiet = store::quiet_hours(&mut conn, job.user_id).await?;
         let templates = store::templates_for(&mut conn, &notice.kind).await?;
         (to, channels, quiet, templates)
@@ -140,28 +139,6 @@ async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The channels `kind` goes to for `user`: their choices over the defaults.
-pub async fn channels(
-    conn: &mut sqlx::AnyConnection,
-    user: UserId,
-    kind: &str,
-) -> Result<BTreeSet<Channel>, sqlx::Error> {
-    let mut on: BTreeSet<Channel> = super::model::defaults(kind).iter().copied().collect();
-    for (t, channel, enabled) in store::subscriptions(conn, user).await? {
-        let Some(channel) = Channel::parse(&channel) else {
-            continue;
-        };
-        if t == kind {
-            if enabled {
-                on.insert(channel);
-            } else {
-                on.remove(&channel);
-            }
-        }
-    }
-    Ok(on)
-}
-
 /// The best template for `channel` in `locale`: an admin's before a
 /// built-in, the person's locale before its language before the default,
 /// the channel's own wording before the one it falls back to.
@@ -200,7 +177,7 @@ async fn tell_sockets(state: &AppState, to: &Recipient, n: &Notification, stored
 /// When quiet hours `start`–`end` ("22:00"–"07:00", in `tz`) end, if `now`
 /// falls inside them.
 pub fn quiet_until(now: Timestamp, tz: &str, start: &str, end: &str) -> Option<Timestamp> {
-    let tz = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = crate::users::fields::zone(tz);
     let start: jiff::civil::Time = start.parse().ok()?;
     let end: jiff::civil::Time = end.parse().ok()?;
     if start == end {

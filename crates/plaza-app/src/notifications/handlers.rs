@@ -205,7 +205,7 @@ async fn subscriptions_of(
     }
     let mut out = Vec::with_capacity(types.len());
     for kind in types {
-        let on = deliver::channels(conn, user, &kind).await?;
+        let on = super::model::channels(&kind, &chosen);
         out.push(TypeSubscription {
             description: KINDS.iter().find(|k| k.name == kind).map(|k| k.description),
             channels: Channel::ALL.iter().map(|c| (*c, on.contains(c))).collect(),
@@ -215,10 +215,7 @@ async fn subscriptions_of(
     let quiet_hours = store::quiet_hours(conn, user)
         .await?
         .map(|(start, end)| QuietHours { start, end });
-    let time_zone: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (time_zone, _) = crate::users::store::time_zone(conn, user).await?;
     Ok(Subscriptions {
         types: out,
         quiet_hours,

@@ -1,6 +1,8 @@
 //! What notifications are made of: channels, the known types with their
 //! default channels, the notice a module sends, and what a person sees.
 
+use std::collections::BTreeSet;
+
 use plaza_core::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -73,6 +75,23 @@ pub fn defaults(kind: &str) -> &'static [Channel] {
         .iter()
         .find(|k| k.name == kind)
         .map_or(OTHER_DEFAULTS, |k| k.defaults)
+}
+
+/// The channels `kind` goes to: someone's `chosen` `(type, channel,
+/// enabled)` over the type's defaults.
+pub fn channels(kind: &str, chosen: &[(String, String, bool)]) -> BTreeSet<Channel> {
+    let mut on: BTreeSet<Channel> = defaults(kind).iter().copied().collect();
+    for (t, channel, enabled) in chosen {
+        let Some(channel) = Channel::parse(channel).filter(|_| t == kind) else {
+            continue;
+        };
+        if *enabled {
+            on.insert(channel);
+        } else {
+            on.remove(&channel);
+        }
+    }
+    on
 }
 
 /// `user.registered`, `project.response.created`: dotted lower-case words.

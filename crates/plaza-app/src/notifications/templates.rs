@@ -17,6 +17,7 @@ use super::store::{self, TemplateRow};
 use crate::auth::AdminUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
 use crate::state::AppState;
+use crate::users::fields::Locale;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Template {
@@ -60,7 +61,8 @@ pub struct TemplateInput {
     pub kind: String,
     pub channel: Channel,
     /// `en`, `ru`, `pt-BR`; default `en`.
-    pub locale: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Locale>,
     pub subject: String,
     pub body: String,
     pub html: Option<String>,
@@ -89,14 +91,6 @@ fn taken() -> ApiError {
     ApiError::conflict("a template for this type, channel and locale exists; change that one")
 }
 
-fn valid_locale(locale: &str) -> bool {
-    let mut parts = locale.split('-');
-    let language = parts.next().unwrap_or_default();
-    (2..=3).contains(&language.len())
-        && language.chars().all(|c| c.is_ascii_lowercase())
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 /// Checks an input and makes it a row (id and times from `existing`).
 fn row(
     input: TemplateInput,
@@ -111,13 +105,7 @@ fn row(
     }
     let locale = input
         .locale
-        .unwrap_or_else(|| render::DEFAULT_LOCALE.to_owned());
-    if !valid_locale(&locale) {
-        return Err(ApiError::invalid_field(
-            "locale",
-            "a language tag such as en, ru or pt-BR",
-        ));
-    }
+        .map_or_else(|| render::DEFAULT_LOCALE.to_owned(), |l| l.0);
     if input.subject.trim().is_empty() || input.subject.chars().count() > 300 {
         return Err(ApiError::invalid_field("subject", "1 to 300 characters"));
     }

@@ -34,6 +34,12 @@ impl TryFrom<String> for TimeZoneName {
     }
 }
 
+/// The zone a stored time zone name names; UTC for one the bundled database
+/// no longer knows.
+pub fn zone(name: &str) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// A language tag such as `en`, `ru` or `pt-BR`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]

@@ -32,6 +32,19 @@ pub async fn insert(
     Ok(())
 }
 
+/// Someone's time zone: the profile's IANA name, and the zone it names.
+pub async fn time_zone(
+    conn: &mut AnyConnection,
+    id: UserId,
+) -> Result<(String, jiff::tz::TimeZone), sqlx::Error> {
+    let name: String = sqlx::query_scalar("SELECT timezone FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    let zone = super::fields::zone(&name);
+    Ok((name, zone))
+}
+
 pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let row: Option<UserRow> = sqlx::query_as(concat!(
         "SELECT ",
