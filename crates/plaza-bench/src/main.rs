@@ -273,6 +273,21 @@ async fn load(url: String, connections: usize, duration: Duration) -> anyhow::Re
 
 const PASSWORD: &str = "benchmark password 1";
 
+/// Signs `email` up with [`PASSWORD`]; the tokens and user plaza answered.
+async fn sign_up(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<Value> {
+    let res = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        res.status().as_u16() == 201,
+        "sign-up failed: {}",
+        res.status()
+    );
+    Ok(res.json().await?)
+}
+
 async fn auth(
     base: String,
     mode: AuthMode,
@@ -284,18 +299,7 @@ async fn auth(
     // One account per connection, signed up before measuring.
     let mut refresh_tokens = Vec::with_capacity(connections);
     for i in 0..connections {
-        let email = format!("bench-{run}-{i}@example.com");
-        let res = client
-            .post(format!("{base}/api/auth/register"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            res.status().as_u16() == 201,
-            "sign-up failed: {}",
-            res.status()
-        );
-        let body: Value = res.json().await?;
+        let body = sign_up(&client, &base, &format!("bench-{run}-{i}@example.com")).await?;
         refresh_tokens.push(
             body["refresh_token"]
                 .as_str()

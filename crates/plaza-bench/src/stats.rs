@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::drive::{Step, drive};
 
@@ -19,17 +19,7 @@ pub async fn run(
     let run = crate::uuid_like();
     let mut tokens = Vec::with_capacity(users);
     for i in 0..users {
-        let res = client
-            .post(format!("{base}/api/auth/register"))
-            .json(&json!({"email": format!("stats-{run}-{i}@example.com"), "password": crate::PASSWORD}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            res.status().as_u16() == 201,
-            "sign-up failed: {}",
-            res.status()
-        );
-        let body: Value = res.json().await?;
+        let body = crate::sign_up(&client, &base, &format!("stats-{run}-{i}@example.com")).await?;
         let token = body["access_token"].as_str().unwrap_or_default().to_owned();
         for kind in ["breathing", "focus", "sleep"] {
             for path in ["start", "end"] {

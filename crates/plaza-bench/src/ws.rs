@@ -37,18 +37,12 @@ pub async fn users(base: &str, n: usize, in_flight: usize) -> anyhow::Result<Vec
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let (client, gate) = (client.clone(), gate.clone());
-        let url = format!("{base}/api/auth/register");
+        let base = base.to_owned();
         let email = format!("ws-{run}-{i}@example.com");
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await?;
-            let res = client
-                .post(url)
-                .json(&json!({"email": email, "password": crate::PASSWORD}))
-                .send()
-                .await?;
-            anyhow::ensure!(res.status().as_u16() == 201, "sign-up: {}", res.status());
-            let body: Value = res.json().await?;
-            Ok(User {
+            let body = crate::sign_up(&client, &base, &email).await?;
+            Ok::<_, anyhow::Error>(User {
                 id: body["user"]["id"].as_str().unwrap_or_default().to_owned(),
                 token: body["access_token"].as_str().unwrap_or_default().to_owned(),
             })
