@@ -42,6 +42,8 @@ pub struct Services {
     pub presence: SharedPresence,
     /// This node's WebSocket connections and the chats they receive.
     pub hub: crate::realtime::Hub,
+    /// This node's group meditation sockets and their rooms.
+    pub rooms: crate::meditation::Rooms,
     /// Publishes the outbox's events; [`AppState::start`] runs it.
     pub relay: crate::events::Relay,
     /// Wakes this node's job workers.
@@ -114,6 +116,7 @@ impl AppState {
         Ok(Self(Arc::new(Services {
             presence,
             hub: crate::realtime::Hub::new(),
+            rooms: crate::meditation::Rooms::new(),
             relay: crate::events::Relay::new(plaza_platform::export::from_config(
                 &config.export,
                 config.features.event_export,

@@ -37,6 +37,7 @@ pub fn registry() -> Registry {
     registry.register::<PruneJobs>();
     registry.register::<crate::meditation::CloseStaleSessions>();
     registry.register::<crate::meditation::RollUp>();
+    registry.register::<crate::meditation::EndRound>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();

@@ -39,7 +39,7 @@ impl Period {
         }
     }
 
-    fn next(self, start: Date) -> Option<Date> {
+    pub fn next(self, start: Date) -> Option<Date> {
         match self {
             Self::Day => start.tomorrow().ok(),
             Self::Week => start.checked_add(1.week()).ok(),
@@ -65,6 +65,18 @@ impl Period {
     }
 }
 
+/// Whose sessions a report counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Mine, in my time zone.
+    #[default]
+    Me,
+    /// Everyone's (admins only): active people, sessions and minutes, each
+    /// session on its owner's local day.
+    Platform,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -74,6 +86,8 @@ pub struct RangeQuery {
     from: Option<String>,
     /// Last date, included; default today.
     to: Option<String>,
+    /// `me` (default) or `platform` (admins).
+    scope: Option<Scope>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -81,6 +95,9 @@ pub struct Bucket {
     /// The period's first day (a Monday for weeks, the 1st for months).
     #[schema(value_type = String, format = Date)]
     pub period_start: Date,
+    /// People with a session in the period (`scope=platform` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_users: Option<i64>,
     pub sessions: i64,
     pub minutes: f64,
     /// Mean of `mood_after − mood_before` over sessions with both; null
@@ -90,7 +107,9 @@ pub struct Bucket {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Analytics {
-    pub time_zone: String,
+    /// The zone whose days the buckets follow; null for `scope=platform`,
+    /// where each session counts on its owner's local day.
+    pub time_zone: Option<String>,
     pub buckets: Vec<Bucket>,
 }
 
@@ -127,9 +146,10 @@ impl Tally {
         self.moods += other.moods;
     }
 
-    fn bucket(&self, period_start: Date) -> Bucket {
+    pub fn bucket(&self, period_start: Date) -> Bucket {
         Bucket {
             period_start,
+            active_users: None,
             sessions: self.sessions,
             minutes: (self.seconds as f64 / 6.0).round() / 10.0,
             average_mood_delta: (self.moods > 0)
@@ -177,15 +197,13 @@ pub fn buckets(
         .collect()
 }
 
-async fn analytics(
-    state: &AppState,
-    me: AuthUser,
+/// The dates a report covers: `from` and `to` as asked, or the defaults
+/// counted back from `today`, within the period's limit.
+fn range(
     period: Period,
-    query: RangeQuery,
-) -> Result<Json<Analytics>, ApiError> {
-    let mut conn = state.db.reader().acquire().await?;
-    let (time_zone, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
-    let today = state.clock.now().as_jiff().to_zoned(tz.clone()).date();
+    query: &RangeQuery,
+    today: Date,
+) -> Result<(Date, Date), ApiError> {
     let to = query
         .to
         .as_deref()
@@ -222,6 +240,30 @@ async fn analytics(
         }
         start = period.next(start).unwrap_or(to.tomorrow().unwrap_or(to));
     }
+    Ok((from, to))
+}
+
+async fn analytics(
+    state: &AppState,
+    me: AuthUser,
+    period: Period,
+    query: RangeQuery,
+) -> Result<Json<Analytics>, ApiError> {
+    if query.scope == Some(Scope::Platform) {
+        if !me.is_admin() {
+            return Err(ApiError::forbidden("scope=platform is for admins"));
+        }
+        let today = state.clock.now().as_jiff().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let (from, to) = range(period, &query, today)?;
+        return Ok(Json(Analytics {
+            buckets: super::platform::buckets(state, period, from, to).await?,
+            time_zone: None,
+        }));
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    let (time_zone, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
+    let today = state.clock.now().as_jiff().to_zoned(tz.clone()).date();
+    let (from, to) = range(period, &query, today)?;
     let since = period
         .start_of(from)
         .to_zoned(tz.clone())
@@ -266,14 +308,17 @@ async fn analytics(
     .await?;
     Ok(Json(Analytics {
         buckets: buckets(period, from, to, &tz, &days, &sessions),
-        time_zone,
+        time_zone: Some(time_zone),
     }))
 }
 
-/// `GET /api/analytics/daily?from&to` — my sessions per day.
+/// `GET /api/analytics/daily?from&to&scope` — my sessions per day (or,
+/// for admins with `scope=platform`, everyone's).
 #[utoipa::path(get, path = "/api/analytics/daily", tag = "meditation", security(("bearer" = [])),
     params(RangeQuery),
-    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
+        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn daily(
     State(state): State<AppState>,
     me: AuthUser,
@@ -282,10 +327,13 @@ pub async fn daily(
     analytics(&state, me, Period::Day, query).await
 }
 
-/// `GET /api/analytics/weekly?from&to` — my sessions per week (from Monday).
+/// `GET /api/analytics/weekly?from&to&scope` — my sessions per week (from
+/// Monday), or everyone's.
 #[utoipa::path(get, path = "/api/analytics/weekly", tag = "meditation", security(("bearer" = [])),
     params(RangeQuery),
-    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
+        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn weekly(
     State(state): State<AppState>,
     me: AuthUser,
@@ -294,10 +342,13 @@ pub async fn weekly(
     analytics(&state, me, Period::Week, query).await
 }
 
-/// `GET /api/analytics/monthly?from&to` — my sessions per month.
+/// `GET /api/analytics/monthly?from&to&scope` — my sessions per month, or
+/// everyone's.
 #[utoipa::path(get, path = "/api/analytics/monthly", tag = "meditation", security(("bearer" = [])),
     params(RangeQuery),
-    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
+        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn monthly(
     State(state): State<AppState>,
     me: AuthUser,

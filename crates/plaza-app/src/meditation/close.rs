@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::handlers::MAX_SESSION_SEC;
+use super::record::{self, EndedBy};
+use super::store;
 use crate::jobs::{JobKind, Priority};
 use crate::state::AppState;
 
@@ -27,48 +28,24 @@ impl JobKind for CloseStaleSessions {
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
         let max = Duration::from_secs(MAX_SESSION_SEC.unsigned_abs());
         let before = state.clock.now().saturating_sub(max);
-        let stale: Vec<(String, plaza_core::UserId, plaza_core::Timestamp, String)> =
-            sqlx::query_as(
-                "SELECT id, user_id, started_at, type FROM meditation_sessions \
-                 WHERE ended_at IS NULL AND started_at < $1 ORDER BY started_at LIMIT $2",
-            )
-            .bind(before)
-            .bind(BATCH)
-            .fetch_all(state.db.reader())
-            .await?;
-        for (id, user, started_at, kind) in stale {
-            let ended_at = started_at.saturating_add(max);
+        let stale = {
+            let mut conn = state.db.reader().acquire().await?;
+            store::stale(&mut conn, before, BATCH).await?
+        };
+        for (user, mut session) in stale {
+            session.ended_at = Some(session.started_at.saturating_add(max));
+            session.duration_sec = Some(MAX_SESSION_SEC);
             let mut tx = state.db.begin().await?;
-            let closed = sqlx::query(
-                "UPDATE meditation_sessions SET ended_at = $2, duration_sec = $3 \
-                 WHERE id = $1 AND ended_at IS NULL",
-            )
-            .bind(&id)
-            .bind(ended_at)
-            .bind(MAX_SESSION_SEC)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if closed == 0 {
+            if !store::finish(&mut tx, user, &session).await? {
                 // Ended by its owner meanwhile.
                 continue;
             }
-            let event = crate::events::Event::new(
-                "meditation.session.ended",
-                format!("user:{user}"),
-                None,
-                json!({
-                    "session_id": id, "type": kind, "started_at": started_at,
-                    "duration_sec": MAX_SESSION_SEC, "mood_before": null, "mood_after": null,
-                    "closed_by": "timeout",
-                }),
-                state.clock.now(),
-            );
-            crate::events::record(&mut tx, &event).await?;
+            let now = state.clock.now();
+            record::ended(&mut tx, user, &session, EndedBy::Timeout, now).await?;
             tx.commit().await?;
             state.relay.wake();
             super::stats::invalidate(state, user).await;
-            tracing::info!(session_id = id, "closed a meditation session left open");
+            tracing::info!(session_id = session.id, "closed a meditation session left open");
         }
         Ok(())
     }

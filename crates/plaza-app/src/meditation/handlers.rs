@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use super::record::EndedBy;
 use super::store::{self, HistoryFilter};
 use crate::auth::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
@@ -67,6 +68,8 @@ pub struct Session {
     pub kind: SessionType,
     pub planned_duration_sec: Option<i64>,
     pub room_id: Option<String>,
+    /// The room's group session this one was part of.
+    pub round_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -91,7 +94,8 @@ pub struct StartRequest {
     pub kind: Option<SessionType>,
     /// 1 second to 4 hours.
     pub planned_duration_sec: Option<i64>,
-    /// A group meditation room.
+    /// A room whose group session is under way: the session joins what is
+    /// left of it (its type and length are the room's).
     pub room_id: Option<String>,
 }
 
@@ -114,24 +118,25 @@ pub async fn start(
             format!("1 to {MAX_SESSION_SEC} seconds"),
         ));
     }
-    if req.room_id.is_some() {
-        // Rooms arrive with group meditation; until then none exists.
-        return Err(ApiError::invalid_field("room_id", "no such room"));
-    }
     let now = state.clock.now();
-    let session = Session {
-        id: uuid::Uuid::now_v7().to_string(),
-        kind: req.kind.unwrap_or(SessionType::Mindfulness),
-        planned_duration_sec: req.planned_duration_sec,
-        room_id: None,
-        started_at: now,
-        ended_at: None,
-        duration_sec: None,
-        mood_before: None,
-        mood_after: None,
-        notes: None,
-    };
     let mut tx = state.db.begin().await?;
+    let session = match &req.room_id {
+        // Joins what is left of the room's group session.
+        Some(room) => super::rooms::round::joining(&mut tx, room, &me, now).await?,
+        None => Session {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: req.kind.unwrap_or(SessionType::Mindfulness),
+            planned_duration_sec: req.planned_duration_sec,
+            room_id: None,
+            round_id: None,
+            started_at: now,
+            ended_at: None,
+            duration_sec: None,
+            mood_before: None,
+            mood_after: None,
+            notes: None,
+        },
+    };
     if let Err(e) = store::insert(&mut tx, me.user_id, &session).await {
         drop(tx);
         return Err(if unique_violation(&e).is_some() {
@@ -140,14 +145,7 @@ pub async fn start(
             e.into()
         });
     }
-    let event = crate::events::Event::new(
-        "meditation.session.started",
-        format!("user:{}", me.user_id),
-        Some(me.user_id),
-        json!({"session_id": session.id, "type": session.kind, "planned_duration_sec": session.planned_duration_sec}),
-        now,
-    );
-    crate::events::record(&mut tx, &event).await?;
+    super::record::started(&mut tx, me.user_id, &session, now).await?;
     tx.commit().await?;
     state.relay.wake();
     Ok((StatusCode::CREATED, Json(SessionBody { session })))
@@ -230,18 +228,7 @@ pub async fn end(
     if !store::finish(&mut tx, me.user_id, &session).await? {
         return Err(ApiError::conflict("that session has ended"));
     }
-    let event = crate::events::Event::new(
-        "meditation.session.ended",
-        format!("user:{}", me.user_id),
-        Some(me.user_id),
-        json!({
-            "session_id": session.id, "type": session.kind, "started_at": session.started_at,
-            "duration_sec": session.duration_sec, "mood_before": session.mood_before,
-            "mood_after": session.mood_after,
-        }),
-        now,
-    );
-    crate::events::record(&mut tx, &event).await?;
+    super::record::ended(&mut tx, me.user_id, &session, EndedBy::Owner, now).await?;
     tx.commit().await?;
     state.relay.wake();
     super::stats::invalidate(&state, me.user_id).await;

@@ -1,10 +1,14 @@
-//! Mind Space (seed 000, issue 6, in progress): meditation sessions — start,
-//! end, history — cached stats, and closing sessions left open. Still to
-//! come: analytics roll-ups and group rooms over WebSocket.
+//! Mind Space (seed 000): meditation sessions — start, end, history —
+//! cached stats, closing sessions left open, analytics from a batch
+//! roll-up (per person or platform-wide), and group meditation rooms over
+//! WebSocket. See docs/meditation.md.
 
 mod analytics;
 mod close;
 mod handlers;
+mod platform;
+mod record;
+pub mod rooms;
 mod rollup;
 mod stats;
 mod store;
@@ -17,6 +21,7 @@ use crate::state::AppState;
 pub use close::CloseStaleSessions;
 pub use handlers::{MAX_SESSION_SEC, Session, SessionType};
 pub use rollup::{RollUp, roll_up};
+pub use rooms::{EndRound, Rooms};
 pub use stats::{Stats, streaks};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,4 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::daily))
         .routes(routes!(analytics::weekly))
         .routes(routes!(analytics::monthly))
+        .routes(routes!(rooms::list, rooms::create))
+        .routes(routes!(rooms::get, rooms::close))
+        .routes(routes!(rooms::invite))
+        .routes(routes!(rooms::socket::connect))
 }

@@ -8,7 +8,7 @@ use super::handlers::{Session, SessionType};
 /// The columns [`Row`] reads.
 macro_rules! session_columns {
     () => {
-        "id, type, planned_duration_sec, room_id, started_at, ended_at, duration_sec, \
+        "id, type, planned_duration_sec, room_id, round_id, started_at, ended_at, duration_sec, \
          mood_before, mood_after, notes"
     };
 }
@@ -20,12 +20,27 @@ struct Row {
     kind: String,
     planned_duration_sec: Option<i64>,
     room_id: Option<String>,
+    round_id: Option<String>,
     started_at: Timestamp,
     ended_at: Option<Timestamp>,
     duration_sec: Option<i64>,
     mood_before: Option<i64>,
     mood_after: Option<i64>,
     notes: Option<String>,
+}
+
+/// A session with its owner.
+#[derive(sqlx::FromRow)]
+struct OwnedRow {
+    user_id: UserId,
+    #[sqlx(flatten)]
+    session: Row,
+}
+
+impl From<OwnedRow> for (UserId, Session) {
+    fn from(r: OwnedRow) -> Self {
+        (r.user_id, r.session.into())
+    }
 }
 
 impl From<Row> for Session {
@@ -35,6 +50,7 @@ impl From<Row> for Session {
             id: r.id,
             planned_duration_sec: r.planned_duration_sec,
             room_id: r.room_id,
+            round_id: r.round_id,
             started_at: r.started_at,
             ended_at: r.ended_at,
             duration_sec: r.duration_sec,
@@ -45,25 +61,53 @@ impl From<Row> for Session {
     }
 }
 
+/// The insert both starts share: `$1`…`$7` are the session's fields.
+macro_rules! insert_session {
+    () => {
+        "INSERT INTO meditation_sessions \
+         (id, user_id, type, planned_duration_sec, room_id, round_id, started_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    };
+}
+
+fn bind_insert<'q>(
+    sql: &'static str,
+    user: UserId,
+    s: &'q Session,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(sql)
+        .bind(&s.id)
+        .bind(user)
+        .bind(s.kind.as_str())
+        .bind(s.planned_duration_sec)
+        .bind(&s.room_id)
+        .bind(&s.round_id)
+        .bind(s.started_at)
+}
+
+/// Starts `s`; a unique violation if `user` has an active session.
 pub async fn insert(
     conn: &mut AnyConnection,
     user: UserId,
     s: &Session,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO meditation_sessions \
-         (id, user_id, type, planned_duration_sec, room_id, started_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&s.id)
-    .bind(user)
-    .bind(s.kind.as_str())
-    .bind(s.planned_duration_sec)
-    .bind(&s.room_id)
-    .bind(s.started_at)
-    .execute(conn)
-    .await?;
+    bind_insert(insert_session!(), user, s).execute(conn).await?;
     Ok(())
+}
+
+/// Starts `s` unless `user` has an active session (then false), without
+/// failing the transaction it runs in.
+pub async fn insert_if_idle(
+    conn: &mut AnyConnection,
+    user: UserId,
+    s: &Session,
+) -> Result<bool, sqlx::Error> {
+    let sql = concat!(
+        insert_session!(),
+        " ON CONFLICT (user_id) WHERE ended_at IS NULL DO NOTHING"
+    );
+    let done = bind_insert(sql, user, s).execute(conn).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn active(
@@ -113,6 +157,41 @@ pub async fn last_ended(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(Into::into))
+}
+
+/// Open sessions started before `before`, oldest first, with their owners.
+pub async fn stale(
+    conn: &mut AnyConnection,
+    before: Timestamp,
+    limit: i64,
+) -> Result<Vec<(UserId, Session)>, sqlx::Error> {
+    let rows: Vec<OwnedRow> = sqlx::query_as(concat!(
+        "SELECT user_id, ",
+        session_columns!(),
+        " FROM meditation_sessions WHERE ended_at IS NULL AND started_at < $1 \
+         ORDER BY started_at LIMIT $2"
+    ))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The open sessions of a room's group session, with their owners.
+pub async fn open_in_round(
+    conn: &mut AnyConnection,
+    round: &str,
+) -> Result<Vec<(UserId, Session)>, sqlx::Error> {
+    let rows: Vec<OwnedRow> = sqlx::query_as(concat!(
+        "SELECT user_id, ",
+        session_columns!(),
+        " FROM meditation_sessions WHERE round_id = $1 AND ended_at IS NULL"
+    ))
+    .bind(round)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// Ends the session if it is still open; false if it was not.

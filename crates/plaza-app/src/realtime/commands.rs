@@ -330,21 +330,23 @@ impl<'a> Reader<'a> {
         if e.status().is_server_error() {
             tracing::error!(error = ?e, user_id = %self.me.user_id, "socket frame failed");
         }
-        let now = self.state.clock.now();
-        self.answer(
-            "error",
-            json!({
-                "error": e.message(),
-                "type": e.kind(),
-                "status": e.status().as_u16(),
-                "details": e.details(),
-                "timestamp": now,
-            }),
-        )
+        self.answer("error", error_data(e, self.state.clock.now()))
     }
 }
 
-fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
+/// An `error` frame's data: DESIGN §3's fields.
+pub fn error_data(e: &ApiError, now: plaza_core::Timestamp) -> Value {
+    json!({
+        "error": e.message(),
+        "type": e.kind(),
+        "status": e.status().as_u16(),
+        "details": e.details(),
+        "timestamp": now,
+    })
+}
+
+/// A frame's `data` as `T`, or a 422 naming the field.
+pub fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(data).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

@@ -16,6 +16,12 @@ use utoipa_axum::routes;
 
 pub use hub::Hub;
 
+// For other modules' sockets (group meditation): the same upgrade checks,
+// authentication, bounded queue, writer and frame conventions.
+pub(crate) use commands::{error_data, parse};
+pub(crate) use conn::{Close, Conn, Out};
+pub(crate) use socket::{WRITE_TIMEOUT, WsQuery, accept, authenticate, close_message, too_big, write};
+
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,7 +46,7 @@ pub async fn tell_users(
 }
 
 /// A server frame, `{"type": kind, "data": data}`.
-fn frame(kind: &str, data: impl Serialize) -> Utf8Bytes {
+pub(crate) fn frame(kind: &str, data: impl Serialize) -> Utf8Bytes {
     match serde_json::to_string(&crate::chat::events::Frame { kind, data }) {
         Ok(text) => Utf8Bytes::from(text),
         Err(e) => {

@@ -34,7 +34,7 @@ const READ_BUFFER: usize = 1024;
 /// flushed anyway, so this bounds a syscall's size, not latency.
 const WRITE_BUFFER: usize = 16 * 1024;
 /// A write that takes longer means the client stopped reading.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The least time between two writes to one socket: frames that arrive
 /// sooner are gathered into the next write. Each write costs a system call
 /// and the peer a wake-up, which at thousands of frames per second weighs
@@ -46,7 +46,7 @@ const AUTH_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct WsQuery {
     /// An access token, for clients that cannot set headers (browsers).
-    token: Option<String>,
+    pub token: Option<String>,
 }
 
 /// `GET /ws` — the real-time socket (seed 002's protocol; docs/realtime.md).
@@ -66,6 +66,20 @@ pub async fn connect(
     ValidQuery(query): ValidQuery<WsQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let (upgrade, user) = accept(&state, by_header, query.token, upgrade).await?;
+    Ok(upgrade.on_upgrade(move |socket| run(state, socket, user)))
+}
+
+/// What every socket endpoint checks before upgrading: the feature flag,
+/// the upgrade itself, and a token given in the header or the query (a
+/// first `auth` frame is the caller's to read when both are absent). The
+/// upgrade comes back with plaza's buffer and frame-size settings.
+pub(crate) async fn accept(
+    state: &AppState,
+    by_header: Option<AuthUser>,
+    token: Option<String>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<(WebSocketUpgrade, Option<AuthUser>), ApiError> {
     if !state.config.features.websocket {
         return Err(ApiError::not_found(
             "WebSockets are turned off (PLAZA_FEATURES_WEBSOCKET)",
@@ -73,22 +87,22 @@ pub async fn connect(
     }
     let upgrade = upgrade
         .map_err(|r| ApiError::new(r.status(), ErrorKind::ValidationError, r.body_text()))?;
-    let user = match (by_header, query.token) {
+    let user = match (by_header, token) {
         (Some(user), _) => Some(user),
         (None, Some(token)) => Some(
-            check(&state, &token)
+            check(state, &token)
                 .await
                 .map_err(|e| invalid_token(e.to_string()))?,
         ),
         (None, None) => None,
     };
     let limit = usize::try_from(state.config.ws.max_message.0).unwrap_or(usize::MAX);
-    Ok(upgrade
+    let upgrade = upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limit.saturating_mul(16))
-        .max_frame_size(limit.saturating_mul(16))
-        .on_upgrade(move |socket| run(state, socket, user)))
+        .max_frame_size(limit.saturating_mul(16));
+    Ok((upgrade, user))
 }
 
 async fn run(state: AppState, socket: WebSocket, user: Option<AuthUser>) {
@@ -117,7 +131,7 @@ async fn run(state: AppState, socket: WebSocket, user: Option<AuthUser>) {
 }
 
 /// Waits for `{"type": "auth", "data": {"token": …}}`.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     stream: &mut SplitStream<WebSocket>,
 ) -> Result<AuthUser, Close> {
@@ -139,7 +153,7 @@ async fn authenticate(
     })
 }
 
-fn close_message(close: Close) -> Message {
+pub(crate) fn close_message(close: Close) -> Message {
     Message::Close(Some(CloseFrame {
         code: close.code,
         reason: Utf8Bytes::from_static(close.reason),
@@ -239,14 +253,14 @@ async fn handle(reader: &mut Reader<'_>, item: Result<Message, axum::Error>) -> 
     }
 }
 
-fn too_big(e: &axum::Error) -> bool {
+pub(crate) fn too_big(e: &axum::Error) -> bool {
     std::error::Error::source(e)
         .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
         .is_some_and(|inner| matches!(inner, tungstenite::Error::Capacity(_)))
 }
 
 /// Drains `conn`'s queue to the client, and pings it.
-async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_every: Duration) {
+pub(crate) async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_every: Duration) {
     let mut order = Order::default();
     let (mut taken, mut ready) = (Vec::new(), Vec::new());
     let mut written: Option<Instant> = None;

@@ -443,7 +443,7 @@ macro_rules! on_both_databases {
     };
 }
 
-/// A WebSocket client of `/ws`.
+/// A WebSocket client of `/ws` or `/meditation/group`.
 pub struct Ws {
     stream: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
@@ -453,12 +453,24 @@ pub struct Ws {
 impl TestApp {
     /// A socket opened with `?token=`, without waiting for `ready`.
     pub async fn ws_raw(&self, token: Option<&str>) -> Ws {
+        self.ws_raw_at("/ws", token).await
+    }
+
+    /// A socket of the endpoint at `path`, opened with `?token=`.
+    pub async fn ws_raw_at(&self, path: &str, token: Option<&str>) -> Ws {
         let url = match token {
-            Some(t) => format!("ws://{}/ws?token={t}", self.addr),
-            None => format!("ws://{}/ws", self.addr),
+            Some(t) => format!("ws://{}{path}?token={t}", self.addr),
+            None => format!("ws://{}{path}", self.addr),
         };
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         Ws { stream }
+    }
+
+    /// A group meditation socket of `user` (`/meditation/group`), ready.
+    pub async fn group_ws(&self, user: &Tokens) -> Ws {
+        let mut ws = self.ws_raw_at("/meditation/group", Some(&user.access)).await;
+        ws.next_of("ready").await;
+        ws
     }
 
     /// A socket of `user`, once the hub delivers their chats to it.

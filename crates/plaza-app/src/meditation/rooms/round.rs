@@ -1,0 +1,279 @@
+//! A room's group session (a *round*): the host starts it for everyone in
+//! the room, people who come later join what is left of it, people who
+//! leave end their part early, and it ends for the rest when the host says
+//! so, when the room closes, or at its end time (the `meditation.room_end`
+//! job, which runs on whichever node is free). Each participant's part is
+//! an ordinary session — the same table, events and stats as a solo one.
+
+use std::time::Duration;
+
+use plaza_core::{Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::live::{self, fresh_since};
+use super::store::{self, Room};
+use crate::http::ApiError;
+use crate::jobs::{JobKind, Priority};
+use crate::meditation::handlers::{MAX_SESSION_SEC, Session, SessionType};
+use crate::meditation::record::{self, EndedBy};
+use crate::meditation::store as sessions;
+use crate::state::AppState;
+
+/// Between the host's `start` and `starts_at`: time for every client, on
+/// every node, to hear of it and count down together.
+pub const LEAD: Duration = Duration::from_secs(3);
+
+/// A room's group session under way.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Round {
+    pub round_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
+    pub duration_sec: i64,
+}
+
+impl Round {
+    pub fn of(room: &Room) -> Option<Self> {
+        let (Some(round_id), Some(starts_at), Some(ends_at)) =
+            (room.round_id.clone(), room.starts_at, room.ends_at)
+        else {
+            return None;
+        };
+        let duration_sec = i64::try_from(ends_at.duration_since(starts_at).as_secs()).unwrap_or(0);
+        Some(Self {
+            round_id,
+            starts_at,
+            ends_at,
+            duration_sec,
+        })
+    }
+}
+
+/// Why a round ended, as `session_ended` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    Host,
+    Timer,
+    Closed,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "host",
+            Self::Timer => "timer",
+            Self::Closed => "room_closed",
+        }
+    }
+}
+
+fn session_in(room: &Room, round: &Round, started_at: Timestamp) -> Session {
+    let planned = i64::try_from(round.ends_at.duration_since(started_at).as_secs()).unwrap_or(0);
+    Session {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: SessionType::parse(&room.kind).unwrap_or(SessionType::Mindfulness),
+        planned_duration_sec: Some(planned.max(1)),
+        room_id: Some(room.id.clone()),
+        round_id: Some(round.round_id.clone()),
+        started_at,
+        ended_at: None,
+        duration_sec: None,
+        mood_before: None,
+        mood_after: None,
+        notes: None,
+    }
+}
+
+/// The session `me` starts by `POST /api/meditation/start` with a room:
+/// the rest of its group session; 404 for a room I may not see, 409 when
+/// none is under way.
+pub async fn joining(
+    tx: &mut sqlx::AnyConnection,
+    room: &str,
+    me: &crate::auth::AuthUser,
+    now: Timestamp,
+) -> Result<Session, ApiError> {
+    let room = super::visible(tx, room, me).await.map_err(|e| {
+        if e.status() == http::StatusCode::NOT_FOUND {
+            ApiError::invalid_field("room_id", "no such room")
+        } else {
+            e
+        }
+    })?;
+    match Round::of(&room) {
+        Some(round) if now < round.ends_at => {
+            Ok(session_in(&room, &round, now.max(round.starts_at)))
+        }
+        _ => Err(ApiError::conflict("no group session is under way in that room")),
+    }
+}
+
+/// The host starts a group session of `duration_sec` for everyone in the
+/// room. Those with a session of their own already running are left out
+/// (named in `skipped`).
+pub async fn start(state: &AppState, room: &Room, me: UserId, duration_sec: i64) -> Result<(), ApiError> {
+    if room.host_id != me {
+        return Err(ApiError::forbidden("only the room's host starts a group session"));
+    }
+    if !(1..=MAX_SESSION_SEC).contains(&duration_sec) {
+        return Err(ApiError::invalid_field(
+            "duration_sec",
+            format!("1 to {MAX_SESSION_SEC} seconds"),
+        ));
+    }
+    let now = state.clock.now();
+    let starts_at = now.saturating_add(LEAD);
+    let round = Round {
+        round_id: uuid::Uuid::now_v7().to_string(),
+        starts_at,
+        ends_at: starts_at.saturating_add(Duration::from_secs(duration_sec.unsigned_abs())),
+        duration_sec,
+    };
+    let mut tx = state.db.begin().await?;
+    if !store::begin_round(&mut tx, &room.id, &round.round_id, round.starts_at, round.ends_at).await? {
+        drop(tx);
+        let mut conn = state.db.writer().acquire().await?;
+        let current = store::find(&mut conn, &room.id).await?.as_ref().and_then(Round::of);
+        return Err(ApiError::conflict("a group session is under way in this room")
+            .with_details(json!({"session": current})));
+    }
+    let mut skipped = Vec::new();
+    for user in store::people(&mut tx, &room.id, fresh_since()).await? {
+        let session = session_in(room, &round, round.starts_at);
+        if sessions::insert_if_idle(&mut tx, user, &session).await? {
+            record::started(&mut tx, user, &session, now).await?;
+        } else {
+            skipped.push(user);
+        }
+    }
+    let timer = EndRound {
+        room_id: room.id.clone(),
+        round_id: round.round_id.clone(),
+        ends_at: round.ends_at,
+    };
+    crate::jobs::enqueue_at(&mut tx, state, &timer, round.ends_at).await?;
+    tx.commit().await?;
+    crate::events::committed(state).await;
+    let data = json!({
+        "room_id": room.id, "round_id": round.round_id, "type": room.kind,
+        "duration_sec": duration_sec, "starts_at": round.starts_at, "ends_at": round.ends_at,
+        "server_time": now, "skipped": skipped,
+    });
+    live::publish(state, &room.id, "session_started", data, false).await;
+    Ok(())
+}
+
+/// Someone who entered a room while its group session runs joins what is
+/// left of it; their session, or None if it is over or they have one of
+/// their own running.
+pub async fn join(
+    tx: &mut sqlx::AnyConnection,
+    room: &Room,
+    user: UserId,
+    now: Timestamp,
+) -> Result<Option<Session>, sqlx::Error> {
+    let Some(round) = Round::of(room) else {
+        return Ok(None);
+    };
+    if now >= round.ends_at {
+        return Ok(None);
+    }
+    let session = session_in(room, &round, now.max(round.starts_at));
+    if !sessions::insert_if_idle(tx, user, &session).await? {
+        return Ok(None);
+    }
+    record::started(tx, user, &session, now).await?;
+    Ok(Some(session))
+}
+
+/// Ends `user`'s part of `round` now (they left the room); false if they
+/// had none open.
+pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, sqlx::Error> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let Some(mut session) = sessions::active(&mut tx, user).await? else {
+        return Ok(false);
+    };
+    if session.round_id.as_deref() != Some(round) {
+        return Ok(false);
+    }
+    end_session(&mut session, now);
+    if !sessions::finish(&mut tx, user, &session).await? {
+        return Ok(false);
+    }
+    record::ended(&mut tx, user, &session, EndedBy::Owner, now).await?;
+    tx.commit().await?;
+    state.relay.wake();
+    crate::meditation::stats::invalidate(state, user).await;
+    Ok(true)
+}
+
+fn end_session(session: &mut Session, at: Timestamp) {
+    let at = at.max(session.started_at);
+    let measured = i64::try_from(at.duration_since(session.started_at).as_secs()).unwrap_or(0);
+    session.ended_at = Some(at);
+    session.duration_sec = Some(measured.min(MAX_SESSION_SEC));
+}
+
+/// Ends group session `round` of `room` at `at` for everyone still in it,
+/// and tells the room; false if it had ended already.
+pub async fn finish(
+    state: &AppState,
+    room: &str,
+    round: &str,
+    at: Timestamp,
+    reason: Reason,
+) -> Result<bool, sqlx::Error> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::end_round(&mut tx, room, round).await? {
+        return Ok(false);
+    }
+    let mut ended = Vec::new();
+    for (user, mut session) in sessions::open_in_round(&mut tx, round).await? {
+        end_session(&mut session, at);
+        if sessions::finish(&mut tx, user, &session).await? {
+            record::ended(&mut tx, user, &session, EndedBy::Room, now).await?;
+            ended.push(user);
+        }
+    }
+    tx.commit().await?;
+    state.relay.wake();
+    for user in &ended {
+        crate::meditation::stats::invalidate(state, *user).await;
+    }
+    let data = json!({
+        "room_id": room, "round_id": round, "ended_at": at, "reason": reason.as_str(),
+        "server_time": now,
+    });
+    live::publish(state, room, "session_ended", data, false).await;
+    Ok(true)
+}
+
+/// Ends a room's group session at its end time.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EndRound {
+    pub room_id: String,
+    pub round_id: String,
+    pub ends_at: Timestamp,
+}
+
+#[async_trait::async_trait]
+impl JobKind for EndRound {
+    const KIND: &'static str = "meditation.room_end";
+    const QUEUE: &'static str = "maintenance";
+    const PRIORITY: Priority = Priority::High;
+    const BACKOFF: Duration = Duration::from_secs(1);
+    const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+    async fn run(&self, state: &AppState) -> anyhow::Result<()> {
+        if finish(state, &self.room_id, &self.round_id, self.ends_at, Reason::Timer).await? {
+            tracing::info!(room_id = self.room_id, round_id = self.round_id, "a group session ended on time");
+        }
+        Ok(())
+    }
+}
