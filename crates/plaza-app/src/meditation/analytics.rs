@@ -199,11 +199,7 @@ pub fn buckets(
 
 /// The dates a report covers: `from` and `to` as asked, or the defaults
 /// counted back from `today`, within the period's limit.
-fn range(
-    period: Period,
-    query: &RangeQuery,
-    today: Date,
-) -> Result<(Date, Date), ApiError> {
+fn range(period: Period, query: &RangeQuery, today: Date) -> Result<(Date, Date), ApiError> {
     let to = query
         .to
         .as_deref()
@@ -253,7 +249,12 @@ async fn analytics(
         if !me.is_admin() {
             return Err(ApiError::forbidden("scope=platform is for admins"));
         }
-        let today = state.clock.now().as_jiff().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let today = state
+            .clock
+            .now()
+            .as_jiff()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date();
         let (from, to) = range(period, &query, today)?;
         return Ok(Json(Analytics {
             buckets: super::platform::buckets(state, period, from, to).await?,

@@ -45,7 +45,10 @@ impl JobKind for CloseStaleSessions {
             tx.commit().await?;
             state.relay.wake();
             super::stats::invalidate(state, user).await;
-            tracing::info!(session_id = session.id, "closed a meditation session left open");
+            tracing::info!(
+                session_id = session.id,
+                "closed a meditation session left open"
+            );
         }
         Ok(())
     }

@@ -8,8 +8,8 @@ mod close;
 mod handlers;
 mod platform;
 mod record;
-pub mod rooms;
 mod rollup;
+pub mod rooms;
 mod stats;
 mod store;
 

@@ -52,18 +52,17 @@ pub async fn buckets(
     }
     let mut conn = state.db.reader().acquire().await?;
     let key = period_of_day(state.db.backend(), period);
-    let rolled: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(
-        format!(
+    let rolled: Vec<(String, i64, i64, i64, i64, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {key}, CAST(COUNT(DISTINCT user_id) AS BIGINT), CAST(SUM(sessions) AS BIGINT), \
              CAST(SUM(seconds) AS BIGINT), CAST(SUM(mood_delta_sum) AS BIGINT), \
              CAST(SUM(mood_count) AS BIGINT) FROM meditation_daily \
              WHERE day >= $1 AND day <= $2 GROUP BY 1"
-        ),
-    ))
-    .bind(first.to_string())
-    .bind(to.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+        )))
+        .bind(first.to_string())
+        .bind(to.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
     for (start, people, sessions, seconds, deltas, moods) in rolled {
         let Some((tally, active)) = start.parse().ok().and_then(|d: Date| sums.get_mut(&d)) else {
             continue;

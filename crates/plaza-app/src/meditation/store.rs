@@ -91,7 +91,9 @@ pub async fn insert(
     user: UserId,
     s: &Session,
 ) -> Result<(), sqlx::Error> {
-    bind_insert(insert_session!(), user, s).execute(conn).await?;
+    bind_insert(insert_session!(), user, s)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

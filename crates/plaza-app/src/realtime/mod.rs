@@ -20,7 +20,9 @@ pub use hub::Hub;
 // authentication, bounded queue, writer and frame conventions.
 pub(crate) use commands::{error_data, parse};
 pub(crate) use conn::{Close, Conn, Out};
-pub(crate) use socket::{WRITE_TIMEOUT, WsQuery, accept, authenticate, close_message, too_big, write};
+pub(crate) use socket::{
+    WRITE_TIMEOUT, WsQuery, accept, authenticate, close_message, too_big, write,
+};
 
 use crate::state::AppState;
 

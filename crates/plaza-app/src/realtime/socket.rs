@@ -260,7 +260,11 @@ pub(crate) fn too_big(e: &axum::Error) -> bool {
 }
 
 /// Drains `conn`'s queue to the client, and pings it.
-pub(crate) async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocket, Message>, ping_every: Duration) {
+pub(crate) async fn write(
+    conn: Arc<Conn>,
+    mut sink: SplitSink<WebSocket, Message>,
+    ping_every: Duration,
+) {
     let mut order = Order::default();
     let (mut taken, mut ready) = (Vec::new(), Vec::new());
     let mut written: Option<Instant> = None;

@@ -468,7 +468,9 @@ impl TestApp {
 
     /// A group meditation socket of `user` (`/meditation/group`), ready.
     pub async fn group_ws(&self, user: &Tokens) -> Ws {
-        let mut ws = self.ws_raw_at("/meditation/group", Some(&user.access)).await;
+        let mut ws = self
+            .ws_raw_at("/meditation/group", Some(&user.access))
+            .await;
         ws.next_of("ready").await;
         ws
     }

@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod jobs;
 mod meditation;
+mod meditation_rooms;
 mod middleware;
 mod migrations;
 mod notifications;

@@ -154,11 +154,16 @@ crate::on_both_databases! {
     }
 }
 
-/// A ten-minute session starting at `at` (UTC), signed in afresh.
+/// Ana's ten-minute session starting at `at` (UTC), signed in afresh.
 async fn session_at(app: &TestApp, at: &str, kind: &str) {
+    session_of(app, "ana@example.com", at, kind).await;
+}
+
+/// A ten-minute session of `email` starting at `at` (UTC).
+async fn session_of(app: &TestApp, email: &str, at: &str, kind: &str) {
     app.clock
         .set(plaza_core::Timestamp::from_jiff(at.parse().unwrap()));
-    let ana = app.login("ana@example.com").await;
+    let ana = app.login(email).await;
     assert_eq!(start(app, &ana, json!({"type": kind})).await.status(), 201);
     app.clock.advance(Duration::from_secs(600));
     assert_eq!(
@@ -313,5 +318,68 @@ crate::on_both_databases! {
             error_body(app.get_as(&format!("/api/analytics/{query}"), &ana.access).await, 422, "validation_error").await;
         }
         assert_eq!(app.get("/api/analytics/daily").await.status(), 401);
+    }
+}
+
+/// `(period_start, active_users, sessions)` of each bucket.
+fn platform_buckets(report: &Value) -> Vec<(String, i64, i64)> {
+    report["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["period_start"].as_str().unwrap().to_owned(),
+                b["active_users"].as_i64().unwrap(),
+                b["sessions"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+crate::on_both_databases! {
+    async fn admins_see_platform_wide_analytics_with_each_person_counted_once(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        app.register("bob@example.com").await;
+        app.register("cara@example.com").await;
+        let res = app.send(reqwest::Method::PUT, "/api/user/profile", Some(&ana.access), Some(&json!({"timezone": "America/New_York"}))).await;
+        assert_eq!(res.status(), 200);
+        session_of(&app, "bob@example.com", "2026-10-30T12:00:00Z", "focus").await;
+        session_of(&app, "ana@example.com", "2026-10-30T23:30:00Z", "sleep").await; // 30 Oct in New York
+        session_of(&app, "bob@example.com", "2026-11-02T09:00:00Z", "focus").await;
+        session_of(&app, "ana@example.com", "2026-11-02T14:00:00Z", "focus").await;
+        app.clock.advance(Duration::from_secs(120));
+        assert_eq!(plaza_app::meditation::roll_up(&app.state).await.unwrap(), 4);
+        // After the roll-up: counted live, and Ana (already rolled up that
+        // day) still counts as one person.
+        session_of(&app, "ana@example.com", "2026-11-02T16:00:00Z", "focus").await;
+
+        let admin = app.make_admin("cara@example.com").await;
+        let get = |path: String| {
+            let app = &app;
+            let token = admin.access.clone();
+            async move { app.get_as(&path, &token).await.json::<Value>().await.unwrap() }
+        };
+        let days = get("/api/analytics/daily?scope=platform&from=2026-10-30&to=2026-11-02".into()).await;
+        assert_eq!(days["time_zone"], Value::Null);
+        let want = [("2026-10-30", 2, 2), ("2026-10-31", 0, 0), ("2026-11-01", 0, 0), ("2026-11-02", 2, 3)];
+        assert_eq!(platform_buckets(&days), want.map(|(d, a, s)| (d.to_owned(), a, s)));
+        assert_eq!(days["buckets"][3]["minutes"], 30.0);
+        let weeks = get("/api/analytics/weekly?scope=platform&from=2026-10-26&to=2026-11-08".into()).await;
+        assert_eq!(platform_buckets(&weeks), [("2026-10-26".to_owned(), 2, 2), ("2026-11-02".to_owned(), 2, 3)]);
+        let months = get("/api/analytics/monthly?scope=platform&from=2026-10-01&to=2026-11-30".into()).await;
+        assert_eq!(platform_buckets(&months), [("2026-10-01".to_owned(), 2, 2), ("2026-11-01".to_owned(), 2, 3)]);
+        // Rolled up once more, the figures stay.
+        app.clock.advance(Duration::from_secs(120));
+        assert_eq!(plaza_app::meditation::roll_up(&app.state).await.unwrap(), 1);
+        let admin = app.login("cara@example.com").await;
+        let again: Value = app.get_as("/api/analytics/daily?scope=platform&from=2026-10-30&to=2026-11-02", &admin.access).await.json().await.unwrap();
+        assert_eq!(again, days);
+        // The admin's own report has no platform fields; others may not ask.
+        let mine: Value = app.get_as("/api/analytics/daily?scope=me", &admin.access).await.json().await.unwrap();
+        assert!(mine["buckets"][0].get("active_users").is_none(), "{mine}");
+        let ana = app.login("ana@example.com").await;
+        error_body(app.get_as("/api/analytics/weekly?scope=platform", &ana.access).await, 403, "forbidden").await;
     }
 }

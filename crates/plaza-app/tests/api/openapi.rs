@@ -59,6 +59,10 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/analytics/daily",
     "/api/analytics/weekly",
     "/api/analytics/monthly",
+    "/api/meditation/rooms",
+    "/api/meditation/rooms/{id}",
+    "/api/meditation/rooms/{id}/invites",
+    "/meditation/group",
 ];
 
 #[tokio::test]

@@ -40,12 +40,15 @@ pub fn fresh_since() -> Timestamp {
     wall().saturating_sub(STALE)
 }
 
+/// A socket, and the room it is in.
+type Socket = (Arc<Conn>, Option<String>);
+
 #[derive(Debug, Default)]
 pub struct Rooms {
     node: OnceLock<String>,
     next_id: AtomicU64,
     /// Every group socket on this node, and the room it is in.
-    sockets: Mutex<HashMap<u64, (Arc<Conn>, Option<String>)>>,
+    sockets: Mutex<HashMap<u64, Socket>>,
     /// Each room's sockets on this node.
     rooms: Mutex<HashMap<String, Vec<Arc<Conn>>>>,
     listening: OnceCell<()>,
@@ -185,7 +188,11 @@ fn split(payload: &Bytes) -> Option<(&str, bool, &[u8])> {
     Some((room, closes, &payload[at + 1..]))
 }
 
-async fn listener(state: AppState, topic: &'static str, mut sub: plaza_platform::bus::Subscription) {
+async fn listener(
+    state: AppState,
+    topic: &'static str,
+    mut sub: plaza_platform::bus::Subscription,
+) {
     loop {
         let message = match sub.recv().await {
             Ok(m) => m,
@@ -202,7 +209,12 @@ async fn listener(state: AppState, topic: &'static str, mut sub: plaza_platform:
             else {
                 continue;
             };
-            for conn in state.rooms.all().into_iter().filter(|c| c.session == session) {
+            for conn in state
+                .rooms
+                .all()
+                .into_iter()
+                .filter(|c| c.session == session)
+            {
                 conn.close(Close::SESSION_ENDED);
             }
             continue;

@@ -157,12 +157,17 @@ async fn invitees(
     users: &[UserId],
 ) -> Result<(), ApiError> {
     if users.len() as i64 > MAX_PEOPLE {
-        return Err(ApiError::invalid_field(field, format!("at most {MAX_PEOPLE} people")));
+        return Err(ApiError::invalid_field(
+            field,
+            format!("at most {MAX_PEOPLE} people"),
+        ));
     }
     let found = store::existing(conn, users).await?;
     if let Some(missing) = users.iter().find(|u| !found.contains(u)) {
-        return Err(ApiError::invalid_field(field, format!("no such user: {missing}"))
-            .with_details(json!({"field": field, "user_id": missing})));
+        return Err(ApiError::invalid_field(
+            field,
+            format!("no such user: {missing}"),
+        ));
     }
     Ok(())
 }
@@ -184,8 +189,14 @@ pub async fn create(
         .description
         .map(|d| d.trim().to_owned())
         .filter(|d| !d.is_empty());
-    if description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
-        return Err(ApiError::invalid_field("description", "at most 1000 characters"));
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 1000)
+    {
+        return Err(ApiError::invalid_field(
+            "description",
+            "at most 1000 characters",
+        ));
     }
     let max = req.max_participants.unwrap_or(100);
     if !(2..=MAX_PEOPLE).contains(&max) {
@@ -200,7 +211,11 @@ pub async fn create(
         description,
         host_id: me.user_id,
         visibility: req.visibility.unwrap_or_default().as_str().to_owned(),
-        kind: req.kind.unwrap_or(SessionType::Mindfulness).as_str().to_owned(),
+        kind: req
+            .kind
+            .unwrap_or(SessionType::Mindfulness)
+            .as_str()
+            .to_owned(),
         max_participants: max,
         created_at: state.clock.now(),
         round_id: None,
@@ -212,7 +227,12 @@ pub async fn create(
     store::insert(&mut tx, &room).await?;
     store::invite(&mut tx, &room.id, &req.invite).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(RoomBody { room: RoomView::new(&room, 0) })))
+    Ok((
+        StatusCode::CREATED,
+        Json(RoomBody {
+            room: RoomView::new(&room, 0),
+        }),
+    ))
 }
 
 /// `GET /api/meditation/rooms?limit&offset` — the rooms I may join: public
@@ -267,8 +287,7 @@ pub async fn get(
 ) -> Result<Json<RoomDetail>, ApiError> {
     let mut conn = state.db.reader().acquire().await?;
     let room = visible(&mut conn, &id, &me).await?;
-    let participants =
-        store::participants(&mut conn, &room.id, fresh_since()).await?;
+    let participants = store::participants(&mut conn, &room.id, fresh_since()).await?;
     Ok(Json(RoomDetail {
         room: RoomView::new(&room, participants.len() as i64),
         participants,
@@ -288,7 +307,10 @@ pub async fn invite(
     ValidJson(req): ValidJson<InviteRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if req.user_ids.is_empty() {
-        return Err(ApiError::invalid_field("user_ids", "name at least one person"));
+        return Err(ApiError::invalid_field(
+            "user_ids",
+            "name at least one person",
+        ));
     }
     let mut tx = state.db.begin().await?;
     let room = visible(&mut tx, &id, &me).await?;
@@ -316,7 +338,9 @@ pub async fn close(
     let mut conn = state.db.writer().acquire().await?;
     let room = visible(&mut conn, &id, &me).await?;
     if room.host_id != me.user_id && !me.is_admin() {
-        return Err(ApiError::forbidden("only the room's host or an admin closes it"));
+        return Err(ApiError::forbidden(
+            "only the room's host or an admin closes it",
+        ));
     }
     drop(conn);
     if let Some(current) = &room.round_id {
@@ -325,6 +349,13 @@ pub async fn close(
     }
     let mut conn = state.db.writer().acquire().await?;
     store::delete(&mut conn, &room.id).await?;
-    live::publish(&state, &room.id, "room_closed", json!({"room_id": room.id}), true).await;
+    live::publish(
+        &state,
+        &room.id,
+        "room_closed",
+        json!({"room_id": room.id}),
+        true,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

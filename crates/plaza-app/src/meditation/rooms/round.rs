@@ -108,16 +108,25 @@ pub async fn joining(
         Some(round) if now < round.ends_at => {
             Ok(session_in(&room, &round, now.max(round.starts_at)))
         }
-        _ => Err(ApiError::conflict("no group session is under way in that room")),
+        _ => Err(ApiError::conflict(
+            "no group session is under way in that room",
+        )),
     }
 }
 
 /// The host starts a group session of `duration_sec` for everyone in the
 /// room. Those with a session of their own already running are left out
 /// (named in `skipped`).
-pub async fn start(state: &AppState, room: &Room, me: UserId, duration_sec: i64) -> Result<(), ApiError> {
+pub async fn start(
+    state: &AppState,
+    room: &Room,
+    me: UserId,
+    duration_sec: i64,
+) -> Result<(), ApiError> {
     if room.host_id != me {
-        return Err(ApiError::forbidden("only the room's host starts a group session"));
+        return Err(ApiError::forbidden(
+            "only the room's host starts a group session",
+        ));
     }
     if !(1..=MAX_SESSION_SEC).contains(&duration_sec) {
         return Err(ApiError::invalid_field(
@@ -134,12 +143,25 @@ pub async fn start(state: &AppState, room: &Room, me: UserId, duration_sec: i64)
         duration_sec,
     };
     let mut tx = state.db.begin().await?;
-    if !store::begin_round(&mut tx, &room.id, &round.round_id, round.starts_at, round.ends_at).await? {
+    if !store::begin_round(
+        &mut tx,
+        &room.id,
+        &round.round_id,
+        round.starts_at,
+        round.ends_at,
+    )
+    .await?
+    {
         drop(tx);
         let mut conn = state.db.writer().acquire().await?;
-        let current = store::find(&mut conn, &room.id).await?.as_ref().and_then(Round::of);
-        return Err(ApiError::conflict("a group session is under way in this room")
-            .with_details(json!({"session": current})));
+        let current = store::find(&mut conn, &room.id)
+            .await?
+            .as_ref()
+            .and_then(Round::of);
+        return Err(
+            ApiError::conflict("a group session is under way in this room")
+                .with_details(json!({"session": current})),
+        );
     }
     let mut skipped = Vec::new();
     for user in store::people(&mut tx, &room.id, fresh_since()).await? {
@@ -271,8 +293,20 @@ impl JobKind for EndRound {
     const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
-        if finish(state, &self.room_id, &self.round_id, self.ends_at, Reason::Timer).await? {
-            tracing::info!(room_id = self.room_id, round_id = self.round_id, "a group session ended on time");
+        if finish(
+            state,
+            &self.room_id,
+            &self.round_id,
+            self.ends_at,
+            Reason::Timer,
+        )
+        .await?
+        {
+            tracing::info!(
+                room_id = self.room_id,
+                round_id = self.round_id,
+                "a group session ended on time"
+            );
         }
         Ok(())
     }

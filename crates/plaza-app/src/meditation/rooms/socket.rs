@@ -197,7 +197,9 @@ impl Socket<'_> {
             "end" => {
                 let room = self.room().await?;
                 if room.host_id != self.me.user_id {
-                    return Err(ApiError::forbidden("only the room's host ends a group session"));
+                    return Err(ApiError::forbidden(
+                        "only the room's host ends a group session",
+                    ));
                 }
                 let Some(current) = Round::of(&room) else {
                     return Err(ApiError::conflict("no group session is under way"));
@@ -251,7 +253,8 @@ impl Socket<'_> {
             let mut tx = state.db.begin().await?;
             store::forget_stale(&mut tx, &room.id, since).await?;
             let present = store::people(&mut tx, &room.id, since).await?;
-            if present.len() as i64 >= room.max_participants && !present.contains(&self.me.user_id) {
+            if present.len() as i64 >= room.max_participants && !present.contains(&self.me.user_id)
+            {
                 return Err(ApiError::conflict("the room is full")
                     .with_details(json!({"max_participants": room.max_participants})));
             }
@@ -295,7 +298,8 @@ impl Socket<'_> {
         let mut db = self.state.db.writer().acquire().await?;
         let participants = store::participants(&mut db, room, fresh_since()).await?;
         drop(db);
-        let data = json!({"room_id": room, "count": participants.len(), "participants": participants});
+        let data =
+            json!({"room_id": room, "count": participants.len(), "participants": participants});
         live::publish(self.state, room, "participants", data, false).await;
         Ok(())
     }
@@ -313,9 +317,7 @@ impl Socket<'_> {
         let still_here = store::is_in(&mut db, &room_id, self.me.user_id, fresh_since()).await?;
         let room = store::find(&mut db, &room_id).await?;
         drop(db);
-        if !still_here
-            && let Some(current) = room.as_ref().and_then(Round::of)
-        {
+        if !still_here && let Some(current) = room.as_ref().and_then(Round::of) {
             round::leave(state, &current.round_id, self.me.user_id).await?;
         }
         if room.is_some() {

@@ -282,12 +282,14 @@ pub async fn add_member(
 }
 
 pub async fn remove_member(conn: &mut AnyConnection, m: &Member<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM meditation_room_members WHERE room_id = $1 AND node = $2 AND conn = $3")
-        .bind(m.room)
-        .bind(m.node)
-        .bind(m.socket)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM meditation_room_members WHERE room_id = $1 AND node = $2 AND conn = $3",
+    )
+    .bind(m.room)
+    .bind(m.node)
+    .bind(m.socket)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -306,7 +308,11 @@ pub async fn forget_stale(
 }
 
 /// The node's heartbeat: its sockets are still there.
-pub async fn touch(conn: &mut AnyConnection, node: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn touch(
+    conn: &mut AnyConnection,
+    node: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE meditation_room_members SET seen_at = $2 WHERE node = $1")
         .bind(node)
         .bind(now)
