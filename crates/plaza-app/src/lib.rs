@@ -11,6 +11,7 @@ pub mod http;
 pub mod jobs;
 pub mod meditation;
 pub mod notifications;
+pub mod projects;
 pub mod realtime;
 pub mod state;
 pub mod users;

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod email;
 pub mod id;
+pub mod money;
 #[cfg(feature = "sqlx")]
 mod sql;
 mod text;
@@ -14,5 +15,6 @@ pub mod user;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{ChatId, FileId, MessageId, SessionId, UserId};
+pub use money::{Currency, CurrencyError};
 pub use time::Timestamp;
 pub use user::{DisplayName, DisplayNameError, Role, RoleError, Username, UsernameError};

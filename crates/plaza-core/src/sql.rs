@@ -40,3 +40,4 @@ text_column!(Timestamp);
 text_column!(crate::Email);
 text_column!(crate::Username);
 text_column!(crate::Role);
+text_column!(crate::Currency);

@@ -59,6 +59,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::jobs::router())
         .merge(crate::notifications::router())
         .merge(crate::meditation::router())
+        .merge(crate::projects::router())
         .merge(extra)
         .split_for_parts();
     if limited.has_routes() {

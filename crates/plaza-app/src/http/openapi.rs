@@ -30,6 +30,7 @@ use crate::state::AppState;
         (name = "chat", description = "Chats, members and messages"),
         (name = "notifications", description = "Notifications, subscriptions and templates"),
         (name = "meditation", description = "Mind Space: meditation sessions"),
+        (name = "projects", description = "The marketplace: projects, search and responses"),
     ),
 )]
 pub struct ApiDoc;

@@ -38,6 +38,7 @@ pub fn registry() -> Registry {
     registry.register::<crate::meditation::CloseStaleSessions>();
     registry.register::<crate::meditation::RollUp>();
     registry.register::<crate::meditation::EndRound>();
+    registry.register::<crate::projects::Accepted>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();

@@ -61,6 +61,21 @@ pub const KINDS: &[Kind] = &[
         defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
     },
     Kind {
+        name: "project.response.created",
+        description: "Someone responded to my project",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
+    },
+    Kind {
+        name: "project.response.accepted",
+        description: "A response was accepted (mine, or one I accepted); names the chat opened",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
+    },
+    Kind {
+        name: "project.response.rejected",
+        description: "My response was declined, or another was chosen",
+        defaults: &[Channel::InApp, Channel::Websocket],
+    },
+    Kind {
         name: "admin.announcement",
         description: "A message from the administrators",
         defaults: &[Channel::InApp, Channel::Websocket],

@@ -184,6 +184,21 @@ pub fn builtin(kind: &str, channel: Channel) -> Option<Source> {
             "Your account is ready. Fill in your profile so people know who you are.",
             None,
         ),
+        ("project.response.created", _) => (
+            "New response to “{{ data.title }}”",
+            "A freelancer offers to do it for {{ data.bid_amount }} (minor units of {{ data.currency }}) in {{ data.eta_days }} days.",
+            None,
+        ),
+        ("project.response.accepted", _) => (
+            "{% if data.role == \"owner\" %}You accepted a response to “{{ data.title }}”{% else %}Your response to “{{ data.title }}” was accepted{% endif %}",
+            "The project is under way. A chat between you is open: {{ data.chat_id }}.",
+            None,
+        ),
+        ("project.response.rejected", _) => (
+            "Your response to “{{ data.title }}” was not chosen",
+            "The owner went another way this time.",
+            None,
+        ),
         _ => return None,
     };
     Some(Source {

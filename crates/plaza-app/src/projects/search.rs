@@ -1,0 +1,257 @@
+//! `GET /api/projects`: browse and full-text search. Words are matched by
+//! prefix in the title, the skills and the description — SQLite FTS5 ranked
+//! by bm25 (title 10, skills 5, description 1), PostgreSQL a weighted
+//! `tsvector` ranked by `ts_rank` (title and skills A, description B) — the
+//! one place the two databases need their own SQL. Filters and sorting are
+//! one SQL text for both.
+
+use axum::Json;
+use axum::extract::State;
+use plaza_core::UserId;
+use plaza_platform::db::{Backend, placeholders};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{Project, Status};
+use super::store::{ProjectRow, project_columns};
+use crate::auth::MaybeAuthUser;
+use crate::http::{ApiError, ErrorBody, ValidQuery, page_limit};
+use crate::state::AppState;
+
+/// Words of a query at most; more are refused.
+const MAX_WORDS: usize = 10;
+/// The deepest page: past it, narrow the search.
+const MAX_OFFSET: u32 = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Newest first (the default without `q`).
+    Newest,
+    /// The highest budget first (projects without one last).
+    Budget,
+    /// Best match first (the default with `q`; needs `q`).
+    Relevance,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words to find (each as a prefix, all of them) in the title, skills
+    /// and description.
+    q: Option<String>,
+    /// Default `open`. `draft` and `archived` list only my own.
+    status: Option<String>,
+    /// Any of these skills, comma-separated (`rust,postgres`).
+    skills: Option<String>,
+    /// Pays at least this much (minor units): the budget's top.
+    budget_min: Option<i64>,
+    /// Asks at most this much (minor units): the budget's bottom.
+    budget_max: Option<i64>,
+    /// Only budgets in this currency (ISO 4217).
+    currency: Option<String>,
+    /// Only this owner's projects.
+    owner_id: Option<String>,
+    /// `newest`, `budget` or `relevance`.
+    sort: Option<Sort>,
+    /// 1–100, default 20.
+    limit: Option<u32>,
+    /// Default 0, at most 10 000.
+    offset: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectPage {
+    pub items: Vec<Project>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+/// The words of `q`: runs of letters and digits, lower-cased.
+fn words(q: &str) -> Result<Vec<String>, ApiError> {
+    let words: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        return Err(ApiError::invalid_field("q", "no words to search for"));
+    }
+    if words.len() > MAX_WORDS {
+        return Err(ApiError::invalid_field("q", format!("at most {MAX_WORDS} words")));
+    }
+    Ok(words)
+}
+
+/// A bound value of the dynamic SQL.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// WHERE clauses and their values, numbered as they are added.
+#[derive(Default)]
+struct Filter {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Filter {
+    /// The next placeholder for `arg`.
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    fn clause(&mut self, sql: String) {
+        self.clauses.push(sql);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            self.clauses.join(" AND ")
+        }
+    }
+}
+
+fn bind_all<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    args: &'q [Arg],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(s) => query.bind(s.as_str()),
+            Arg::Int(n) => query.bind(*n),
+        };
+    }
+    query
+}
+
+/// `GET /api/projects` — search and browse projects.
+#[utoipa::path(get, path = "/api/projects", tag = "projects",
+    params(SearchQuery),
+    responses((status = 200, body = ProjectPage), (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    MaybeAuthUser(me): MaybeAuthUser,
+    ValidQuery(query): ValidQuery<SearchQuery>,
+) -> Result<Json<ProjectPage>, ApiError> {
+    let limit = page_limit(query.limit, 20)?;
+    let offset = query.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::invalid_field("offset", format!("at most {MAX_OFFSET}")));
+    }
+    let words = query.q.as_deref().map(words).transpose()?;
+    let sort = query.sort.unwrap_or(if words.is_some() {
+        Sort::Relevance
+    } else {
+        Sort::Newest
+    });
+    if sort == Sort::Relevance && words.is_none() {
+        return Err(ApiError::invalid_field("sort", "relevance needs `q`"));
+    }
+    let status = match query.status.as_deref() {
+        None => Status::Open,
+        Some(s) => Status::parse(s).ok_or_else(|| {
+            ApiError::invalid_field(
+                "status",
+                "one of draft, open, in_progress, completed, cancelled, archived",
+            )
+        })?,
+    };
+    let mut filter = Filter::default();
+    let backend = state.db.backend();
+    let (join, rank) = match (&words, backend) {
+        (None, _) => (String::new(), None),
+        (Some(words), Backend::Sqlite) => {
+            let matched: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+            let p = filter.arg(Arg::Text(matched.join(" ")));
+            let join = format!(
+                " JOIN (SELECT rowid AS hit, bm25(projects_fts, 10.0, 5.0, 1.0) AS rank \
+                 FROM projects_fts WHERE projects_fts MATCH {p}) f ON projects.rowid = f.hit"
+            );
+            (join, Some("f.rank".to_owned()))
+        }
+        (Some(words), Backend::Postgres) => {
+            let matched: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
+            let p = filter.arg(Arg::Text(matched.join(" & ")));
+            filter.clause(format!("search @@ to_tsquery('simple', {p})"));
+            (String::new(), Some(format!("-ts_rank(search, to_tsquery('simple', {p}))")))
+        }
+    };
+    let p = filter.arg(Arg::Text(status.as_str().to_owned()));
+    filter.clause(format!("status = {p}"));
+    if matches!(status, Status::Draft | Status::Archived) && !me.as_ref().is_some_and(|m| m.is_admin()) {
+        // Only my own; nobody's when signed out.
+        let mine = me.as_ref().map(|m| m.user_id.to_string()).unwrap_or_default();
+        let p = filter.arg(Arg::Text(mine));
+        filter.clause(format!("owner_id = {p}"));
+    }
+    if let Some(owner) = &query.owner_id {
+        let owner: UserId = owner
+            .parse()
+            .map_err(|_| ApiError::invalid_field("owner_id", "a user id"))?;
+        let p = filter.arg(Arg::Text(owner.to_string()));
+        filter.clause(format!("owner_id = {p}"));
+    }
+    if let Some(skills) = &query.skills {
+        let given: Vec<String> = skills.split(',').map(str::to_owned).collect();
+        let skills = super::model::skills("skills", &given)?;
+        let first = filter.args.len() + 1;
+        for skill in &skills {
+            filter.arg(Arg::Text(skill.clone()));
+        }
+        filter.clause(format!(
+            "id IN (SELECT project_id FROM project_skills WHERE skill IN ({}))",
+            placeholders(first, skills.len())
+        ));
+    }
+    if let Some(min) = query.budget_min {
+        let p = filter.arg(Arg::Int(min));
+        filter.clause(format!("COALESCE(budget_max, budget_min) >= {p}"));
+    }
+    if let Some(max) = query.budget_max {
+        let p = filter.arg(Arg::Int(max));
+        filter.clause(format!("COALESCE(budget_min, budget_max) <= {p}"));
+    }
+    if let Some(currency) = &query.currency {
+        let currency = plaza_core::Currency::parse(currency)
+            .map_err(|e| ApiError::invalid_field("currency", e))?;
+        let p = filter.arg(Arg::Text(currency.to_string()));
+        filter.clause(format!("currency = {p}"));
+    }
+    let order = match (sort, &rank) {
+        (Sort::Relevance, Some(rank)) => format!("{rank}, created_at DESC, id DESC"),
+        (Sort::Budget, _) => "(COALESCE(budget_max, budget_min) IS NULL), \
+             COALESCE(budget_max, budget_min) DESC, created_at DESC, id DESC"
+            .to_owned(),
+        _ => "created_at DESC, id DESC".to_owned(),
+    };
+    let from = format!("FROM projects{join} WHERE {}", filter.sql());
+    let n = filter.args.len();
+    let select = format!(
+        "SELECT {} {from} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        project_columns!(),
+        n + 1,
+        n + 2
+    );
+    let count = format!("SELECT CAST(COUNT(*) AS BIGINT) {from}");
+    let mut conn = state.db.reader().acquire().await?;
+    let rows: Vec<ProjectRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(select)), &filter.args)
+        .bind(limit)
+        .bind(i64::from(offset))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (total,): (i64,) = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(count)), &filter.args)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items: Vec<Project> = rows.into_iter().map(Into::into).collect();
+    Ok(Json(ProjectPage {
+        has_more: i64::from(offset) + (items.len() as i64) < total,
+        items,
+        total,
+    }))
+}

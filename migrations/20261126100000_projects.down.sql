@@ -1,0 +1,3 @@
+DROP TABLE project_responses;
+DROP TABLE project_skills;
+DROP TABLE projects;

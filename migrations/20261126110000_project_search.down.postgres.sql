@@ -1,0 +1,2 @@
+DROP INDEX projects_search;
+ALTER TABLE projects DROP COLUMN search;

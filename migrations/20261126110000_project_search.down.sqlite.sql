@@ -1,0 +1,4 @@
+DROP TRIGGER projects_fts_update;
+DROP TRIGGER projects_fts_delete;
+DROP TRIGGER projects_fts_insert;
+DROP TABLE projects_fts;
