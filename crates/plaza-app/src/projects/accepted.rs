@@ -33,7 +33,8 @@ impl JobKind for Accepted {
         let (project, response) = {
             let mut conn = state.db.reader().acquire().await?;
             let project = store::find(&mut conn, &self.project_id).await?;
-            let response = store::find_response(&mut conn, &self.project_id, &self.response_id).await?;
+            let response =
+                store::find_response(&mut conn, &self.project_id, &self.response_id).await?;
             (project, response)
         };
         let (Some(project), Some(response)) = (project, response) else {
@@ -59,8 +60,20 @@ impl JobKind for Accepted {
         };
         let mut tx = state.db.begin().await?;
         let kind = "project.response.accepted";
-        send(&mut tx, state, &[response.freelancer_id], &Notice::template(kind, data("freelancer"))).await?;
-        send(&mut tx, state, &[project.owner_id], &Notice::template(kind, data("owner"))).await?;
+        send(
+            &mut tx,
+            state,
+            &[response.freelancer_id],
+            &Notice::template(kind, data("freelancer")),
+        )
+        .await?;
+        send(
+            &mut tx,
+            state,
+            &[project.owner_id],
+            &Notice::template(kind, data("owner")),
+        )
+        .await?;
         tx.commit().await?;
         crate::jobs::added(state).await;
         Ok(())

@@ -56,7 +56,10 @@ fn deadline(state: &AppState, value: &str) -> Result<jiff::civil::Date, ApiError
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
     if date < today {
-        return Err(ApiError::invalid_field("deadline", "must not be in the past"));
+        return Err(ApiError::invalid_field(
+            "deadline",
+            "must not be in the past",
+        ));
     }
     Ok(date)
 }
@@ -95,7 +98,11 @@ pub async fn create(
         budget_min: req.budget_min,
         budget_max: req.budget_max,
         currency: req.currency,
-        deadline: req.deadline.as_deref().map(|d| deadline(&state, d)).transpose()?,
+        deadline: req
+            .deadline
+            .as_deref()
+            .map(|d| deadline(&state, d))
+            .transpose()?,
         status,
         responses_count: 0,
         accepted_response_id: None,
@@ -105,7 +112,11 @@ pub async fn create(
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &project).await?;
     let data = json!({"project_id": project.id, "status": project.status, "title": project.title});
-    record(&mut tx, &event("project.created", &project, me.user_id, data, &state)).await?;
+    record(
+        &mut tx,
+        &event("project.created", &project, me.user_id, data, &state),
+    )
+    .await?;
     tx.commit().await?;
     state.relay.wake();
     Ok((StatusCode::CREATED, Json(ProjectBody { project })))
@@ -248,12 +259,17 @@ pub async fn update(
     }
     project.updated_at = state.clock.now();
     if !store::update(&mut tx, &project, was.status).await? {
-        return Err(ApiError::conflict("the project changed meanwhile; read it and try again"));
+        return Err(ApiError::conflict(
+            "the project changed meanwhile; read it and try again",
+        ));
     }
     if project.status != was.status {
         let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
-        record(&mut tx, &event("project.status_changed", &project, me.user_id, data, &state))
-            .await?;
+        record(
+            &mut tx,
+            &event("project.status_changed", &project, me.user_id, data, &state),
+        )
+        .await?;
     }
     tx.commit().await?;
     state.relay.wake();
@@ -275,7 +291,9 @@ pub async fn delete(
     let mut tx = state.db.begin().await?;
     let project = visible(&mut tx, &id, Some(&me)).await?;
     if project.owner_id != me.user_id && !me.is_admin() {
-        return Err(ApiError::forbidden("only the project's owner or an admin deletes it"));
+        return Err(ApiError::forbidden(
+            "only the project's owner or an admin deletes it",
+        ));
     }
     let archived = project.responses_count > 0;
     if archived {
@@ -284,13 +302,19 @@ pub async fn delete(
         }
         let now = state.clock.now();
         if !store::set_status(&mut tx, &id, project.status, Status::Archived, now).await? {
-            return Err(ApiError::conflict("the project changed meanwhile; try again"));
+            return Err(ApiError::conflict(
+                "the project changed meanwhile; try again",
+            ));
         }
     } else {
         store::delete(&mut tx, &id).await?;
     }
     let data = json!({"project_id": project.id, "archived": archived});
-    record(&mut tx, &event("project.deleted", &project, me.user_id, data, &state)).await?;
+    record(
+        &mut tx,
+        &event("project.deleted", &project, me.user_id, data, &state),
+    )
+    .await?;
     tx.commit().await?;
     state.relay.wake();
     Ok(StatusCode::NO_CONTENT)

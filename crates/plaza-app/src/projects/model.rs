@@ -104,9 +104,14 @@ impl ResponseStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Rejected, Self::Withdrawn]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Pending,
+            Self::Accepted,
+            Self::Rejected,
+            Self::Withdrawn,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -176,7 +181,10 @@ pub const MAX_SKILLS: usize = 20;
 /// letters, digits, spaces and `+ # . -` (`c++`, `c#`, `node.js`).
 pub fn skills(field: &str, given: &[String]) -> Result<Vec<String>, ApiError> {
     if given.len() > MAX_SKILLS {
-        return Err(ApiError::invalid_field(field, format!("at most {MAX_SKILLS} skills")));
+        return Err(ApiError::invalid_field(
+            field,
+            format!("at most {MAX_SKILLS} skills"),
+        ));
     }
     let mut out: Vec<String> = Vec::with_capacity(given.len());
     for skill in given {
@@ -202,13 +210,19 @@ pub fn skills(field: &str, given: &[String]) -> Result<Vec<String>, ApiError> {
 pub fn budget(min: Option<i64>, max: Option<i64>) -> Result<(), ApiError> {
     for (field, v) in [("budget_min", min), ("budget_max", max)] {
         if v.is_some_and(|v| v <= 0) {
-            return Err(ApiError::invalid_field(field, "a positive amount in minor units"));
+            return Err(ApiError::invalid_field(
+                field,
+                "a positive amount in minor units",
+            ));
         }
     }
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        return Err(ApiError::invalid_field("budget_max", "must not be below budget_min"));
+        return Err(ApiError::invalid_field(
+            "budget_max",
+            "must not be below budget_min",
+        ));
     }
     Ok(())
 }

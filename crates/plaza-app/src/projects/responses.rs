@@ -53,7 +53,10 @@ fn bid(amount: i64) -> Result<i64, ApiError> {
     if amount > 0 {
         Ok(amount)
     } else {
-        Err(ApiError::invalid_field("bid_amount", "a positive amount in minor units"))
+        Err(ApiError::invalid_field(
+            "bid_amount",
+            "a positive amount in minor units",
+        ))
     }
 }
 
@@ -107,7 +110,9 @@ pub async fn create(
     let mut tx = state.db.begin().await?;
     let project = visible(&mut tx, &id, Some(&me)).await?;
     if project.owner_id == me.user_id {
-        return Err(ApiError::forbidden("you cannot respond to your own project"));
+        return Err(ApiError::forbidden(
+            "you cannot respond to your own project",
+        ));
     }
     if response.currency != project.currency {
         return Err(ApiError::invalid_field(
@@ -116,8 +121,10 @@ pub async fn create(
         ));
     }
     if let Some(mine) = store::response_of(&mut tx, &id, me.user_id).await? {
-        return Err(ApiError::conflict("you have responded to this project already")
-            .with_details(json!({"response": mine})));
+        return Err(
+            ApiError::conflict("you have responded to this project already")
+                .with_details(json!({"response": mine})),
+        );
     }
     // Counted only while open: an accept or a cancel racing this one wins.
     if !store::count_response(&mut tx, &id).await? {
@@ -137,8 +144,17 @@ pub async fn create(
         "project_id": id, "response_id": response.id, "freelancer_id": me.user_id,
         "bid_amount": response.bid_amount, "currency": response.currency,
     });
-    record(&mut tx, &event("project.response.created", &project, me.user_id, data, &state))
-        .await?;
+    record(
+        &mut tx,
+        &event(
+            "project.response.created",
+            &project,
+            me.user_id,
+            data,
+            &state,
+        ),
+    )
+    .await?;
     let told = notice("project.response.created", &project, &response);
     send(&mut tx, &state, &[project.owner_id], &told).await?;
     tx.commit().await?;
@@ -215,13 +231,18 @@ pub async fn update(
     let project = visible(&mut tx, &id, Some(&me)).await?;
     let found = store::find_response(&mut tx, &id, &rid).await?;
     let mut response = found
-        .filter(|r| project.owner_id == me.user_id || r.freelancer_id == me.user_id || me.is_admin())
+        .filter(|r| {
+            project.owner_id == me.user_id || r.freelancer_id == me.user_id || me.is_admin()
+        })
         .ok_or_else(|| ApiError::not_found("no such response"))?;
     let owner = project.owner_id == me.user_id;
     let author = response.freelancer_id == me.user_id;
     let now = state.clock.now();
     let not_pending = |r: &Response| {
-        ApiError::conflict(format!("the response is {}, not pending", r.status.as_str()))
+        ApiError::conflict(format!(
+            "the response is {}, not pending",
+            r.status.as_str()
+        ))
     };
     match req.status {
         None if !edits => return Err(ApiError::validation("nothing to change")),
@@ -247,27 +268,45 @@ pub async fn update(
             }
         }
         Some(ResponseStatus::Pending) => {
-            return Err(ApiError::invalid_field("status", "accepted, rejected or withdrawn"));
+            return Err(ApiError::invalid_field(
+                "status",
+                "accepted, rejected or withdrawn",
+            ));
         }
         Some(ResponseStatus::Withdrawn) => {
             if !author {
-                return Err(ApiError::forbidden("only the response's author withdraws it"));
+                return Err(ApiError::forbidden(
+                    "only the response's author withdraws it",
+                ));
             }
             settle(&mut tx, &mut response, ResponseStatus::Withdrawn, now).await?;
             let data = json!({"project_id": id, "response_id": rid});
-            record(&mut tx, &event("project.response.withdrawn", &project, me.user_id, data, &state))
-                .await?;
+            record(
+                &mut tx,
+                &event(
+                    "project.response.withdrawn",
+                    &project,
+                    me.user_id,
+                    data,
+                    &state,
+                ),
+            )
+            .await?;
         }
         Some(ResponseStatus::Rejected) => {
             if !owner {
-                return Err(ApiError::forbidden("only the project's owner rejects a response"));
+                return Err(ApiError::forbidden(
+                    "only the project's owner rejects a response",
+                ));
             }
             settle(&mut tx, &mut response, ResponseStatus::Rejected, now).await?;
             reject(&mut tx, &state, &project, &response, me.user_id).await?;
         }
         Some(ResponseStatus::Accepted) => {
             if !owner {
-                return Err(ApiError::forbidden("only the project's owner accepts a response"));
+                return Err(ApiError::forbidden(
+                    "only the project's owner accepts a response",
+                ));
             }
             if response.status != ResponseStatus::Pending {
                 return Err(not_pending(&response));
@@ -307,7 +346,11 @@ async fn reject(
 ) -> Result<(), ApiError> {
     let data = json!({"project_id": project.id, "response_id": response.id,
         "freelancer_id": response.freelancer_id});
-    record(tx, &event("project.response.rejected", project, owner, data, state)).await?;
+    record(
+        tx,
+        &event("project.response.rejected", project, owner, data, state),
+    )
+    .await?;
     let told = Notice::template(
         "project.response.rejected",
         json!({"project_id": project.id, "title": project.title, "response_id": response.id}),
@@ -335,11 +378,19 @@ async fn accept(
     }
     settle(tx, response, ResponseStatus::Accepted, now).await?;
     let data = json!({"project_id": project.id, "from": Status::Open, "to": Status::InProgress});
-    record(tx, &event("project.status_changed", project, owner, data, state)).await?;
+    record(
+        tx,
+        &event("project.status_changed", project, owner, data, state),
+    )
+    .await?;
     let data = json!({"project_id": project.id, "response_id": response.id,
         "freelancer_id": response.freelancer_id, "owner_id": owner,
         "bid_amount": response.bid_amount, "currency": response.currency});
-    record(tx, &event("project.response.accepted", project, owner, data, state)).await?;
+    record(
+        tx,
+        &event("project.response.accepted", project, owner, data, state),
+    )
+    .await?;
     for (id, freelancer) in store::reject_others(tx, &project.id, &response.id, now).await? {
         let other = Response {
             id,

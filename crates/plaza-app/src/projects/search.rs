@@ -79,7 +79,10 @@ fn words(q: &str) -> Result<Vec<String>, ApiError> {
         return Err(ApiError::invalid_field("q", "no words to search for"));
     }
     if words.len() > MAX_WORDS {
-        return Err(ApiError::invalid_field("q", format!("at most {MAX_WORDS} words")));
+        return Err(ApiError::invalid_field(
+            "q",
+            format!("at most {MAX_WORDS} words"),
+        ));
     }
     Ok(words)
 }
@@ -142,7 +145,10 @@ pub async fn search(
     let limit = page_limit(query.limit, 20)?;
     let offset = query.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
-        return Err(ApiError::invalid_field("offset", format!("at most {MAX_OFFSET}")));
+        return Err(ApiError::invalid_field(
+            "offset",
+            format!("at most {MAX_OFFSET}"),
+        ));
     }
     let words = query.q.as_deref().map(words).transpose()?;
     let sort = query.sort.unwrap_or(if words.is_some() {
@@ -179,14 +185,22 @@ pub async fn search(
             let matched: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
             let p = filter.arg(Arg::Text(matched.join(" & ")));
             filter.clause(format!("search @@ to_tsquery('simple', {p})"));
-            (String::new(), Some(format!("-ts_rank(search, to_tsquery('simple', {p}))")))
+            (
+                String::new(),
+                Some(format!("-ts_rank(search, to_tsquery('simple', {p}))")),
+            )
         }
     };
     let p = filter.arg(Arg::Text(status.as_str().to_owned()));
     filter.clause(format!("status = {p}"));
-    if matches!(status, Status::Draft | Status::Archived) && !me.as_ref().is_some_and(|m| m.is_admin()) {
+    if matches!(status, Status::Draft | Status::Archived)
+        && !me.as_ref().is_some_and(|m| m.is_admin())
+    {
         // Only my own; nobody's when signed out.
-        let mine = me.as_ref().map(|m| m.user_id.to_string()).unwrap_or_default();
+        let mine = me
+            .as_ref()
+            .map(|m| m.user_id.to_string())
+            .unwrap_or_default();
         let p = filter.arg(Arg::Text(mine));
         filter.clause(format!("owner_id = {p}"));
     }

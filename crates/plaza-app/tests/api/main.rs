@@ -23,6 +23,7 @@ mod notifications;
 mod oauth;
 mod openapi;
 mod profiles;
+mod projects;
 mod ratelimit;
 mod reactions;
 mod realtime;

@@ -63,6 +63,10 @@ const ACCOUNT_PATHS: &[&str] = &[
     "/api/meditation/rooms/{id}",
     "/api/meditation/rooms/{id}/invites",
     "/meditation/group",
+    "/api/projects",
+    "/api/projects/{id}",
+    "/api/projects/{id}/responses",
+    "/api/projects/{id}/responses/{rid}",
 ];
 
 #[tokio::test]
@@ -97,7 +101,8 @@ async fn every_account_endpoint_is_documented_and_guarded() {
             guarded += 1;
             let concrete = path
                 .replace("{id}", "0199a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b")
-                .replace("{provider}", "oidc");
+                .replace("{provider}", "oidc")
+                .replace("{rid}", "0199a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5c");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = app.send(method.clone(), &concrete, None, None).await;
             error_body(res, 401, "authentication_error").await;
