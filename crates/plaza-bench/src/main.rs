@@ -17,6 +17,7 @@ mod drive;
 mod export;
 mod jobs;
 mod rollup;
+mod search;
 mod stats;
 mod ws;
 
@@ -103,6 +104,22 @@ enum Command {
         /// Accounts read, each with three finished sessions.
         #[arg(long, default_value_t = 100)]
         users: usize,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Writes N open projects into plaza's database (SQLite in DATA_DIR, or
+    /// PLAZA_DATABASE_URL), migrated first.
+    SeedProjects {
+        #[arg(long)]
+        data_dir: std::path::PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        projects: usize,
+    },
+    /// `GET /api/projects` per second: full-text queries, then browsing.
+    Search {
+        base: String,
         #[arg(long, default_value_t = 32)]
         connections: usize,
         #[arg(long, default_value_t = 10)]
@@ -203,6 +220,14 @@ fn main() -> anyhow::Result<()> {
             connections,
             Duration::from_secs(seconds),
         )),
+        Command::SeedProjects { data_dir, projects } => {
+            runtime.block_on(search::seed(data_dir, projects))
+        }
+        Command::Search {
+            base,
+            connections,
+            seconds,
+        } => runtime.block_on(search::run(base, connections, Duration::from_secs(seconds))),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())

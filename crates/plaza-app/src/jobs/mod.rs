@@ -7,6 +7,7 @@
 
 pub mod cron;
 mod handlers;
+mod optimize;
 mod prune;
 pub mod runner;
 pub mod store;
@@ -35,6 +36,7 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     registry.register::<crate::events::PruneEvents>();
     registry.register::<PruneJobs>();
+    registry.register::<optimize::OptimizeDb>();
     registry.register::<crate::meditation::CloseStaleSessions>();
     registry.register::<crate::meditation::RollUp>();
     registry.register::<crate::meditation::EndRound>();
@@ -52,6 +54,7 @@ pub fn schedules() -> cron::Cron {
     let added = cron
         .add("prune-events", "17 * * * *", &crate::events::PruneEvents {})
         .and_then(|cron| cron.add("prune-jobs", "37 * * * *", &PruneJobs {}))
+        .and_then(|cron| cron.add("optimize-db", "47 * * * *", &optimize::OptimizeDb {}))
         .and_then(|cron| {
             let job = crate::meditation::CloseStaleSessions {};
             cron.add("close-stale-sessions", "*/5 * * * *", &job)

@@ -170,25 +170,26 @@ pub async fn search(
     };
     let mut filter = Filter::default();
     let backend = state.db.backend();
-    let (join, rank) = match (&words, backend) {
-        (None, _) => (String::new(), None),
+    let (source, rank) = match (&words, backend) {
+        (None, _) => ("projects".to_owned(), None),
         (Some(words), Backend::Sqlite) => {
             let matched: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
             let p = filter.arg(Arg::Text(matched.join(" ")));
-            let join = format!(
-                " JOIN (SELECT rowid AS hit, bm25(projects_fts, 10.0, 5.0, 1.0) AS rank \
-                 FROM projects_fts WHERE projects_fts MATCH {p}) f ON projects.rowid = f.hit"
+            // CROSS JOIN keeps the matches as the outer loop: left to
+            // itself, SQLite may scan projects and run the MATCH per row.
+            let source = format!(
+                "(SELECT rowid AS hit, bm25(projects_fts, 10.0, 5.0, 1.0) AS rank \
+                 FROM projects_fts WHERE projects_fts MATCH {p}) f CROSS JOIN projects"
             );
-            (join, Some("f.rank".to_owned()))
+            filter.clause("projects.rowid = f.hit".to_owned());
+            (source, Some("f.rank".to_owned()))
         }
         (Some(words), Backend::Postgres) => {
             let matched: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
             let p = filter.arg(Arg::Text(matched.join(" & ")));
             filter.clause(format!("search @@ to_tsquery('simple', {p})"));
-            (
-                String::new(),
-                Some(format!("-ts_rank(search, to_tsquery('simple', {p}))")),
-            )
+            let rank = format!("-ts_rank(search, to_tsquery('simple', {p}))");
+            ("projects".to_owned(), Some(rank))
         }
     };
     let p = filter.arg(Arg::Text(status.as_str().to_owned()));
@@ -244,7 +245,7 @@ pub async fn search(
             .to_owned(),
         _ => "created_at DESC, id DESC".to_owned(),
     };
-    let from = format!("FROM projects{join} WHERE {}", filter.sql());
+    let from = format!("FROM {source} WHERE {}", filter.sql());
     let n = filter.args.len();
     let select = format!(
         "SELECT {} {from} ORDER BY {order} LIMIT ${} OFFSET ${}",

@@ -127,7 +127,8 @@ impl Db {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                         PRAGMA temp_store = MEMORY;",
+                         PRAGMA temp_store = MEMORY; \
+                         PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
                     )
                     .await?;
                     Ok(())
