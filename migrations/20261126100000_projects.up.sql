@@ -23,6 +23,8 @@ CREATE TABLE projects (
 );
 CREATE INDEX projects_browse ON projects (status, created_at);
 CREATE INDEX projects_owner ON projects (owner_id, created_at);
+-- "Pays at least" filters and the budget sort read this, not the rows.
+CREATE INDEX projects_budget ON projects (status, (COALESCE(budget_max, budget_min)), currency);
 
 CREATE TABLE project_skills (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
