@@ -13,27 +13,111 @@ use std::time::{Duration, Instant};
 use crate::drive::{Step, drive};
 
 const WORDS: [&str; 64] = [
-    "api", "backend", "frontend", "mobile", "payments", "search", "chat", "dashboard",
-    "analytics", "pipeline", "migration", "integration", "marketplace", "booking", "delivery",
-    "inventory", "billing", "invoice", "crm", "portal", "scraper", "bot", "game", "shop",
-    "landing", "redesign", "audit", "refactor", "performance", "security", "testing", "deploy",
-    "cloud", "server", "database", "cache", "queue", "stream", "realtime", "notifications",
-    "maps", "video", "audio", "images", "upload", "export", "import", "report", "calendar",
-    "schedule", "fitness", "meditation", "education", "health", "finance", "travel", "music",
-    "news", "social", "events", "weather", "sports", "recipes", "pets",
+    "api",
+    "backend",
+    "frontend",
+    "mobile",
+    "payments",
+    "search",
+    "chat",
+    "dashboard",
+    "analytics",
+    "pipeline",
+    "migration",
+    "integration",
+    "marketplace",
+    "booking",
+    "delivery",
+    "inventory",
+    "billing",
+    "invoice",
+    "crm",
+    "portal",
+    "scraper",
+    "bot",
+    "game",
+    "shop",
+    "landing",
+    "redesign",
+    "audit",
+    "refactor",
+    "performance",
+    "security",
+    "testing",
+    "deploy",
+    "cloud",
+    "server",
+    "database",
+    "cache",
+    "queue",
+    "stream",
+    "realtime",
+    "notifications",
+    "maps",
+    "video",
+    "audio",
+    "images",
+    "upload",
+    "export",
+    "import",
+    "report",
+    "calendar",
+    "schedule",
+    "fitness",
+    "meditation",
+    "education",
+    "health",
+    "finance",
+    "travel",
+    "music",
+    "news",
+    "social",
+    "events",
+    "weather",
+    "sports",
+    "recipes",
+    "pets",
 ];
 
 const SKILLS: [&str; 32] = [
-    "rust", "go", "python", "java", "kotlin", "swift", "typescript", "javascript", "react",
-    "vue", "angular", "node.js", "django", "rails", "php", "laravel", "postgresql", "mysql",
-    "mongodb", "redis", "kafka", "rabbitmq", "docker", "kubernetes", "aws", "gcp", "terraform",
-    "figma", "css", "graphql", "flutter", "c++",
+    "rust",
+    "go",
+    "python",
+    "java",
+    "kotlin",
+    "swift",
+    "typescript",
+    "javascript",
+    "react",
+    "vue",
+    "angular",
+    "node.js",
+    "django",
+    "rails",
+    "php",
+    "laravel",
+    "postgresql",
+    "mysql",
+    "mongodb",
+    "redis",
+    "kafka",
+    "rabbitmq",
+    "docker",
+    "kubernetes",
+    "aws",
+    "gcp",
+    "terraform",
+    "figma",
+    "css",
+    "graphql",
+    "flutter",
+    "c++",
 ];
 
 /// Filler words are three of these syllables: 8 000 words, each rare.
 const SYLLABLES: [&str; 20] = [
-    "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "do", "ga", "hu", "ji", "be", "fo",
-    "za", "qu", "xe", "wy", "cy",
+    "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "do", "ga", "hu", "ji", "be", "fo", "za",
+    "qu", "xe", "wy", "cy",
 ];
 
 /// A small xorshift generator: the same corpus every run, no dependency.
@@ -91,11 +175,23 @@ pub async fn seed(data_dir: PathBuf, projects: usize) -> anyhow::Result<()> {
             skills.sort_unstable();
             skills.dedup();
             let budget = 10_000 + (rng.next() % 100) as i64 * 10_000;
-            let at = format!("2026-{:02}-{:02}T12:00:00.{:06}Z", 1 + i % 12, 1 + i % 28, i % 1_000_000);
+            let at = format!(
+                "2026-{:02}-{:02}T12:00:00.{:06}Z",
+                1 + i % 12,
+                1 + i % 28,
+                i % 1_000_000
+            );
             for s in &skills {
                 skill_rows.push((id.clone(), (*s).to_owned()));
             }
-            rows.push((id, rng.text(2, 2), rng.text(4, 36), skills.join(","), budget, at));
+            rows.push((
+                id,
+                rng.text(2, 2),
+                rng.text(4, 36),
+                skills.join(","),
+                budget,
+                at,
+            ));
         }
         let mut tx = state.db.begin().await?;
         let values: Vec<String> = (0..rows.len())
@@ -103,7 +199,14 @@ pub async fn seed(data_dir: PathBuf, projects: usize) -> anyhow::Result<()> {
                 let b = r * 7;
                 format!(
                     "(${}, ${}, ${}, ${}, ${}, NULL, ${}, 'USD', 'open', 0, ${}, ${})",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 7
                 )
             })
             .collect();
@@ -170,8 +273,15 @@ fn browse_queries() -> Vec<String> {
     let mut rng = Rng(7);
     (0..256)
         .map(|i| match i % 2 {
-            0 => format!("skills={},{}&sort=budget", rng.pick(&SKILLS), rng.pick(&SKILLS)),
-            _ => format!("budget_min={}&currency=USD", 100_000 + (rng.next() % 8) * 100_000),
+            0 => format!(
+                "skills={},{}&sort=budget",
+                rng.pick(&SKILLS),
+                rng.pick(&SKILLS)
+            ),
+            _ => format!(
+                "budget_min={}&currency=USD",
+                100_000 + (rng.next() % 8) * 100_000
+            ),
         })
         .collect()
 }

@@ -194,15 +194,7 @@ impl Hub {
         self.listening
             .get_or_init(|| async {
                 for topic in [MEMBERSHIP_TOPIC, USERS_TOPIC, SESSION_ENDED_TOPIC] {
-                    let sub = loop {
-                        match state.bus.subscribe(topic).await {
-                            Ok(sub) => break sub,
-                            Err(e) => {
-                                tracing::error!(topic, error = %e, "hub cannot subscribe; retrying");
-                                tokio::time::sleep(Duration::from_secs(1)).await;
-                            }
-                        }
-                    };
+                    let sub = super::subscribe(state, topic).await;
                     tokio::spawn(listener(state.clone(), topic, sub));
                 }
                 let state = state.clone();
@@ -222,15 +214,7 @@ async fn listener(
     topic: &'static str,
     mut sub: plaza_platform::bus::Subscription,
 ) {
-    loop {
-        let message = match sub.recv().await {
-            Ok(m) => m,
-            Err(RecvError::Lagged(n)) => {
-                tracing::warn!(topic, missed = n, "hub fell behind");
-                continue;
-            }
-            Err(RecvError::Closed) => return,
-        };
+    while let Some(message) = super::receive(&mut sub, topic).await {
         let hub = &state.hub;
         match topic {
             MEMBERSHIP_TOPIC => {
@@ -283,10 +267,7 @@ async fn listener(
                 }
             }
             _ => {
-                let Ok(session) = std::str::from_utf8(&message.payload)
-                    .unwrap_or_default()
-                    .parse::<SessionId>()
-                else {
+                let Some(session) = super::ended_session(&message.payload) else {
                     continue;
                 };
                 for conn in hub.all().into_iter().filter(|c| c.session == session) {

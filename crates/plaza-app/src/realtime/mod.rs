@@ -10,6 +10,7 @@ mod presence;
 mod socket;
 
 use axum::extract::ws::Utf8Bytes;
+use plaza_platform::bus::{Message, RecvError, Subscription};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,6 +46,39 @@ pub async fn tell_users(
         .bus
         .publish(hub::USERS_TOPIC, hub::addressed(users, &frame))
         .await
+}
+
+/// Subscribes to `topic` for a node's lifetime, retrying every second
+/// until the bus answers.
+pub(crate) async fn subscribe(state: &AppState, topic: &'static str) -> Subscription {
+    loop {
+        match state.bus.subscribe(topic).await {
+            Ok(sub) => return sub,
+            Err(e) => {
+                tracing::error!(topic, error = %e, "cannot subscribe; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// The next message of a node-wide listener, skipping (and logging) what
+/// it fell behind on; None once the bus is gone.
+pub(crate) async fn receive(sub: &mut Subscription, topic: &str) -> Option<Message> {
+    loop {
+        match sub.recv().await {
+            Ok(m) => return Some(m),
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(topic, missed = n, "a socket listener fell behind");
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// The sign-in session a `SESSION_ENDED_TOPIC` message names.
+pub(crate) fn ended_session(payload: &[u8]) -> Option<plaza_core::SessionId> {
+    std::str::from_utf8(payload).ok()?.parse().ok()
 }
 
 /// A server frame, `{"type": kind, "data": data}`.

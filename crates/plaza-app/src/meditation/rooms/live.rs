@@ -14,12 +14,11 @@ use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use plaza_core::{SessionId, Timestamp, UserId};
-use plaza_platform::bus::RecvError;
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
 use crate::auth::service::SESSION_ENDED_TOPIC;
-use crate::realtime::{Close, Conn, Out, frame};
+use crate::realtime::{self, Close, Conn, Out, frame};
 use crate::state::AppState;
 
 /// The bus topic of every room's frames.
@@ -137,15 +136,7 @@ impl Rooms {
         self.listening
             .get_or_init(|| async {
                 for topic in [TOPIC, SESSION_ENDED_TOPIC] {
-                    let sub = loop {
-                        match state.bus.subscribe(topic).await {
-                            Ok(sub) => break sub,
-                            Err(e) => {
-                                tracing::error!(topic, error = %e, "rooms cannot subscribe; retrying");
-                                tokio::time::sleep(Duration::from_secs(1)).await;
-                            }
-                        }
-                    };
+                    let sub = realtime::subscribe(state, topic).await;
                     tokio::spawn(listener(state.clone(), topic, sub));
                 }
                 tokio::spawn(heartbeat(state.clone()));
@@ -193,20 +184,9 @@ async fn listener(
     topic: &'static str,
     mut sub: plaza_platform::bus::Subscription,
 ) {
-    loop {
-        let message = match sub.recv().await {
-            Ok(m) => m,
-            Err(RecvError::Lagged(n)) => {
-                tracing::warn!(topic, missed = n, "group meditation fell behind");
-                continue;
-            }
-            Err(RecvError::Closed) => return,
-        };
+    while let Some(message) = realtime::receive(&mut sub, topic).await {
         if topic == SESSION_ENDED_TOPIC {
-            let Ok(session) = std::str::from_utf8(&message.payload)
-                .unwrap_or_default()
-                .parse::<SessionId>()
-            else {
+            let Some(session) = realtime::ended_session(&message.payload) else {
                 continue;
             };
             for conn in state
