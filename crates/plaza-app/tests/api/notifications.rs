@@ -328,9 +328,10 @@ async fn subscriptions_start_from_each_types_defaults_and_keep_my_choices() {
         of("admin.announcement"),
         json!({"in_app": true, "websocket": false, "email": true, "push": false})
     );
+    // The marketplace's type also mails by default; only in-app was turned off.
     assert_eq!(
         of("project.response.created"),
-        json!({"in_app": false, "websocket": true, "email": false, "push": false})
+        json!({"in_app": false, "websocket": true, "email": true, "push": false})
     );
     assert_eq!(
         subs["quiet_hours"],
