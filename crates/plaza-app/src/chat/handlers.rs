@@ -138,9 +138,11 @@ pub async fn list_chats(
     .await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let newest: Vec<(ChatId, i64)> = rows.iter().map(|r| (r.chat.id, r.chat.last_seq)).collect();
+    let mut last = message_store::last_messages(&mut conn, &newest).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let last_message = message_store::last_message(&mut conn, row.chat.id).await?;
+        let last_message = last.remove(&row.chat.id);
         items.push(ChatSummary {
             chat: row.chat,
             role: row.role,

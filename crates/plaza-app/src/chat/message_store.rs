@@ -144,20 +144,34 @@ pub async fn list_messages(
     Ok(rows.into_iter().map(Message::from).collect())
 }
 
-/// The newest message of `chat`, if any.
-pub async fn last_message(
+/// The newest message of each `(chat, last_seq)` given, in one statement;
+/// chats without messages are absent.
+pub async fn last_messages(
     conn: &mut AnyConnection,
-    chat: ChatId,
-) -> Result<Option<Message>, sqlx::Error> {
-    let row: Option<MessageRow> = sqlx::query_as(concat!(
-        "SELECT ",
+    chats: &[(ChatId, i64)],
+) -> Result<std::collections::HashMap<ChatId, Message>, sqlx::Error> {
+    let chats: Vec<&(ChatId, i64)> = chats.iter().filter(|(_, seq)| *seq > 0).collect();
+    if chats.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let wanted: Vec<String> = (0..chats.len())
+        .map(|i| format!("(chat_id = ${} AND seq = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM messages WHERE {}",
         message_columns!(),
-        " FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT 1"
-    ))
-    .bind(chat)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(Message::from))
+        wanted.join(" OR ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for (chat, seq) in &chats {
+        query = query.bind(*chat).bind(*seq);
+    }
+    let rows: Vec<MessageRow> = query.fetch_all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(Message::from)
+        .map(|m| (m.chat_id, m))
+        .collect())
 }
 
 pub async fn edit_message(

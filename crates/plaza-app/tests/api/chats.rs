@@ -196,10 +196,16 @@ crate::on_both_databases! {
         assert_eq!(items[0]["last_message"]["content"], "psst");
         assert_eq!(items[1]["unread_count"], 2);
         assert_eq!(items[1]["role"], "member");
+        assert_eq!(items[1]["last_message"]["content"], "two", "each chat's own newest, read in one query");
         // The sender has read their own messages.
         let mine = json_of(app.get_as("/api/chats", &ana.access).await, 200).await;
         assert!(mine["items"].as_array().unwrap().iter().all(|c| c["unread_count"] == 0));
         assert_eq!(mine["items"][1]["role"], "owner");
+        // A chat without messages has none.
+        let quiet = json_of(create(&app, &ana, json!({"type": "group", "name": "Quiet", "member_ids": [bob.user_id]})).await, 201).await;
+        let list = json_of(app.get_as("/api/chats", &bob.access).await, 200).await;
+        let quiet = list["items"].as_array().unwrap().iter().find(|c| c["id"] == quiet["id"]).unwrap();
+        assert_eq!(quiet["last_message"], Value::Null);
         error_body(app.get_as("/api/chats?limit=0", &ana.access).await, 422, "validation_error").await;
     }
 }
