@@ -74,6 +74,14 @@ pub async fn two_factor_methods(
     Ok(mfa::enabled_methods(state, user).await?)
 }
 
+/// [`two_factor_methods`] of a page of accounts, in one query.
+pub async fn two_factor_methods_of(
+    state: &AppState,
+    users: &[plaza_core::UserId],
+) -> Result<std::collections::HashMap<plaza_core::UserId, Vec<String>>, crate::http::ApiError> {
+    Ok(mfa::enabled_methods_of(state, users).await?)
+}
+
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let auth_limit = from_fn_with_state((state.clone(), LimitClass::Auth), ratelimit::rate_limit);
     // Whatever checks a password or code: limited per address as well as generally.

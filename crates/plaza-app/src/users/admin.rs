@@ -50,9 +50,11 @@ pub async fn list_users(
     let mut conn = state.db.reader().acquire().await?;
     let (users, total) = store::list_all(&mut conn, q, limit, offset).await?;
     drop(conn);
+    let ids: Vec<plaza_core::UserId> = users.iter().map(|u| u.id).collect();
+    let mut factors = crate::auth::two_factor_methods_of(&state, &ids).await?;
     let mut items = Vec::with_capacity(users.len());
     for u in users {
-        let methods = two_factor_methods(&state, u.id).await?;
+        let methods = factors.remove(&u.id).unwrap_or_default();
         items.push(AdminUserView {
             banned: u.banned_at.is_some(),
             user: u.view(Audience::Admin, methods),

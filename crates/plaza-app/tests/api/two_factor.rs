@@ -60,6 +60,13 @@ crate::on_both_databases! {
         let me: Value = app.get_as("/api/auth/me", &ana.access).await.json().await.unwrap();
         assert_eq!(me["two_factor"], json!(["totp"]));
         error_body(app.post_as("/api/auth/2fa/totp/setup", &ana.access, &json!({})).await, 409, "conflict").await;
+        // Admins see each account's factors in the list (read for the whole page at once).
+        app.register("bob@example.com").await;
+        app.register("root@example.com").await;
+        let admin = app.make_admin("root@example.com").await;
+        let page: Value = app.get_as("/api/admin/users?limit=100", &admin.access).await.json().await.unwrap();
+        let factors = |email: &str| page["items"].as_array().unwrap().iter().find(|u| u["email"] == email).unwrap()["two_factor"].clone();
+        assert_eq!((factors("ana@example.com"), factors("bob@example.com")), (json!(["totp"]), json!([])));
 
         // The password alone is not enough now.
         app.clock.advance(Duration::from_secs(30));

@@ -32,6 +32,15 @@ pub async fn enabled_methods(state: &AppState, user: UserId) -> Result<Vec<Strin
     store::methods(&mut conn, user).await
 }
 
+/// The enabled factors of each of `users` (a page of them), in one query.
+pub async fn enabled_methods_of(
+    state: &AppState,
+    users: &[UserId],
+) -> Result<std::collections::HashMap<UserId, Vec<String>>, sqlx::Error> {
+    let mut conn = state.db.fresh().acquire().await?;
+    store::methods_of(&mut conn, users).await
+}
+
 /// Ten fresh recovery codes (shown once; stored hashed), replacing any old ones.
 pub async fn new_recovery_codes(
     conn: &mut AnyConnection,

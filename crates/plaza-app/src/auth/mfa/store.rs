@@ -83,22 +83,41 @@ pub async fn set_email_factor(
 /// The factors `user` has on, in a stable order (one query: it runs on
 /// every sign-in, refresh and `me`).
 pub async fn methods(conn: &mut AnyConnection, user: UserId) -> Result<Vec<String>, sqlx::Error> {
-    let found: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT CAST((SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL) AS BIGINT), \
-         u.mfa_email FROM users u WHERE u.id = $1",
-    )
-    .bind(user)
-    .fetch_optional(conn)
-    .await?;
-    let (totp, email) = found.unwrap_or((0, 0));
-    let mut methods = Vec::new();
-    if totp > 0 {
-        methods.push("totp".to_owned());
+    let mut of = methods_of(conn, &[user]).await?;
+    Ok(of.remove(&user).unwrap_or_default())
+}
+
+/// The enabled factors of each of `users`, in one statement.
+pub async fn methods_of(
+    conn: &mut AnyConnection,
+    users: &[UserId],
+) -> Result<std::collections::HashMap<UserId, Vec<String>>, sqlx::Error> {
+    if users.is_empty() {
+        return Ok(std::collections::HashMap::new());
     }
-    if email != 0 {
-        methods.push("email".to_owned());
+    let sql = format!(
+        "SELECT u.id, CAST((SELECT COUNT(*) FROM user_totp t WHERE t.user_id = u.id \
+         AND t.enabled_at IS NOT NULL) AS BIGINT), u.mfa_email FROM users u WHERE u.id IN ({})",
+        plaza_platform::db::placeholders(1, users.len())
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for user in users {
+        query = query.bind(*user);
     }
-    Ok(methods)
+    let found: Vec<(UserId, i64, i64)> = query.fetch_all(conn).await?;
+    Ok(found
+        .into_iter()
+        .map(|(user, totp, email)| {
+            let mut methods = Vec::new();
+            if totp > 0 {
+                methods.push("totp".to_owned());
+            }
+            if email != 0 {
+                methods.push("email".to_owned());
+            }
+            (user, methods)
+        })
+        .collect())
 }
 
 /// Turns every factor off and forgets the recovery codes.
