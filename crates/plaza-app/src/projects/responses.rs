@@ -235,88 +235,112 @@ pub async fn update(
             project.owner_id == me.user_id || r.freelancer_id == me.user_id || me.is_admin()
         })
         .ok_or_else(|| ApiError::not_found("no such response"))?;
+    match req.status {
+        None if !edits => return Err(ApiError::validation("nothing to change")),
+        None => edit(&mut tx, &state, &mut response, &req, &me).await?,
+        Some(to) => decide(&mut tx, &state, &project, &mut response, to, &me).await?,
+    }
+    tx.commit().await?;
+    crate::events::committed(&state).await;
+    Ok(Json(ResponseBody { response }))
+}
+
+fn not_pending(r: &Response) -> ApiError {
+    ApiError::conflict(format!(
+        "the response is {}, not pending",
+        r.status.as_str()
+    ))
+}
+
+/// The author edits a pending response.
+async fn edit(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    response: &mut Response,
+    req: &UpdateResponse,
+    me: &AuthUser,
+) -> Result<(), ApiError> {
+    if response.freelancer_id != me.user_id {
+        return Err(ApiError::forbidden("only the response's author edits it"));
+    }
+    if response.status != ResponseStatus::Pending {
+        return Err(not_pending(response));
+    }
+    if let Some(letter) = &req.cover_letter {
+        response.cover_letter = model::text("cover_letter", letter, 1, 5000)?;
+    }
+    if let Some(amount) = req.bid_amount {
+        response.bid_amount = bid(amount)?;
+    }
+    if let Some(days) = req.eta_days {
+        response.eta_days = eta(days)?;
+    }
+    response.updated_at = state.clock.now();
+    if !store::update_response(tx, response).await? {
+        return Err(not_pending(response));
+    }
+    Ok(())
+}
+
+/// A decision on a response: the owner accepts or rejects, the author
+/// withdraws.
+async fn decide(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    project: &Project,
+    response: &mut Response,
+    to: ResponseStatus,
+    me: &AuthUser,
+) -> Result<(), ApiError> {
     let owner = project.owner_id == me.user_id;
     let author = response.freelancer_id == me.user_id;
     let now = state.clock.now();
-    let not_pending = |r: &Response| {
-        ApiError::conflict(format!(
-            "the response is {}, not pending",
-            r.status.as_str()
-        ))
-    };
-    match req.status {
-        None if !edits => return Err(ApiError::validation("nothing to change")),
-        None => {
-            if !author {
-                return Err(ApiError::forbidden("only the response's author edits it"));
-            }
-            if response.status != ResponseStatus::Pending {
-                return Err(not_pending(&response));
-            }
-            if let Some(letter) = &req.cover_letter {
-                response.cover_letter = model::text("cover_letter", letter, 1, 5000)?;
-            }
-            if let Some(amount) = req.bid_amount {
-                response.bid_amount = bid(amount)?;
-            }
-            if let Some(days) = req.eta_days {
-                response.eta_days = eta(days)?;
-            }
-            response.updated_at = now;
-            if !store::update_response(&mut tx, &response).await? {
-                return Err(not_pending(&response));
-            }
-        }
-        Some(ResponseStatus::Pending) => {
+    match to {
+        ResponseStatus::Pending => {
             return Err(ApiError::invalid_field(
                 "status",
                 "accepted, rejected or withdrawn",
             ));
         }
-        Some(ResponseStatus::Withdrawn) => {
+        ResponseStatus::Withdrawn => {
             if !author {
                 return Err(ApiError::forbidden(
                     "only the response's author withdraws it",
                 ));
             }
-            settle(&mut tx, &mut response, ResponseStatus::Withdrawn, now).await?;
-            let data = json!({"project_id": id, "response_id": rid});
-            record(
-                &mut tx,
-                &event(
-                    "project.response.withdrawn",
-                    &project,
-                    me.user_id,
-                    data,
-                    &state,
-                ),
-            )
-            .await?;
+            settle(tx, response, ResponseStatus::Withdrawn, now).await?;
+            let data = json!({"project_id": project.id, "response_id": response.id});
+            let withdrawn = event(
+                "project.response.withdrawn",
+                project,
+                me.user_id,
+                data,
+                state,
+            );
+            record(tx, &withdrawn).await?;
         }
-        Some(ResponseStatus::Rejected) => {
+        ResponseStatus::Rejected => {
             if !owner {
                 return Err(ApiError::forbidden(
                     "only the project's owner rejects a response",
                 ));
             }
-            settle(&mut tx, &mut response, ResponseStatus::Rejected, now).await?;
-            reject(&mut tx, &state, &project, &response, me.user_id).await?;
+            settle(tx, response, ResponseStatus::Rejected, now).await?;
+            reject(tx, state, project, response, me.user_id).await?;
         }
-        Some(ResponseStatus::Accepted) => {
+        ResponseStatus::Accepted => {
             if !owner {
                 return Err(ApiError::forbidden(
                     "only the project's owner accepts a response",
                 ));
             }
             if response.status != ResponseStatus::Pending {
-                return Err(not_pending(&response));
+                return Err(not_pending(response));
             }
-            accept(&mut tx, &state, &project, &mut response, me.user_id).await?;
+            accept(tx, state, project, response, me.user_id).await?;
         }
     }
-    tx.commit().await?;
-    crate::events::committed(&state).await;
-    Ok(Json(ResponseBody { response }))
+    Ok(())
 }
 
 async fn settle(
@@ -326,10 +350,7 @@ async fn settle(
     now: plaza_core::Timestamp,
 ) -> Result<(), ApiError> {
     if !store::settle_response(tx, &response.id, to, now).await? {
-        return Err(ApiError::conflict(format!(
-            "the response is {}, not pending",
-            response.status.as_str()
-        )));
+        return Err(not_pending(response));
     }
     response.status = to;
     response.updated_at = now;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Project, Status};
 use super::store::{ProjectRow, project_columns};
-use crate::auth::MaybeAuthUser;
+use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::http::{ApiError, ErrorBody, ValidQuery, page_limit};
 use crate::state::AppState;
 
@@ -170,9 +170,46 @@ pub async fn search(
     };
     let mut filter = Filter::default();
     let backend = state.db.backend();
-    let (source, rank) = match (&words, backend) {
-        (None, _) => ("projects".to_owned(), None),
-        (Some(words), Backend::Sqlite) => {
+    let (source, rank) = match &words {
+        Some(words) => {
+            let (source, rank) = matching(&mut filter, words, backend);
+            (source, Some(rank))
+        }
+        None => ("projects".to_owned(), None),
+    };
+    narrow(&mut filter, &query, status, me.as_ref())?;
+    let order = order(sort, rank.as_deref(), backend);
+    let from = format!("FROM {source} WHERE {}", filter.sql());
+    let n = filter.args.len();
+    let select = format!(
+        "SELECT {} {from} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        project_columns!(),
+        n + 1,
+        n + 2
+    );
+    let count = format!("SELECT CAST(COUNT(*) AS BIGINT) {from}");
+    let mut conn = state.db.reader().acquire().await?;
+    let rows: Vec<ProjectRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(select)), &filter.args)
+        .bind(limit)
+        .bind(i64::from(offset))
+        .fetch_all(&mut *conn)
+        .await?;
+    let (total,): (i64,) = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(count)), &filter.args)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items: Vec<Project> = rows.into_iter().map(Into::into).collect();
+    Ok(Json(ProjectPage {
+        has_more: i64::from(offset) + (items.len() as i64) < total,
+        items,
+        total,
+    }))
+}
+
+/// Adds the full-text match of `words` to `filter`: the FROM source and
+/// the rank expression to order by (ascending).
+fn matching(filter: &mut Filter, words: &[String], backend: Backend) -> (String, String) {
+    match backend {
+        Backend::Sqlite => {
             let matched: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
             let p = filter.arg(Arg::Text(matched.join(" ")));
             // The matches come out of FTS5 already in rank order, and CROSS
@@ -185,26 +222,31 @@ pub async fn search(
                  AND rank MATCH 'bm25(10.0, 5.0, 1.0)' ORDER BY rank) f CROSS JOIN projects"
             );
             filter.clause("projects.rowid = f.hit".to_owned());
-            (source, Some("f.rank".to_owned()))
+            (source, "f.rank".to_owned())
         }
-        (Some(words), Backend::Postgres) => {
+        Backend::Postgres => {
             let matched: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
             let p = filter.arg(Arg::Text(matched.join(" & ")));
             filter.clause(format!("search @@ to_tsquery('simple', {p})"));
             let rank = format!("-ts_rank(search, to_tsquery('simple', {p}))");
-            ("projects".to_owned(), Some(rank))
+            ("projects".to_owned(), rank)
         }
-    };
+    }
+}
+
+/// Adds the status (drafts and archives only one's own), owner, skills,
+/// budget and currency filters.
+fn narrow(
+    filter: &mut Filter,
+    query: &SearchQuery,
+    status: Status,
+    me: Option<&AuthUser>,
+) -> Result<(), ApiError> {
     let p = filter.arg(Arg::Text(status.as_str().to_owned()));
     filter.clause(format!("status = {p}"));
-    if matches!(status, Status::Draft | Status::Archived)
-        && !me.as_ref().is_some_and(|m| m.is_admin())
-    {
+    if matches!(status, Status::Draft | Status::Archived) && !me.is_some_and(AuthUser::is_admin) {
         // Only my own; nobody's when signed out.
-        let mine = me
-            .as_ref()
-            .map(|m| m.user_id.to_string())
-            .unwrap_or_default();
+        let mine = me.map(|m| m.user_id.to_string()).unwrap_or_default();
         let p = filter.arg(Arg::Text(mine));
         filter.clause(format!("owner_id = {p}"));
     }
@@ -241,38 +283,19 @@ pub async fn search(
         let p = filter.arg(Arg::Text(currency.to_string()));
         filter.clause(format!("currency = {p}"));
     }
-    let order = match (sort, &rank) {
+    Ok(())
+}
+
+/// The ORDER BY of a sort.
+fn order(sort: Sort, rank: Option<&str>, backend: Backend) -> String {
+    match (sort, rank) {
         // Ties stay in FTS5's order on SQLite: a second key would make it
         // sort every match again.
-        (Sort::Relevance, Some(rank)) if backend == Backend::Sqlite => rank.clone(),
+        (Sort::Relevance, Some(rank)) if backend == Backend::Sqlite => rank.to_owned(),
         (Sort::Relevance, Some(rank)) => format!("{rank}, created_at DESC, id DESC"),
         (Sort::Budget, _) => "(COALESCE(budget_max, budget_min) IS NULL), \
              COALESCE(budget_max, budget_min) DESC, created_at DESC, id DESC"
             .to_owned(),
         _ => "created_at DESC, id DESC".to_owned(),
-    };
-    let from = format!("FROM {source} WHERE {}", filter.sql());
-    let n = filter.args.len();
-    let select = format!(
-        "SELECT {} {from} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        project_columns!(),
-        n + 1,
-        n + 2
-    );
-    let count = format!("SELECT CAST(COUNT(*) AS BIGINT) {from}");
-    let mut conn = state.db.reader().acquire().await?;
-    let rows: Vec<ProjectRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(select)), &filter.args)
-        .bind(limit)
-        .bind(i64::from(offset))
-        .fetch_all(&mut *conn)
-        .await?;
-    let (total,): (i64,) = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(count)), &filter.args)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items: Vec<Project> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(ProjectPage {
-        has_more: i64::from(offset) + (items.len() as i64) < total,
-        items,
-        total,
-    }))
+    }
 }
