@@ -206,6 +206,28 @@ pub async fn update(
     if was.status == Status::Archived {
         return Err(ApiError::conflict("an archived project cannot change"));
     }
+    let mut project = edited(&state, &was, &req)?;
+    project.updated_at = state.clock.now();
+    if !store::update(&mut tx, &project, was.status).await? {
+        return Err(ApiError::conflict(
+            "the project changed meanwhile; read it and try again",
+        ));
+    }
+    if project.status != was.status {
+        let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
+        record(
+            &mut tx,
+            &event("project.status_changed", &project, me.user_id, data, &state),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.relay.wake();
+    Ok(Json(ProjectBody { project }))
+}
+
+/// `was` with `req`'s changes, checked.
+fn edited(state: &AppState, was: &Project, req: &UpdateProject) -> Result<Project, ApiError> {
     let mut project = was.clone();
     if let Some(title) = &req.title {
         project.title = model::text("title", title, 3, 200)?;
@@ -241,8 +263,8 @@ pub async fn update(
                 "the currency cannot change once there are responses (their bids are in it)",
             ));
         }
-        if let Some(currency) = req.currency {
-            project.currency = currency;
+        if let Some(currency) = &req.currency {
+            project.currency = currency.clone();
         }
     }
     if let Some(to) = req.status
@@ -257,23 +279,7 @@ pub async fn update(
         }
         project.status = to;
     }
-    project.updated_at = state.clock.now();
-    if !store::update(&mut tx, &project, was.status).await? {
-        return Err(ApiError::conflict(
-            "the project changed meanwhile; read it and try again",
-        ));
-    }
-    if project.status != was.status {
-        let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
-        record(
-            &mut tx,
-            &event("project.status_changed", &project, me.user_id, data, &state),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    state.relay.wake();
-    Ok(Json(ProjectBody { project }))
+    Ok(project)
 }
 
 /// `DELETE /api/projects/{id}` — the owner or an admin removes a project:
