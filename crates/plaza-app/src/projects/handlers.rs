@@ -239,7 +239,7 @@ fn edited(state: &AppState, was: &Project, req: &UpdateProject) -> Result<Projec
         project.skills = model::skills("skills", skills)?;
     }
     if let Some(d) = &req.deadline {
-        project.deadline = d.as_deref().map(|d| deadline(&state, d)).transpose()?;
+        project.deadline = d.as_deref().map(|d| deadline(state, d)).transpose()?;
     }
     let money = req.budget_min.is_some() || req.budget_max.is_some() || req.currency.is_some();
     if money {
