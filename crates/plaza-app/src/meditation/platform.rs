@@ -41,7 +41,7 @@ pub async fn buckets(
     to: Date,
 ) -> Result<Vec<Bucket>, ApiError> {
     let first = period.start_of(from);
-    let mut sums: BTreeMap<Date, (Tally, i64)> = BTreeMap::new();
+    let mut sums = Sums::new();
     let mut start = first;
     while start <= to {
         sums.insert(start, (Tally::default(), 0));
@@ -51,7 +51,36 @@ pub async fn buckets(
         }
     }
     let mut conn = state.db.reader().acquire().await?;
-    let key = period_of_day(state.db.backend(), period);
+    add_rolled(
+        &mut conn,
+        state.db.backend(),
+        period,
+        (first, to),
+        &mut sums,
+    )
+    .await?;
+    add_tail(&mut conn, period, (first, to), &mut sums).await?;
+    Ok(sums
+        .into_iter()
+        .map(|(start, (tally, active))| Bucket {
+            active_users: Some(active),
+            ..tally.bucket(start)
+        })
+        .collect())
+}
+
+/// Each period's people and sessions.
+type Sums = BTreeMap<Date, (Tally, i64)>;
+
+/// Adds the rolled-up days between `first` and `to`, summed per period in SQL.
+async fn add_rolled(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    period: Period,
+    (first, to): (Date, Date),
+    sums: &mut Sums,
+) -> Result<(), ApiError> {
+    let key = period_of_day(backend, period);
     let rolled: Vec<(String, i64, i64, i64, i64, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {key}, CAST(COUNT(DISTINCT user_id) AS BIGINT), CAST(SUM(sessions) AS BIGINT), \
@@ -76,10 +105,20 @@ pub async fn buckets(
         *active += people;
     }
 
-    // The live tail: sessions that ended after the watermark, started within
-    // a day either side of the range in UTC (local days are offset from it
-    // by at most 14 hours), placed on their owners' local days.
-    let watermark = super::rollup::rolled_through(&mut conn).await?;
+    Ok(())
+}
+
+/// Adds the live tail: sessions that ended after the watermark, started
+/// within a day either side of the range in UTC (local days are offset from
+/// it by at most 14 hours), placed on their owners' local days; a person
+/// already counted from rolled-up days in a period is not counted again.
+async fn add_tail(
+    conn: &mut sqlx::AnyConnection,
+    period: Period,
+    (first, to): (Date, Date),
+    sums: &mut Sums,
+) -> Result<(), ApiError> {
+    let watermark = super::rollup::rolled_through(&mut *conn).await?;
     let utc = |d: Date| {
         d.to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| Timestamp::from_jiff(z.timestamp()))
@@ -141,11 +180,5 @@ pub async fn buckets(
             *active += i64::try_from(set.len()).unwrap_or(i64::MAX);
         }
     }
-    Ok(sums
-        .into_iter()
-        .map(|(start, (tally, active))| Bucket {
-            active_users: Some(active),
-            ..tally.bucket(start)
-        })
-        .collect())
+    Ok(())
 }
