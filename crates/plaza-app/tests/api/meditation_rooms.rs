@@ -435,3 +435,35 @@ async fn a_group_session_spans_two_nodes() {
     }
     assert_eq!(sessions_of(&one, "cara@example.com").await.len(), 1);
 }
+
+crate::on_both_databases! {
+    async fn the_last_places_go_once_when_people_race_for_them(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let host = app.register("host@example.com").await;
+        let room = create_room(&app, &host, json!({"name": "Small", "max_participants": 3})).await;
+        let mut sockets = Vec::new();
+        for i in 0..6 {
+            let who = app.register(&format!("p{i}@example.com")).await;
+            sockets.push(app.group_ws(&who).await);
+        }
+        let joins = sockets.iter_mut().map(|ws| {
+            let room_id = room["id"].clone();
+            async move {
+                ws.send(json!({"type": "join", "data": {"room_id": room_id}})).await;
+                loop {
+                    let frame = ws.next().await;
+                    match frame["type"].as_str() {
+                        Some("joined") => return 200,
+                        Some("error") => return frame["data"]["status"].as_u64().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+            }
+        });
+        let mut answers = futures_util::future::join_all(joins).await;
+        answers.sort_unstable();
+        assert_eq!(answers, [200, 200, 200, 409, 409, 409]);
+        let detail: Value = app.get_as(&format!("/api/meditation/rooms/{}", room["id"].as_str().unwrap()), &host.access).await.json().await.unwrap();
+        assert_eq!(detail["participants"].as_array().unwrap().len(), 3);
+    }
+}

@@ -251,6 +251,8 @@ impl Socket<'_> {
                 self.leave().await?;
             }
             let mut tx = state.db.begin().await?;
+            // Joins of one room take turns, so the last place goes once.
+            store::lock(&mut tx, &room.id).await?;
             store::forget_stale(&mut tx, &room.id, since).await?;
             let present = store::people(&mut tx, &room.id, since).await?;
             if present.len() as i64 >= room.max_participants && !present.contains(&self.me.user_id)

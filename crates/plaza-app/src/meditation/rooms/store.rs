@@ -169,6 +169,16 @@ pub async fn existing(
     query.fetch_all(conn).await
 }
 
+/// Holds the room's row until the transaction ends (a no-op update: a row
+/// lock on PostgreSQL, the write lock on SQLite).
+pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE meditation_rooms SET max_participants = max_participants WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM meditation_rooms WHERE id = $1")
         .bind(id)
