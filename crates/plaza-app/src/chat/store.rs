@@ -105,25 +105,6 @@ pub async fn member_role(
         .await
 }
 
-/// Those of `users` that are live accounts.
-pub async fn existing_users(
-    conn: &mut AnyConnection,
-    users: &[UserId],
-) -> Result<Vec<UserId>, sqlx::Error> {
-    let mut found = Vec::with_capacity(users.len());
-    for user in users {
-        let live: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL")
-                .bind(*user)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if live.is_some() {
-            found.push(*user);
-        }
-    }
-    Ok(found)
-}
-
 pub async fn mark_read(
     conn: &mut AnyConnection,
     chat: ChatId,

@@ -376,7 +376,7 @@ pub async fn send(
             ),
         ));
     }
-    let found = store::existing_users(&mut tx, &to).await?;
+    let found = crate::users::store::live(&mut tx, &to).await?;
     if let Some(missing) = to.iter().find(|id| !found.contains(id)) {
         return Err(ApiError::invalid_field(
             "to",

@@ -260,26 +260,6 @@ pub async fn recipient(
     ))
 }
 
-/// Which of `ids` are live accounts.
-pub async fn existing_users(
-    conn: &mut AnyConnection,
-    ids: &[UserId],
-) -> Result<Vec<UserId>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT id FROM users WHERE deleted_at IS NULL AND id IN ({})",
-        plaza_platform::db::placeholders(1, ids.len())
-    );
-    // Only numbered placeholders are spliced in; the ids are bound.
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-    for id in ids {
-        query = query.bind(*id);
-    }
-    query.fetch_all(conn).await
-}
-
 /// A stored template.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TemplateRow {

@@ -45,6 +45,23 @@ pub async fn time_zone(
     Ok((name, zone))
 }
 
+/// Which of `ids` are live (not deleted) accounts, in one query.
+pub async fn live(conn: &mut AnyConnection, ids: &[UserId]) -> Result<Vec<UserId>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id FROM users WHERE deleted_at IS NULL AND id IN ({})",
+        plaza_platform::db::placeholders(1, ids.len())
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await
+}
+
 pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let row: Option<UserRow> = sqlx::query_as(concat!(
         "SELECT ",

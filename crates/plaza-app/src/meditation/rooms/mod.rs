@@ -162,7 +162,7 @@ async fn invitees(
             format!("at most {MAX_PEOPLE} people"),
         ));
     }
-    let found = store::existing(conn, users).await?;
+    let found = crate::users::store::live(conn, users).await?;
     if let Some(missing) = users.iter().find(|u| !found.contains(u)) {
         return Err(ApiError::invalid_field(
             field,

@@ -150,25 +150,6 @@ pub async fn invite(
     Ok(added)
 }
 
-/// Which of `users` exist.
-pub async fn existing(
-    conn: &mut AnyConnection,
-    users: &[UserId],
-) -> Result<Vec<UserId>, sqlx::Error> {
-    if users.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT id FROM users WHERE id IN ({})",
-        placeholders(1, users.len())
-    );
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-    for user in users {
-        query = query.bind(*user);
-    }
-    query.fetch_all(conn).await
-}
-
 /// Holds the room's row until the transaction ends (a no-op update: a row
 /// lock on PostgreSQL, the write lock on SQLite).
 pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
