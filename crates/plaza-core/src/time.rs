@@ -55,6 +55,21 @@ impl Timestamp {
         self.0.as_second()
     }
 
+    /// The calendar date of this instant in `zone`.
+    pub fn date_in(self, zone: &jiff::tz::TimeZone) -> jiff::civil::Date {
+        zone.to_datetime(self.0).date()
+    }
+
+    /// The first instant of `date` in `zone` (midnight, or whenever a
+    /// daylight-saving change lets the day begin); an error only for dates
+    /// out of jiff's range.
+    pub fn start_of(
+        date: jiff::civil::Date,
+        zone: &jiff::tz::TimeZone,
+    ) -> Result<Self, jiff::Error> {
+        Ok(Self::from_jiff(date.to_zoned(zone.clone())?.timestamp()))
+    }
+
     /// How long after `earlier` this instant is; zero when it is not after.
     pub fn duration_since(self, earlier: Self) -> Duration {
         let d = self.0.duration_since(earlier.0);
@@ -109,6 +124,19 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_and_their_first_instants_follow_the_zone() {
+        let moscow = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+        let at: Timestamp = "2026-11-01T22:30:00Z".parse().unwrap();
+        assert_eq!(at.date_in(&moscow), jiff::civil::date(2026, 11, 2));
+        assert_eq!(
+            at.date_in(&jiff::tz::TimeZone::UTC),
+            jiff::civil::date(2026, 11, 1)
+        );
+        let start = Timestamp::start_of(jiff::civil::date(2026, 11, 2), &moscow).unwrap();
+        assert_eq!(start.to_string(), "2026-11-01T21:00:00.000000Z");
+    }
 
     #[test]
     fn text_form_has_fixed_width_and_sorts_like_the_instant() {

@@ -187,7 +187,7 @@ pub fn buckets(
         }
     }
     for (at, seconds, before, after) in sessions {
-        let day = at.as_jiff().to_zoned(tz.clone()).date();
+        let day = at.date_in(tz);
         if let Some(sum) = sums.get_mut(&period.start_of(day)) {
             sum.add_session(*seconds, *before, *after);
         }
@@ -249,12 +249,7 @@ async fn analytics(
         if !me.is_admin() {
             return Err(ApiError::forbidden("scope=platform is for admins"));
         }
-        let today = state
-            .clock
-            .now()
-            .as_jiff()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date();
+        let today = state.clock.now().date_in(&jiff::tz::TimeZone::UTC);
         let (from, to) = range(period, &query, today)?;
         return Ok(Json(Analytics {
             buckets: super::platform::buckets(state, period, from, to).await?,
@@ -263,16 +258,13 @@ async fn analytics(
     }
     let mut conn = state.db.reader().acquire().await?;
     let (time_zone, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
-    let today = state.clock.now().as_jiff().to_zoned(tz.clone()).date();
+    let today = state.clock.now().date_in(&tz);
     let (from, to) = range(period, &query, today)?;
-    let since = period
-        .start_of(from)
-        .to_zoned(tz.clone())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+    let since = Timestamp::start_of(period.start_of(from), &tz).map_err(ApiError::internal)?;
     let until = to
         .tomorrow()
-        .and_then(|d| d.to_zoned(tz.clone()))
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        .and_then(|d| Timestamp::start_of(d, &tz))
+        .map_err(ApiError::internal)?;
     let rolled = super::rollup::rolled_through(&mut conn).await?;
     let first = period.start_of(from);
     let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
@@ -302,8 +294,8 @@ async fn analytics(
          WHERE user_id = $1 AND ended_at > $4 AND started_at >= $2 AND started_at < $3",
     )
     .bind(me.user_id)
-    .bind(Timestamp::from_jiff(since.timestamp()))
-    .bind(Timestamp::from_jiff(until.timestamp()))
+    .bind(since)
+    .bind(until)
     .bind(rolled)
     .fetch_all(&mut *conn)
     .await?;

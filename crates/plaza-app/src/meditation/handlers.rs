@@ -281,8 +281,7 @@ fn bound(
     } else {
         date
     };
-    let start = date.to_zoned(zone.clone()).map_err(|_| bad())?;
-    Ok(Timestamp::from_jiff(start.timestamp()))
+    Timestamp::start_of(date, zone).map_err(|_| bad())
 }
 
 /// `GET /api/sessions?page=1&limit=20&type&from&to` — my sessions, newest first.

@@ -119,11 +119,8 @@ async fn add_tail(
     sums: &mut Sums,
 ) -> Result<(), ApiError> {
     let watermark = super::rollup::rolled_through(&mut *conn).await?;
-    let utc = |d: Date| {
-        d.to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| Timestamp::from_jiff(z.timestamp()))
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))
-    };
+    let utc =
+        |d: Date| Timestamp::start_of(d, &jiff::tz::TimeZone::UTC).map_err(ApiError::internal);
     let since = utc(first.checked_sub(1.day()).unwrap_or(first))?;
     let until = utc(to.checked_add(2.days()).unwrap_or(to))?;
     let tail: Vec<TailRow> = sqlx::query_as(
@@ -138,10 +135,7 @@ async fn add_tail(
     .await?;
     let mut newcomers: BTreeMap<Date, BTreeSet<UserId>> = BTreeMap::new();
     for (user, zone, at, seconds, before, after) in tail {
-        let day = at
-            .as_jiff()
-            .to_zoned(crate::users::fields::zone(&zone))
-            .date();
+        let day = at.date_in(&crate::users::fields::zone(&zone));
         if day < first || day > to {
             continue;
         }

@@ -116,7 +116,7 @@ pub async fn roll_up(state: &AppState) -> Result<u64, sqlx::Error> {
         let zone = zones
             .entry(tz.clone())
             .or_insert_with(|| crate::users::fields::zone(tz));
-        let day = started_at.as_jiff().to_zoned(zone.clone()).date();
+        let day = started_at.date_in(zone);
         sums.entry((*user, day))
             .or_default()
             .add_session(*seconds, *before, *after);

@@ -78,11 +78,9 @@ async fn compute(state: &AppState, user: UserId) -> Result<Stats, ApiError> {
     .await?;
     let last: Option<Session> = super::store::last_ended(&mut conn, user).await?;
     let now = state.clock.now();
-    let today = now.as_jiff().to_zoned(zone.clone()).date();
-    let mut days: Vec<jiff::civil::Date> = rows
-        .iter()
-        .map(|(at, _, _)| at.as_jiff().to_zoned(zone.clone()).date())
-        .collect();
+    let today = now.date_in(&zone);
+    let mut days: Vec<jiff::civil::Date> =
+        rows.iter().map(|(at, _, _)| at.date_in(&zone)).collect();
     days.sort_unstable();
     days.dedup();
     let (current, longest) = streaks(&days, today);

@@ -49,12 +49,7 @@ fn deadline(state: &AppState, value: &str) -> Result<jiff::civil::Date, ApiError
     let date: jiff::civil::Date = value
         .parse()
         .map_err(|_| ApiError::invalid_field("deadline", "a date such as 2026-12-31"))?;
-    let today = state
-        .clock
-        .now()
-        .as_jiff()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
+    let today = state.clock.now().date_in(&jiff::tz::TimeZone::UTC);
     if date < today {
         return Err(ApiError::invalid_field(
             "deadline",
