@@ -33,8 +33,7 @@ impl JobKind for CloseStaleSessions {
             store::stale(&mut conn, before, BATCH).await?
         };
         for (user, mut session) in stale {
-            session.ended_at = Some(session.started_at.saturating_add(max));
-            session.duration_sec = Some(MAX_SESSION_SEC);
+            session.end_at(session.started_at.saturating_add(max));
             let mut tx = state.db.begin().await?;
             if !store::finish(&mut tx, user, &session).await? {
                 // Ended by its owner meanwhile.

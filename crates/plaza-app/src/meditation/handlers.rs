@@ -81,6 +81,18 @@ pub struct Session {
     pub notes: Option<String>,
 }
 
+impl Session {
+    /// Ends the session at `at` (not before it began), counting at most
+    /// [`MAX_SESSION_SEC`].
+    pub fn end_at(&mut self, at: Timestamp) {
+        let at = at.max(self.started_at);
+        let measured =
+            i64::try_from(at.duration_since(self.started_at).as_secs()).unwrap_or(i64::MAX);
+        self.ended_at = Some(at);
+        self.duration_sec = Some(measured.min(MAX_SESSION_SEC));
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionBody {
     pub session: Session,
@@ -218,10 +230,7 @@ pub async fn end(
             ApiError::conflict("that session has ended").with_details(json!({"session": session}))
         );
     }
-    let measured =
-        i64::try_from(now.duration_since(session.started_at).as_secs()).unwrap_or(i64::MAX);
-    session.ended_at = Some(now);
-    session.duration_sec = Some(measured.min(MAX_SESSION_SEC));
+    session.end_at(now);
     session.mood_before = req.mood_before;
     session.mood_after = req.mood_after;
     session.notes = notes;

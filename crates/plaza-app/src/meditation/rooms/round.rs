@@ -223,7 +223,7 @@ pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, 
     if session.round_id.as_deref() != Some(round) {
         return Ok(false);
     }
-    end_session(&mut session, now);
+    session.end_at(now);
     if !sessions::finish(&mut tx, user, &session).await? {
         return Ok(false);
     }
@@ -232,13 +232,6 @@ pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, 
     state.relay.wake();
     crate::meditation::stats::invalidate(state, user).await;
     Ok(true)
-}
-
-fn end_session(session: &mut Session, at: Timestamp) {
-    let at = at.max(session.started_at);
-    let measured = i64::try_from(at.duration_since(session.started_at).as_secs()).unwrap_or(0);
-    session.ended_at = Some(at);
-    session.duration_sec = Some(measured.min(MAX_SESSION_SEC));
 }
 
 /// Ends group session `round` of `room` at `at` for everyone still in it,
@@ -257,7 +250,7 @@ pub async fn finish(
     }
     let mut ended = Vec::new();
     for (user, mut session) in sessions::open_in_round(&mut tx, round).await? {
-        end_session(&mut session, at);
+        session.end_at(at);
         if sessions::finish(&mut tx, user, &session).await? {
             record::ended(&mut tx, user, &session, EndedBy::Room, now).await?;
             ended.push(user);
