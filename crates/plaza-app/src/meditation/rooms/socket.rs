@@ -18,7 +18,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 
 use super::live::{self, fresh_since};
 use super::round::{self, Reason, Round};
-use super::store::{self, Member};
+use super::store::{self, Member, Participant};
 use super::{RoomView, visible};
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::http::{ApiError, ErrorBody, ErrorKind, ValidQuery};
@@ -267,8 +267,8 @@ impl Socket<'_> {
                 state.relay.wake();
             }
             state.rooms.enter(&room.id, self.conn);
-            self.joined(&room, mine).await?;
-            self.tell_participants(&room.id).await?;
+            let participants = self.joined(&room, mine).await?;
+            announce(state, &room.id, participants).await;
         } else {
             self.joined(&room, None).await?;
         }
@@ -277,14 +277,14 @@ impl Socket<'_> {
 
     /// Answers a join: the room, who is in it, the group session under way
     /// (with the server's time, to count down from) and my part of it.
+    /// Who is in the room now, as the answer said.
     async fn joined(
         &self,
         room: &store::Room,
         mine: Option<crate::meditation::Session>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Vec<Participant>, ApiError> {
         let now = self.state.clock.now();
-        let mut db = self.state.db.writer().acquire().await?;
-        let participants = store::participants(&mut db, &room.id, fresh_since()).await?;
+        let participants = participants(self.state, &room.id).await?;
         let data = json!({
             "room": RoomView::new(room, participants.len() as i64),
             "participants": participants,
@@ -293,17 +293,7 @@ impl Socket<'_> {
             "server_time": now,
         });
         self.reply("joined", data);
-        Ok(())
-    }
-
-    async fn tell_participants(&self, room: &str) -> Result<(), ApiError> {
-        let mut db = self.state.db.writer().acquire().await?;
-        let participants = store::participants(&mut db, room, fresh_since()).await?;
-        drop(db);
-        let data =
-            json!({"room_id": room, "count": participants.len(), "participants": participants});
-        live::publish(self.state, room, "participants", data, false).await;
-        Ok(())
+        Ok(participants)
     }
 
     /// Takes this socket out of its room, ending my part of a group session
@@ -323,7 +313,7 @@ impl Socket<'_> {
             round::leave(state, &current.round_id, self.me.user_id).await?;
         }
         if room.is_some() {
-            self.tell_participants(&room_id).await?;
+            announce(state, &room_id, participants(state, &room_id).await?).await;
         }
         Ok(Some(room_id))
     }
@@ -342,4 +332,16 @@ impl Socket<'_> {
         }
         self.reply("error", realtime::error_data(e, self.state.clock.now()));
     }
+}
+
+/// Who is in `room` now.
+async fn participants(state: &AppState, room: &str) -> Result<Vec<Participant>, ApiError> {
+    let mut db = state.db.writer().acquire().await?;
+    Ok(store::participants(&mut db, room, fresh_since()).await?)
+}
+
+/// Tells everyone in `room`, on every node, who is in it.
+async fn announce(state: &AppState, room: &str, participants: Vec<Participant>) {
+    let data = json!({"room_id": room, "count": participants.len(), "participants": participants});
+    live::publish(state, room, "participants", data, false).await;
 }
