@@ -46,6 +46,14 @@ impl Visibility {
             Self::InviteOnly => "invite_only",
         }
     }
+
+    fn parse(stored: &str) -> Self {
+        if stored == Self::InviteOnly.as_str() {
+            Self::InviteOnly
+        } else {
+            Self::Public
+        }
+    }
 }
 
 /// A group meditation room.
@@ -76,11 +84,7 @@ impl RoomView {
             name: room.name.clone(),
             description: room.description.clone(),
             host_id: room.host_id,
-            visibility: if room.visibility == "invite_only" {
-                Visibility::InviteOnly
-            } else {
-                Visibility::Public
-            },
+            visibility: Visibility::parse(&room.visibility),
             kind: SessionType::parse(&room.kind).unwrap_or(SessionType::Mindfulness),
             max_participants: room.max_participants,
             created_at: room.created_at,
@@ -138,6 +142,12 @@ pub struct CreateRoomRequest {
 pub struct InviteRequest {
     #[schema(value_type = Vec<String>)]
     pub user_ids: Vec<UserId>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invited {
+    /// How many of the people named were not invited before.
+    pub invited: u64,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -297,7 +307,7 @@ pub async fn get(
 /// `POST /api/meditation/rooms/{id}/invites` — the host invites people.
 #[utoipa::path(post, path = "/api/meditation/rooms/{id}/invites", tag = "meditation", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = InviteRequest,
-    responses((status = 200, description = "`{\"invited\": n}`: how many were not invited before"),
+    responses((status = 200, body = Invited),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invite(
@@ -305,7 +315,7 @@ pub async fn invite(
     me: AuthUser,
     Path(id): Path<String>,
     ValidJson(req): ValidJson<InviteRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Invited>, ApiError> {
     if req.user_ids.is_empty() {
         return Err(ApiError::invalid_field(
             "user_ids",
@@ -320,7 +330,7 @@ pub async fn invite(
     invitees(&mut tx, "user_ids", &req.user_ids).await?;
     let invited = store::invite(&mut tx, &room.id, &req.user_ids).await?;
     tx.commit().await?;
-    Ok(Json(json!({ "invited": invited })))
+    Ok(Json(Invited { invited }))
 }
 
 /// `DELETE /api/meditation/rooms/{id}` — the host (or an admin) closes a
