@@ -208,6 +208,9 @@ pub async fn update(
             "the project changed meanwhile; read it and try again",
         ));
     }
+    if project.skills != was.skills {
+        store::set_skills(&mut tx, &project.id, &project.skills).await?;
+    }
     if project.status != was.status {
         let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
         record(

@@ -83,7 +83,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Project) -> Result<(), sqlx::E
     set_skills(conn, &p.id, &p.skills).await
 }
 
-async fn set_skills(
+pub async fn set_skills(
     conn: &mut AnyConnection,
     project: &str,
     skills: &[String],
@@ -114,8 +114,8 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>,
     Ok(row.map(Into::into))
 }
 
-/// Writes an edited project whole; false if its status changed meanwhile
-/// from `was` (a concurrent accept or edit).
+/// Writes an edited project's row (its skills' rows are [`set_skills`]'s);
+/// false if its status changed meanwhile from `was` (a concurrent accept).
 pub async fn update(
     conn: &mut AnyConnection,
     p: &Project,
@@ -137,13 +137,9 @@ pub async fn update(
     .bind(p.status.as_str())
     .bind(p.updated_at)
     .bind(was.as_str())
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    set_skills(conn, &p.id, &p.skills).await?;
-    Ok(true)
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
