@@ -19,7 +19,7 @@ use plaza_platform::redis::Redis;
 use plaza_platform::shutdown::Shutdown;
 use plaza_platform::storage::Storage;
 
-use crate::auth::AuthKit;
+use crate::http::auth::AuthKit;
 use crate::users::password::Passwords;
 
 /// The ports and settings handlers share; cheap to clone.

@@ -89,6 +89,51 @@ typed_id!(
     MessageId
 );
 
+typed_id!(
+    /// A notification in someone's list.
+    NotificationId
+);
+
+typed_id!(
+    /// An admin-written notification template.
+    TemplateId
+);
+
+typed_id!(
+    /// A job in the durable queue.
+    JobId
+);
+
+typed_id!(
+    /// A domain event in the outbox.
+    EventId
+);
+
+typed_id!(
+    /// One meditation session of one person.
+    MeditationId
+);
+
+typed_id!(
+    /// A group meditation room.
+    RoomId
+);
+
+typed_id!(
+    /// One group session in a room (everyone who sat it together).
+    RoundId
+);
+
+typed_id!(
+    /// A marketplace project.
+    ProjectId
+);
+
+typed_id!(
+    /// A freelancer's response (proposal) to a project.
+    ResponseId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,10 @@ pub mod user;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
-pub use id::{ChatId, FileId, MessageId, SessionId, UserId};
+pub use id::{
+    ChatId, EventId, FileId, JobId, MeditationId, MessageId, NotificationId, ProjectId, ResponseId,
+    RoomId, RoundId, SessionId, TemplateId, UserId,
+};
 pub use money::{Currency, CurrencyError};
 pub use time::Timestamp;
 pub use user::{DisplayName, DisplayNameError, Role, RoleError, Username, UsernameError};

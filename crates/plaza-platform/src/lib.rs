@@ -13,6 +13,7 @@ pub mod mail;
 pub mod presence;
 pub mod ratelimit;
 pub mod redis;
+pub mod secret;
 pub mod shutdown;
 pub mod storage;
 pub mod telemetry;

@@ -7,13 +7,13 @@ use plaza_core::{DisplayName, Email, Role, SessionId, Timestamp, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::AuthUser;
 use super::service::{self, AuthError, Client, Issued};
-use crate::http::ratelimit::{refusal, too_many_after};
+use crate::http::AuthUser;
+use crate::http::ratelimit::refusal;
 use crate::http::{ApiError, ClientIp, LimitClass, ValidJson};
 use crate::state::AppState;
 use crate::users::password::Password;
-use crate::users::{self, Audience, CreateUserError, NewUser, UserView};
+use crate::users::{self, Audience, NewUser, UserView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,33 +89,6 @@ pub(crate) fn client(ip: &ClientIp, headers: &HeaderMap) -> Client {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::InvalidCredentials
-            | AuthError::InvalidRefresh
-            | AuthError::RefreshReused => ApiError::unauthenticated(e.to_string()),
-            AuthError::Locked { retry_after } => too_many_after(e.to_string(), retry_after),
-            AuthError::Banned => ApiError::forbidden(e.to_string()),
-            AuthError::Create(e) => e.into(),
-            AuthError::Internal(e) => ApiError::internal(e),
-        }
-    }
-}
-
-impl From<CreateUserError> for ApiError {
-    fn from(e: CreateUserError) -> Self {
-        match e {
-            CreateUserError::EmailTaken => ApiError::conflict(e.to_string())
-                .with_details(serde_json::json!({"fields": {"email": "taken"}})),
-            CreateUserError::UsernameTaken => ApiError::conflict(e.to_string())
-                .with_details(serde_json::json!({"fields": {"username": "taken"}})),
-            CreateUserError::Hash(e) => ApiError::internal(e),
-            CreateUserError::Db(e) => ApiError::internal(e),
-        }
     }
 }
 

@@ -2,52 +2,22 @@
 //! and their revocation on every node. Accounts themselves live in `users`.
 
 mod email_change;
-pub mod extract;
 pub(crate) mod handlers;
-pub mod jwt;
 pub mod mfa;
 pub mod oauth;
 pub mod one_time;
 pub mod recovery;
-mod revocation;
-pub mod secret;
 pub mod service;
 mod store;
 
 use axum::middleware::from_fn_with_state;
-use tokio::sync::OnceCell;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use extract::{AdminUser, AuthUser, MaybeAuthUser, authenticate};
-pub use jwt::Signer;
-pub use revocation::Revocations;
+pub use crate::http::auth::{AdminUser, AuthUser, MaybeAuthUser, Revocations, Signer};
 
 use crate::http::{LimitClass, ratelimit};
 use crate::state::AppState;
-
-/// The auth machinery a node holds: its signing key (loaded on first use,
-/// after migrations) and the revocation list.
-#[derive(Debug)]
-pub struct AuthKit {
-    signer: OnceCell<Signer>,
-    pub revocations: Revocations,
-}
-
-impl AuthKit {
-    pub fn new(cache: plaza_platform::cache::SharedCache, access_ttl: std::time::Duration) -> Self {
-        Self {
-            signer: OnceCell::new(),
-            revocations: Revocations::new(cache, access_ttl),
-        }
-    }
-
-    pub async fn signer(&self, state: &AppState) -> Result<&Signer, sqlx::Error> {
-        self.signer
-            .get_or_try_init(|| Signer::load(&state.db, &state.config.auth, state.clock.now()))
-            .await
-    }
-}
 
 /// Forgets an account's secrets (factors, pending tokens) when it is deleted.
 pub async fn forget_user(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use plaza_core::{Timestamp, UserId};
 use sqlx::AnyConnection;
 
-use super::secret::{random_token, token_hash};
+use plaza_platform::secret::{random_token, token_hash};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {

@@ -12,9 +12,9 @@ use plaza_platform::mail::Mail;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::AuthUser;
 use super::one_time::{self, Purpose};
 use super::service;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson};
 use crate::state::AppState;
 use crate::users::password::Password;

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use plaza_core::{Role, SessionId, UserId};
 
-use super::secret::{random_token, token_hash};
 use super::store::{self, Session};
 use crate::state::AppState;
 use crate::users::{self, CreateUserError, NewUser, User};
+use plaza_platform::secret::{random_token, token_hash};
 
 /// Where a sign-in comes from, for the sessions list.
 #[derive(Debug, Clone)]
@@ -305,7 +305,10 @@ async fn issue(
     refresh_token: String,
 ) -> Result<Issued, AuthError> {
     let ttl = state.config.auth.access_ttl.0;
-    let signer = state.auth.signer(state).await?;
+    let signer = state
+        .auth
+        .signer(&state.db, &state.config.auth, state.clock.now())
+        .await?;
     let access_token = signer
         .issue(user, role, session, state.clock.now(), ttl)
         .map_err(|e| anyhow::anyhow!("cannot sign an access token: {e}"))?;

@@ -11,7 +11,7 @@ use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility}
 use super::params::chat_id;
 use super::service::{self, NewChat, NewMessage};
 use super::{message_store, messages, store};
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use super::messages;
 use super::model::{Chat, MemberRole, Message};
 use super::params::{chat_id, member_id, message_id};
 use super::store::Member;
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson};
 use crate::state::AppState;
 

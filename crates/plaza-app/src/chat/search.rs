@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Message, MessageRow, message_columns};
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidQuery, page_limit};
 use crate::state::AppState;
 

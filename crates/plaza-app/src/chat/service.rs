@@ -5,7 +5,6 @@ use plaza_platform::db::unique_violation;
 
 use super::model::{Chat, ChatKind, MemberRole, Message, MessageType, Visibility};
 use super::{message_store, store};
-use crate::http::ApiError;
 use crate::state::AppState;
 
 /// Longest message text, in characters.
@@ -26,19 +25,6 @@ pub enum ChatError {
     Invalid { field: &'static str, reason: String },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-}
-
-impl From<ChatError> for ApiError {
-    fn from(e: ChatError) -> Self {
-        match e {
-            ChatError::NotFound | ChatError::MemberNotFound | ChatError::MessageNotFound => {
-                ApiError::not_found(e.to_string())
-            }
-            ChatError::Forbidden(why) => ApiError::forbidden(why),
-            ChatError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
-            ChatError::Db(e) => e.into(),
-        }
-    }
 }
 
 pub(super) fn invalid(field: &'static str, reason: impl Into<String>) -> ChatError {

@@ -13,7 +13,7 @@ use super::messages;
 use super::model::Message;
 use super::params::{chat_id, message_id};
 use super::service::{ChatError, membership};
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson};
 use crate::state::AppState;
 

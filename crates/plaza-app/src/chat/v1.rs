@@ -13,7 +13,7 @@ use super::params::{chat_id, message_id};
 use super::reactions::{self, Reactions};
 use super::service::{self, ChatError, NewMessage, membership};
 use super::{message_store, messages, store};
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 

@@ -10,8 +10,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{MAX_AVATAR_BYTES, key, store};
-use crate::auth::{AuthUser, MaybeAuthUser, two_factor_methods};
+use crate::auth::two_factor_methods;
 use crate::http::{ApiError, ErrorBody, ValidQuery};
+use crate::http::{AuthUser, MaybeAuthUser};
 use crate::state::AppState;
 use crate::users::{self, Audience, UserView};
 

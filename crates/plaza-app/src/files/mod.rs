@@ -26,7 +26,7 @@ pub const MAX_AVATAR_BYTES: usize = 5 << 20;
 pub async fn may_read(
     state: &AppState,
     row: &FileRow,
-    viewer: Option<crate::auth::AuthUser>,
+    viewer: Option<crate::http::AuthUser>,
 ) -> Result<bool, sqlx::Error> {
     if row.visibility == "public" {
         return Ok(true);

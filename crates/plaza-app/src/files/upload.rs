@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::image;
 use super::{FileRow, store};
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody};
 use crate::state::AppState;
 

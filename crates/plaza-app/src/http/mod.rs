@@ -2,6 +2,7 @@
 //! limits, middleware, OpenAPI — and the assembly of the slices' routers
 //! into one application.
 
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
@@ -29,6 +30,7 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use auth::{AdminUser, AuthUser, MaybeAuthUser};
 pub use error::{ApiError, ErrorBody, ErrorKind};
 pub use extract::{ClientIp, ValidJson, ValidQuery, page_limit};
 pub use principal::Principal;
@@ -86,7 +88,7 @@ fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::authenticate,
+            auth::authenticate,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -7,13 +7,13 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use plaza_platform::config::Rate;
 use plaza_platform::ratelimit::Decision;
 
-use super::error::{ApiError, ErrorKind};
+use super::error::{ApiError, codes};
 use super::extract::ClientIp;
 use super::principal::Principal;
 use crate::state::AppState;
@@ -104,12 +104,7 @@ pub fn too_many_after(message: impl Into<String>, retry: Duration) -> ApiError {
 }
 
 fn too_many(message: impl Into<String>, retry_seconds: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorKind::RateLimitError,
-        message,
-    )
-    .with_header(
+    ApiError::new(codes::RATE_LIMITED, message).with_header(
         axum::http::header::RETRY_AFTER,
         HeaderValue::from(retry_seconds),
     )

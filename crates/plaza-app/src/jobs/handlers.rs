@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::store;
-use crate::auth::AdminUser;
+use crate::http::AdminUser;
 use crate::http::{ApiError, ErrorBody};
 use crate::state::AppState;
 

@@ -15,7 +15,7 @@ use plaza_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidQuery};
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::record::EndedBy;
 use super::store::{self, HistoryFilter};
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 

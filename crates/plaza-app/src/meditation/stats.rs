@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::handlers::Session;
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody};
 use crate::state::AppState;
 

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::deliver;
 use super::model::{Channel, KINDS, Notice, Notification, valid_type};
 use super::store;
-use crate::auth::{AdminUser, AuthUser};
+use crate::http::{AdminUser, AuthUser};
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 use crate::users::fields::nullable;

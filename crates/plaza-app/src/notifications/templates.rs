@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::{Channel, valid_type};
 use super::render::{self, Source};
 use super::store::{self, TemplateRow};
-use crate::auth::AdminUser;
+use crate::http::AdminUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::users::fields::Locale;

@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 
 use super::model::{self, Project, Status};
 use super::store;
-use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::events::{Event, record};
 use crate::http::{ApiError, ErrorBody, ValidJson};
+use crate::http::{AuthUser, MaybeAuthUser};
 use crate::state::AppState;
 use crate::users::fields::nullable;
 

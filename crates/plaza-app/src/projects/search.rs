@@ -14,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{Project, Status};
 use super::store::{ProjectRow, project_columns};
-use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::http::{ApiError, ErrorBody, ValidQuery, page_limit};
+use crate::http::{AuthUser, MaybeAuthUser};
 use crate::state::AppState;
 
 /// Words of a query at most; more are refused.

@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 
 use super::conn::{Conn, Out};
 use super::frame;
-use crate::auth::AuthUser;
 use crate::chat::model::{Message, MessageType};
 use crate::chat::service::{self, ChatError, NewMessage};
 use crate::chat::{events, message_store, messages, params};
 use crate::http::ApiError;
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 /// Messages one `resume` sends at most; `more: true` in its ack says to
@@ -339,6 +339,7 @@ pub fn error_data(e: &ApiError, now: plaza_core::Timestamp) -> Value {
     json!({
         "error": e.message(),
         "type": e.kind(),
+        "code": e.code(),
         "status": e.status().as_u16(),
         "details": e.details(),
         "timestamp": now,

@@ -12,8 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::conn::Conn;
 use super::frame;
 use super::hub::{USERS_TOPIC, addressed};
-use crate::auth::AuthUser;
 use crate::chat::store;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidQuery};
 use crate::state::AppState;
 

@@ -21,9 +21,9 @@ use super::commands::{self, Reader};
 use super::conn::{Close, Conn, Out};
 use super::order::Order;
 use super::{frame, presence};
-use crate::auth::extract::{check, invalid_token};
-use crate::auth::{AuthUser, MaybeAuthUser};
-use crate::http::{ApiError, ErrorBody, ErrorKind, ValidQuery};
+use crate::http::auth::check;
+use crate::http::{ApiError, ErrorBody, ValidQuery};
+use crate::http::{AuthUser, MaybeAuthUser};
 use crate::state::AppState;
 
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB,
@@ -85,15 +85,10 @@ pub(crate) async fn accept(
             "WebSockets are turned off (PLAZA_FEATURES_WEBSOCKET)",
         ));
     }
-    let upgrade = upgrade
-        .map_err(|r| ApiError::new(r.status(), ErrorKind::ValidationError, r.body_text()))?;
+    let upgrade = upgrade.map_err(|r| ApiError::not_an_upgrade(r.status(), r.body_text()))?;
     let user = match (by_header, token) {
         (Some(user), _) => Some(user),
-        (None, Some(token)) => Some(
-            check(state, &token)
-                .await
-                .map_err(|e| invalid_token(e.to_string()))?,
-        ),
+        (None, Some(token)) => Some(check(state, &token).await?),
         (None, None) => None,
     };
     let limit = usize::try_from(state.config.ws.max_message.0).unwrap_or(usize::MAX);
@@ -230,9 +225,7 @@ async fn handle(reader: &mut Reader<'_>, item: Result<Message, axum::Error>) -> 
             true
         }
         Ok(Message::Binary(_)) => {
-            reader.refuse(ApiError::new(
-                http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorKind::UnsupportedMediaType,
+            reader.refuse(ApiError::unsupported_media_type(
                 "binary frames are not accepted; send JSON text frames",
             ));
             true

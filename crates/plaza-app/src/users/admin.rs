@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 
 use super::handlers::{SearchQuery, id_param};
 use super::{Audience, UserView, store};
-use crate::auth::{AdminUser, service as auth, two_factor_methods};
+use crate::auth::{service as auth, two_factor_methods};
+use crate::http::AdminUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery};
 use crate::state::AppState;
 

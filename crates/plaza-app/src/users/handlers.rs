@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::password::Password;
 use super::profile::{self, ProfileUpdate};
 use super::{Audience, NewUser, User, UserView};
-use crate::auth::{AdminUser, AuthUser, MaybeAuthUser, two_factor_methods};
+use crate::auth::two_factor_methods;
+use crate::http::{AdminUser, AuthUser, MaybeAuthUser};
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 

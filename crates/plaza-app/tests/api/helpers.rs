@@ -411,6 +411,13 @@ pub async fn error_body(res: reqwest::Response, status: u16, kind: &str) -> serd
         "{body}"
     );
     assert_eq!(body["requestId"], request_id.as_str(), "{body}");
+    // Every error names itself with a code from docs/errors.md.
+    assert!(
+        body["code"]
+            .as_str()
+            .is_some_and(|c| c.contains('.') && !c.contains(' ')),
+        "{body}"
+    );
     let ts = body["timestamp"].as_str().expect("timestamp");
     assert!(ts.parse::<Timestamp>().is_ok(), "RFC 3339 timestamp: {ts}");
     body

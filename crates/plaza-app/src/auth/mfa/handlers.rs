@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 use super::{
     MAX_ATTEMPTS, begin_challenge, invalid_challenge, send_email_code, store, totp, verify_code,
 };
-use crate::auth::extract::AuthUser;
 use crate::auth::handlers::{TokenResponse, client, respond};
 use crate::auth::one_time::{self, Purpose};
 use crate::auth::recovery::check_password;
 use crate::auth::service;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ClientIp, ErrorBody, ValidJson};
 use crate::state::AppState;
 use crate::users;

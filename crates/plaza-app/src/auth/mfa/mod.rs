@@ -14,9 +14,9 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::one_time::{self, Purpose};
-use super::secret::{random_digits, token_hash};
 use crate::http::ApiError;
 use crate::state::AppState;
+use plaza_platform::secret::{random_digits, token_hash};
 
 /// How long a sign-in challenge (and an email code) lives.
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(10 * 60);

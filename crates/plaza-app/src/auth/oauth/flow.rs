@@ -16,9 +16,9 @@ use super::account;
 use super::provider::{self, Provider};
 use crate::auth::handlers::client;
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::secret::{random_token, token_hash};
 use crate::http::{ApiError, ClientIp, ErrorBody};
 use crate::state::AppState;
+use plaza_platform::secret::{random_token, token_hash};
 
 const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 /// Ties a callback to the browser that started the sign-in, so nobody can

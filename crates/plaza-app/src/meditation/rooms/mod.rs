@@ -24,7 +24,7 @@ pub use store::Participant;
 use self::live::fresh_since;
 use self::round::Round;
 use super::handlers::SessionType;
-use crate::auth::AuthUser;
+use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 

@@ -94,7 +94,7 @@ fn session_in(room: &Room, round: &Round, started_at: Timestamp) -> Session {
 pub async fn joining(
     tx: &mut sqlx::AnyConnection,
     room: &str,
-    me: &crate::auth::AuthUser,
+    me: &crate::http::AuthUser,
     now: Timestamp,
 ) -> Result<Session, ApiError> {
     let room = super::visible(tx, room, me).await.map_err(|e| {

@@ -20,8 +20,8 @@ use super::live::{self, fresh_since};
 use super::round::{self, Reason, Round};
 use super::store::{self, Member, Participant};
 use super::{RoomView, visible};
-use crate::auth::{AuthUser, MaybeAuthUser};
-use crate::http::{ApiError, ErrorBody, ErrorKind, ValidQuery};
+use crate::http::{ApiError, ErrorBody, ValidQuery};
+use crate::http::{AuthUser, MaybeAuthUser};
 use crate::realtime::{self, Close, Conn, Out, WsQuery, frame};
 use crate::state::AppState;
 
@@ -128,9 +128,7 @@ impl Socket<'_> {
                     heard = Instant::now();
                     match item {
                         Some(Ok(Message::Text(text))) => Box::pin(self.handle(text)).await,
-                        Some(Ok(Message::Binary(_))) => self.refuse(&ApiError::new(
-                            http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                            ErrorKind::UnsupportedMediaType,
+                        Some(Ok(Message::Binary(_))) => self.refuse(&ApiError::unsupported_media_type(
                             "binary frames are not accepted; send JSON text frames",
                         )),
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}

@@ -12,7 +12,7 @@ use plaza_platform::config::AuthConfig;
 use plaza_platform::db::Db;
 use serde::{Deserialize, Serialize};
 
-use super::secret::random_token;
+use plaza_platform::secret::{random_token, token_hash};
 
 const ALGORITHM: Algorithm = Algorithm::HS256;
 const TOKEN_TYPE: &str = "access";
@@ -94,7 +94,7 @@ impl Signer {
     pub async fn load(db: &Db, config: &AuthConfig, now: Timestamp) -> Result<Self, sqlx::Error> {
         if let Some(secret) = &config.jwt_secret {
             // The kid names the key without revealing it.
-            let digest = super::secret::token_hash(secret.expose());
+            let digest = token_hash(secret.expose());
             let kid = format!("cfg-{}", &digest[..12]);
             return Ok(Self::new(kid, secret.expose().as_bytes(), config));
         }

@@ -1,17 +1,57 @@
 //! Who is calling. A middleware checks the bearer token once per request
 //! (signature, claims, revocation) and leaves the outcome in the request;
-//! the extractors turn it into a handler argument or a 401/403.
+//! the extractors turn it into a handler argument or a 401/403. The signing
+//! key and the revocation list ([`AuthKit`]) live here too, so every
+//! transport checks tokens the same way; the `auth` slice issues them.
+
+pub mod jwt;
+mod revocation;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use plaza_core::{Role, SessionId, UserId};
+use plaza_core::{Role, SessionId, Timestamp, UserId};
+use plaza_platform::config::AuthConfig;
+use plaza_platform::db::Db;
+use tokio::sync::OnceCell;
 
-use super::jwt::TokenError;
-use crate::http::{ApiError, Principal};
+pub use jwt::{Signer, TokenError};
+pub use revocation::Revocations;
+
+use super::error::codes;
+use super::{ApiError, Principal};
 use crate::state::AppState;
+
+/// The auth machinery a node holds: its signing key (loaded on first use,
+/// after migrations) and the revocation list.
+#[derive(Debug)]
+pub struct AuthKit {
+    signer: OnceCell<Signer>,
+    pub revocations: Revocations,
+}
+
+impl AuthKit {
+    pub fn new(cache: plaza_platform::cache::SharedCache, access_ttl: std::time::Duration) -> Self {
+        Self {
+            signer: OnceCell::new(),
+            revocations: Revocations::new(cache, access_ttl),
+        }
+    }
+
+    /// The deployment's signing key, loaded (or made) on first use.
+    pub async fn signer(
+        &self,
+        db: &Db,
+        config: &AuthConfig,
+        now: Timestamp,
+    ) -> Result<&Signer, sqlx::Error> {
+        self.signer
+            .get_or_try_init(|| Signer::load(db, config, now))
+            .await
+    }
+}
 
 /// A signed-in caller: the handler runs only for a valid, unrevoked token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,11 +108,15 @@ fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// Verifies an access token (also for WebSockets, which pass it otherwise).
 pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError> {
-    let signer = state.auth.signer(state).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot load the signing key");
-        TokenError::WrongKey
-    })?;
     let now = state.clock.now();
+    let signer = state
+        .auth
+        .signer(&state.db, &state.config.auth, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot load the signing key");
+            TokenError::WrongKey
+        })?;
     let claims = signer.verify(token, now)?;
     if state
         .auth
@@ -89,11 +133,13 @@ pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError
     })
 }
 
-pub(crate) fn invalid_token(message: impl Into<String>) -> ApiError {
-    ApiError::unauthenticated(message).with_header(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer error=\"invalid_token\""),
-    )
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::new(codes::AUTH_TOKEN_INVALID, e.to_string()).with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        )
+    }
 }
 
 impl FromRequestParts<AppState> for MaybeAuthUser {
@@ -103,7 +149,7 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         match parts.extensions.get::<Outcome>() {
             None => Ok(Self(None)),
             Some(Outcome::Valid(user)) => Ok(Self(Some(*user))),
-            Some(Outcome::Invalid(e)) => Err(invalid_token(e.to_string())),
+            Some(Outcome::Invalid(e)) => Err((*e).into()),
         }
     }
 }
@@ -117,7 +163,8 @@ impl FromRequestParts<AppState> for AuthUser {
             .0
             // No credentials: a bare challenge (RFC 6750 §3.1).
             .ok_or_else(|| {
-                ApiError::unauthenticated(
+                ApiError::challenge(
+                    codes::AUTH_TOKEN_MISSING,
                     "sign in first: send Authorization: Bearer <access token>",
                 )
             })
@@ -132,7 +179,10 @@ impl FromRequestParts<AppState> for AdminUser {
         if user.is_admin() {
             Ok(Self(user))
         } else {
-            Err(ApiError::forbidden("this needs an administrator"))
+            Err(ApiError::new(
+                codes::AUTH_ADMIN_ONLY,
+                "this needs an administrator",
+            ))
         }
     }
 }

@@ -1,0 +1,122 @@
+//! Every error plaza answers: its stable `code`, the status it answers and
+//! its `type`. A code never changes meaning once shipped; docs/errors.md
+//! lists them all, and a test fails when the two differ.
+
+use axum::http::StatusCode;
+
+use super::ErrorKind;
+
+/// One row of the error table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Code {
+    /// `slice.what`, e.g. `chat.not_found`.
+    pub name: &'static str,
+    pub status: StatusCode,
+    pub kind: ErrorKind,
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $id:ident = $name:literal, $status:ident, $kind:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub const $id: &Code = &Code {
+                name: $name,
+                status: StatusCode::$status,
+                kind: ErrorKind::$kind,
+            };
+        )*
+        /// Every code, in table order.
+        pub const ALL: &[&Code] = &[$($id),*];
+    };
+}
+
+codes! {
+    // What any request can meet, before a slice sees it.
+    INPUT_MALFORMED = "input.malformed", BAD_REQUEST, ValidationError;
+    INPUT_INVALID = "input.invalid", UNPROCESSABLE_ENTITY, ValidationError;
+    INPUT_TOO_LARGE = "input.too_large", PAYLOAD_TOO_LARGE, PayloadTooLarge;
+    INPUT_UNSUPPORTED_MEDIA_TYPE = "input.unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, UnsupportedMediaType;
+    INPUT_NOT_AN_UPGRADE = "input.not_an_upgrade", BAD_REQUEST, ValidationError;
+    ROUTE_NOT_FOUND = "route.not_found", NOT_FOUND, NotFound;
+    ROUTE_METHOD_NOT_ALLOWED = "route.method_not_allowed", METHOD_NOT_ALLOWED, MethodNotAllowed;
+    REQUEST_REFUSED = "request.refused", BAD_REQUEST, ValidationError;
+    AUTH_TOKEN_MISSING = "auth.token_missing", UNAUTHORIZED, AuthenticationError;
+    AUTH_TOKEN_INVALID = "auth.token_invalid", UNAUTHORIZED, AuthenticationError;
+    AUTH_ADMIN_ONLY = "auth.admin_only", FORBIDDEN, Forbidden;
+    RATE_LIMITED = "rate.limited", TOO_MANY_REQUESTS, RateLimitError;
+    SERVER_INTERNAL = "server.internal", INTERNAL_SERVER_ERROR, InternalError;
+    SERVER_UNAVAILABLE = "server.unavailable", SERVICE_UNAVAILABLE, DependencyError;
+    SERVER_DATABASE_BUSY = "server.database_busy", SERVICE_UNAVAILABLE, DependencyError;
+    SERVER_SHUTTING_DOWN = "server.shutting_down", SERVICE_UNAVAILABLE, DependencyError;
+    SERVER_TIMEOUT = "server.timeout", GATEWAY_TIMEOUT, TimeoutError;
+
+    // Not yet named by their slice.
+    RESOURCE_NOT_FOUND = "resource.not_found", NOT_FOUND, NotFound;
+    RESOURCE_CONFLICT = "resource.conflict", CONFLICT, Conflict;
+    ACCESS_FORBIDDEN = "access.forbidden", FORBIDDEN, Forbidden;
+    AUTH_UNAUTHENTICATED = "auth.unauthenticated", UNAUTHORIZED, AuthenticationError;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+
+    /// The rows of docs/errors.md's table: code → (status, type).
+    fn documented() -> BTreeMap<String, (u16, String)> {
+        let doc = include_str!("../../../../../docs/errors.md");
+        doc.lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.trim().trim_matches('|').split('|').collect();
+                let [code, status, kind, ..] = cells.as_slice() else {
+                    return None;
+                };
+                let code = code.trim().trim_matches('`');
+                let status: u16 = status.trim().parse().ok()?;
+                let kind = kind.trim().trim_matches('`').to_owned();
+                Some((code.to_owned(), (status, kind)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_code_has_a_row_in_docs_errors_md_and_every_row_a_code() {
+        let documented = documented();
+        let mut names = BTreeSet::new();
+        for code in ALL {
+            assert!(
+                names.insert(code.name),
+                "{} is in the table twice",
+                code.name
+            );
+            let row = documented.get(code.name);
+            assert_eq!(
+                row,
+                Some(&(code.status.as_u16(), code.kind.as_str().to_owned())),
+                "docs/errors.md: `{}` should have a row with status {} and type {}",
+                code.name,
+                code.status.as_u16(),
+                code.kind.as_str()
+            );
+        }
+        for name in documented.keys() {
+            assert!(
+                names.contains(name.as_str()),
+                "docs/errors.md lists `{name}`, which no error has"
+            );
+        }
+    }
+
+    #[test]
+    fn codes_are_dotted_lower_case() {
+        for code in ALL {
+            let ok = code.name.split('.').count() >= 2
+                && code
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+            assert!(ok, "{}", code.name);
+        }
+    }
+}
