@@ -4,7 +4,6 @@
 
 pub mod auth;
 pub mod chat;
-pub mod events;
 pub mod files;
 pub mod health;
 pub mod http;

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use plaza_app::events::{Event, record};
 use plaza_platform::config::Dsn;
 use plaza_platform::export::Broker;
+use plaza_platform::outbox::{Event, record};
 use plaza_platform::testing;
 
 pub async fn run(events: usize, url: String) -> anyhow::Result<()> {

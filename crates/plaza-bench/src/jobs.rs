@@ -27,6 +27,7 @@ struct NoOp {
 
 #[async_trait::async_trait]
 impl JobKind for NoOp {
+    type Context = AppState;
     const KIND: &'static str = "bench.noop";
     const QUEUE: &'static str = "bench";
 
@@ -56,7 +57,7 @@ pub async fn run(
     let start_workers = || {
         let mut registry = Registry::new();
         registry.register::<NoOp>();
-        plaza_app::jobs::runner::spawn(&state, registry, &[("bench", concurrency)]);
+        plaza_platform::jobs::spawn(&state, registry, &[("bench", concurrency)]);
     };
     if !preload {
         start_workers();
@@ -74,19 +75,14 @@ pub async fn run(
             tick.tick().await;
         }
         let n = batch.min(jobs - enqueued);
-        let mut tx = state.db.begin().await?;
+        let mut work = state.work().await?;
         for _ in 0..n {
-            plaza_app::jobs::enqueue(
-                &mut tx,
-                &state,
-                &NoOp {
-                    enqueued_us: micros(),
-                },
-            )
+            work.enqueue(&NoOp {
+                enqueued_us: micros(),
+            })
             .await?;
         }
-        tx.commit().await?;
-        plaza_app::jobs::added(&state).await;
+        work.commit().await?;
         enqueued += n;
     }
     let enqueue_time = started.elapsed();

@@ -1,7 +1,8 @@
 //! plaza's machinery, knowing no domain: configuration, the database and its
 //! migrations, cache, bus, rate limiter, mail, object storage, Redis and
-//! telemetry. One folder per
-//! port: the trait beside its implementations.
+//! telemetry — one folder per port, the trait beside its implementations —
+//! and what runs on them: the outbox and its relay, the job queue, and the
+//! unit of work that ties a write to both.
 
 pub mod bus;
 pub mod cache;
@@ -9,7 +10,10 @@ pub mod config;
 pub mod cpu;
 pub mod db;
 pub mod export;
+pub mod jobs;
 pub mod mail;
+pub mod outbox;
+mod platform;
 pub mod presence;
 pub mod ratelimit;
 pub mod redis;
@@ -20,5 +24,8 @@ pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tls;
+pub mod work;
 
+pub use platform::{Context, Platform};
 pub use plaza_core::Timestamp;
+pub use work::Work;

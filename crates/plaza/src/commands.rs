@@ -118,8 +118,8 @@ async fn worker(config: Config, args: crate::cli::WorkerArgs) -> Result<(), Fail
         args.queues.iter().map(String::as_str).collect()
     };
     let signal = shutdown_signal().context("cannot listen for shutdown signals")?;
-    plaza_app::events::Relay::spawn(&state);
-    plaza_app::jobs::start(&state, &queues);
+    plaza_platform::outbox::spawn(state.clone());
+    state.start_jobs(&queues);
     tracing::info!(queues = ?queues, "plaza worker is running");
     signal.await;
     tracing::info!("stopping: no new jobs; waiting for running ones");

@@ -52,7 +52,7 @@ pub async fn request_change(
 ) -> Result<StatusCode, ApiError> {
     check_password(&state, me.user_id, &req.password, "password").await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     if users::store::email_taken(&mut tx, &req.new_email).await? {
         return Err(taken());
     }
@@ -79,9 +79,8 @@ pub async fn request_change(
         ),
         html: None,
     };
-    crate::notifications::mail::queue(&mut tx, &state, mail).await?;
+    crate::notifications::mail::queue(&mut tx, mail).await?;
     tx.commit().await?;
-    crate::jobs::added(&state).await;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -94,7 +93,7 @@ pub async fn confirm_change(
 ) -> Result<StatusCode, ApiError> {
     let bad = || ApiError::invalid_field("token", "invalid, used or expired; ask for a new one");
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let found = one_time::find(&mut tx, &req.token, &[Purpose::ChangeEmail], now)
         .await?
         .ok_or_else(bad)?;
@@ -125,9 +124,8 @@ pub async fn confirm_change(
         ),
         html: None,
     };
-    crate::notifications::mail::queue(&mut tx, &state, mail).await?;
+    crate::notifications::mail::queue(&mut tx, mail).await?;
     tx.commit().await?;
-    crate::jobs::added(&state).await;
     tracing::info!(user_id = %user_id, "email address changed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -40,7 +40,7 @@ async fn mail_token(
     body: impl FnOnce(&str) -> String,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     one_time::retire(&mut tx, user.id, &[purpose], now).await?;
     let data = serde_json::json!({"email": user.email.as_str()});
     let token = one_time::issue(&mut tx, Some(user.id), purpose, &data, now, ttl).await?;
@@ -50,9 +50,8 @@ async fn mail_token(
         text: body(&token),
         html: None,
     };
-    crate::notifications::mail::queue(&mut tx, state, mail).await?;
+    crate::notifications::mail::queue(&mut tx, mail).await?;
     tx.commit().await?;
-    crate::jobs::added(state).await;
     Ok(())
 }
 

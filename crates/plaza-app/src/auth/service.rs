@@ -66,11 +66,10 @@ pub async fn register(
     client: &Client,
 ) -> Result<Issued, AuthError> {
     let hash = users::hash_password(state, &new).await?;
-    let mut tx = state.db.begin().await?;
-    let user = users::insert_user(state, &mut tx, new, hash.as_deref()).await?;
+    let mut tx = state.work().await?;
+    let user = users::insert_user(&mut tx, new, hash.as_deref()).await?;
     let (session, refresh) = open_session(state, &mut tx, user.id, client).await?;
     tx.commit().await?;
-    crate::events::committed(state).await;
     tracing::info!(user_id = %user.id, "account registered");
     let mut issued = issue(state, &(user.id, user.role), session, refresh).await?;
     issued.user = Some(user);

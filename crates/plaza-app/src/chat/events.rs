@@ -1,13 +1,15 @@
-//! Real-time events of a chat, published on the bus after the change
-//! commits, on the topic `chat:<id>`, in seed 002's frame shape
-//! `{"type": …, "data": {…}}`. Each event is serialised once, whoever and
-//! however many receive it; the WebSocket hub fans them out to members.
+//! Real-time events of a chat, published on the bus once the change
+//! commits (through the unit of work), on the topic `chat:<id>`, in seed
+//! 002's frame shape `{"type": …, "data": {…}}`. Each event is serialised
+//! once, whoever and however many receive it; the WebSocket hub fans them
+//! out to members.
 //!
 //! Delivery is at most once: a client that misses an event catches up by
 //! `seq` (`after_seq` over REST, `resume` on the socket).
 
 use bytes::Bytes;
 use plaza_core::{ChatId, MessageId, UserId};
+use plaza_platform::Work;
 use serde::Serialize;
 use serde_json::json;
 
@@ -28,35 +30,39 @@ pub struct Frame<'a, T: Serialize> {
     pub data: T,
 }
 
-async fn publish<T: Serialize>(state: &AppState, chat: ChatId, kind: &str, data: T) {
-    let payload = match serde_json::to_vec(&Frame { kind, data }) {
-        Ok(p) => Bytes::from(p),
+fn encode<T: Serialize>(kind: &str, data: T) -> Option<Bytes> {
+    match serde_json::to_vec(&Frame { kind, data }) {
+        Ok(p) => Some(Bytes::from(p)),
         Err(e) => {
             tracing::error!(error = %e, kind, "cannot encode a chat event");
-            return;
+            None
         }
-    };
-    if let Err(e) = state.bus.publish(&topic(chat), payload).await {
-        // Clients catch up by seq; the change itself is stored.
-        tracing::warn!(error = %e, kind, chat_id = %chat, "cannot publish a chat event");
     }
 }
 
-pub async fn new_message(state: &AppState, m: &Message) {
-    publish(state, m.chat_id, "new_message", m).await;
+/// Publishes the frame once `work` commits. At most once: clients catch up
+/// by seq; the change itself is stored.
+fn publish<T: Serialize>(work: &mut Work<'_>, chat: ChatId, kind: &str, data: T) {
+    if let Some(payload) = encode(kind, data) {
+        work.publish(topic(chat), payload);
+    }
 }
 
-pub async fn edit_message(state: &AppState, m: &Message) {
-    publish(state, m.chat_id, "edit_message", m).await;
+pub fn new_message(work: &mut Work<'_>, m: &Message) {
+    publish(work, m.chat_id, "new_message", m);
 }
 
-pub async fn delete_message(state: &AppState, m: &Message) {
+pub fn edit_message(work: &mut Work<'_>, m: &Message) {
+    publish(work, m.chat_id, "edit_message", m);
+}
+
+pub fn delete_message(work: &mut Work<'_>, m: &Message) {
     let data = json!({"id": m.id, "chat_id": m.chat_id, "seq": m.seq});
-    publish(state, m.chat_id, "delete_message", data).await;
+    publish(work, m.chat_id, "delete_message", data);
 }
 
-pub async fn reaction(
-    state: &AppState,
+pub fn reaction(
+    work: &mut Work<'_>,
     chat: ChatId,
     message: MessageId,
     by: UserId,
@@ -75,7 +81,7 @@ pub async fn reaction(
         .map(|(e, r)| (e.clone(), json!(r.count)))
         .collect();
     let data = json!({"message_id": message, "chat_id": chat, "user_id": by, "emoji": emoji, "counts": counts});
-    publish(state, chat, kind, data).await;
+    publish(work, chat, kind, data);
 }
 
 /// Bus topic on which every node's hub learns who joined or left which
@@ -89,43 +95,32 @@ pub struct Membership {
     pub joined: bool,
 }
 
-pub async fn membership(state: &AppState, chats: &[ChatId], users: &[UserId], joined: bool) {
+/// Tells every node's hub, once `work` commits, that `users` joined or
+/// left `chats`.
+pub fn membership(work: &mut Work<'_>, chats: &[ChatId], users: &[UserId], joined: bool) {
     let change = Membership {
         chat_ids: chats.to_vec(),
         user_ids: users.to_vec(),
         joined,
     };
     match serde_json::to_vec(&change) {
-        Ok(payload) => {
-            if let Err(e) = state
-                .bus
-                .publish(MEMBERSHIP_TOPIC, Bytes::from(payload))
-                .await
-            {
-                tracing::warn!(error = %e, "cannot announce a membership change");
-            }
-        }
+        Ok(payload) => work.publish(MEMBERSHIP_TOPIC, Bytes::from(payload)),
         Err(e) => tracing::error!(error = %e, "cannot encode a membership change"),
     }
 }
 
-/// Someone is typing; never stored.
+/// Someone is typing: never stored, so published at once.
 pub async fn typing(state: &AppState, chat: ChatId, by: UserId) {
-    publish(
-        state,
-        chat,
-        "user_typing",
-        json!({"chat_id": chat, "user_id": by}),
-    )
-    .await;
+    let data = json!({"chat_id": chat, "user_id": by});
+    let Some(payload) = encode("user_typing", data) else {
+        return;
+    };
+    if let Err(e) = state.bus.publish(&topic(chat), payload).await {
+        tracing::warn!(error = %e, chat_id = %chat, "cannot publish a typing signal");
+    }
 }
 
-pub async fn read_receipt(state: &AppState, chat: ChatId, by: UserId, seq: i64) {
-    publish(
-        state,
-        chat,
-        "read_receipt",
-        json!({"chat_id": chat, "user_id": by, "last_read_seq": seq}),
-    )
-    .await;
+pub fn read_receipt(work: &mut Work<'_>, chat: ChatId, by: UserId, seq: i64) {
+    let data = json!({"chat_id": chat, "user_id": by, "last_read_seq": seq});
+    publish(work, chat, "read_receipt", data);
 }

@@ -31,7 +31,7 @@ pub async fn add(
     role: MemberRole,
 ) -> Result<Vec<Member>, ChatError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let (found, my_role) = membership(&mut tx, chat, me).await?;
     if found.kind == ChatKind::Direct {
         return Err(ChatError::Forbidden("a direct chat's members are fixed"));
@@ -57,8 +57,8 @@ pub async fn add(
         }
     }
     let members = store::members(&mut tx, chat).await?;
+    super::events::membership(&mut tx, &[chat], users, true);
     tx.commit().await?;
-    super::events::membership(state, &[chat], users, true).await;
     Ok(members)
 }
 
@@ -99,7 +99,7 @@ pub async fn remove(
     if user == me {
         return leave(state, me, chat).await;
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let (found, my_role) = membership(&mut tx, chat, me).await?;
     if found.kind == ChatKind::Direct {
         return Err(ChatError::Forbidden("a direct chat's members are fixed"));
@@ -112,15 +112,15 @@ pub async fn remove(
     }
     store::remove_member(&mut tx, chat, user).await?;
     let left = with_channels(&mut tx, chat).await?;
+    super::events::membership(&mut tx, &left, &[user], false);
     tx.commit().await?;
-    super::events::membership(state, &left, &[user], false).await;
     Ok(())
 }
 
 /// Leaves `chat`. When the last owner leaves, the longest-standing admin
 /// (or else member) becomes owner.
 pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), ChatError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let (_, my_role) = membership(&mut tx, chat, me).await?;
     store::remove_member(&mut tx, chat, me).await?;
     let left = with_channels(&mut tx, chat).await?;
@@ -136,15 +136,15 @@ pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Cha
             }
         }
     }
+    super::events::membership(&mut tx, &left, &[me], false);
     tx.commit().await?;
-    super::events::membership(state, &left, &[me], false).await;
     Ok(())
 }
 
 /// Joins a public channel of a group the caller is in.
 pub async fn join(state: &AppState, me: UserId, chat: ChatId) -> Result<(), ChatError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     match membership(&mut tx, chat, me).await {
         Ok(_) => return Ok(()),
         Err(ChatError::Forbidden(_)) => {}
@@ -157,8 +157,8 @@ pub async fn join(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Chat
         return Err(ChatError::NotFound);
     }
     store::add_member(&mut tx, chat, me, MemberRole::Member, now).await?;
+    super::events::membership(&mut tx, &[chat], &[me], true);
     tx.commit().await?;
-    super::events::membership(state, &[chat], &[me], true).await;
     Ok(())
 }
 

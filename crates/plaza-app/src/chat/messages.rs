@@ -22,7 +22,7 @@ pub async fn edit_message(
         return Err(invalid("content", format!("1 to {MAX_CONTENT} characters")));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     membership(&mut tx, chat, me).await?;
     let found = message_store::find_message(&mut tx, id)
         .await?
@@ -38,17 +38,16 @@ pub async fn edit_message(
     let mut edited = [found];
     super::attachments::fill(&mut tx, chat, &mut edited).await?;
     let [edited] = edited;
-    let event = crate::events::Event::new(
+    let event = plaza_platform::outbox::Event::new(
         "chat.message.edited",
         format!("chat:{chat}"),
         Some(me),
         serde_json::json!({"chat_id": chat, "message_id": id, "seq": edited.seq}),
         now,
     );
-    crate::events::record(&mut tx, &event).await?;
+    tx.record(&event).await?;
+    super::events::edit_message(&mut tx, &edited);
     tx.commit().await?;
-    state.relay.wake();
-    super::events::edit_message(state, &edited).await;
     Ok(edited)
 }
 
@@ -61,7 +60,7 @@ pub async fn delete_message(
     id: MessageId,
 ) -> Result<Message, ChatError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let (_, role) = membership(&mut tx, chat, me).await?;
     let found = message_store::find_message(&mut tx, id)
         .await?
@@ -76,17 +75,16 @@ pub async fn delete_message(
     let deleted = message_store::find_message(&mut tx, id)
         .await?
         .ok_or(ChatError::MessageNotFound)?;
-    let event = crate::events::Event::new(
+    let event = plaza_platform::outbox::Event::new(
         "chat.message.deleted",
         format!("chat:{chat}"),
         Some(me),
         serde_json::json!({"chat_id": chat, "message_id": id, "seq": deleted.seq}),
         now,
     );
-    crate::events::record(&mut tx, &event).await?;
+    tx.record(&event).await?;
+    super::events::delete_message(&mut tx, &deleted);
     tx.commit().await?;
-    state.relay.wake();
-    super::events::delete_message(state, &deleted).await;
     Ok(deleted)
 }
 
@@ -97,14 +95,14 @@ pub async fn mark_read(
     chat: ChatId,
     seq: i64,
 ) -> Result<i64, ChatError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let (found, _) = membership(&mut tx, chat, me).await?;
     if seq < 0 || seq > found.last_seq {
         return Err(invalid("seq", format!("between 0 and {}", found.last_seq)));
     }
     store::mark_read(&mut tx, chat, me, seq).await?;
+    super::events::read_receipt(&mut tx, chat, me, seq);
     tx.commit().await?;
-    super::events::read_receipt(state, chat, me, seq).await;
     Ok(seq)
 }
 

@@ -79,7 +79,7 @@ pub async fn react(
 ) -> Result<(ChatId, Reactions), ChatError> {
     let emoji = parse_emoji(emoji)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let found = message_store::find_message(&mut tx, message)
         .await?
         .filter(|m| !m.deleted)
@@ -115,7 +115,7 @@ pub async fn react(
         .rows_affected()
     };
     let mut all = for_range(&mut tx, found.chat_id, found.seq, found.seq, me).await?;
-    let event = crate::events::Event::new(
+    let event = plaza_platform::outbox::Event::new(
         if on {
             "chat.reaction.added"
         } else {
@@ -127,11 +127,10 @@ pub async fn react(
         now,
     );
     if changed > 0 {
-        crate::events::record(&mut tx, &event).await?;
+        tx.record(&event).await?;
     }
-    tx.commit().await?;
-    state.relay.wake();
     let reactions = all.remove(&message).unwrap_or_default();
-    super::events::reaction(state, found.chat_id, message, me, &emoji, on, &reactions).await;
+    super::events::reaction(&mut tx, found.chat_id, message, me, &emoji, on, &reactions);
+    tx.commit().await?;
     Ok((found.chat_id, reactions))
 }

@@ -69,7 +69,7 @@ pub async fn create_chat(
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
         return Err(invalid("name", "at most 100 characters"));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let found = crate::users::store::live(&mut tx, &others).await?;
     if found.len() != others.len() {
         let missing: Vec<String> = others
@@ -185,9 +185,9 @@ pub async fn create_chat(
     for other in &others {
         store::add_member(&mut tx, chat.id, *other, MemberRole::Member, now).await?;
     }
-    tx.commit().await?;
     others.push(me);
-    super::events::membership(state, &[chat.id], &others, true).await;
+    super::events::membership(&mut tx, &[chat.id], &others, true);
+    tx.commit().await?;
     Ok((chat, true))
 }
 
@@ -315,33 +315,35 @@ pub async fn send_message(
     let backend = state.db.backend();
     // Usually one statement: it checks the sender may write, takes the
     // seq, stores and marks read, so the chat is locked only for it.
-    let stored = if new.attachment_ids.is_empty() {
-        let mut conn = state.db.writer().acquire().await?;
-        message_store::insert_if_allowed(&mut conn, backend, &mut message).await
+    let mut work = if new.attachment_ids.is_empty() {
+        state.work_one().await?
     } else {
-        let mut tx = state.db.begin().await?;
-        match message_store::insert_if_allowed(&mut tx, backend, &mut message).await {
-            Ok(true) => {
-                message.attachments =
-                    super::attachments::attach(&mut tx, me, message.id, &new.attachment_ids)
-                        .await?;
-                tx.commit().await?;
-                Ok(true)
-            }
-            other => other,
+        state.work().await?
+    };
+    let stored = match message_store::insert_if_allowed(&mut work, backend, &mut message).await {
+        Ok(true) if !new.attachment_ids.is_empty() => {
+            message.attachments =
+                super::attachments::attach(&mut work, me, message.id, &new.attachment_ids).await?;
+            Ok(true)
         }
+        other => other,
     };
     match stored {
         Ok(true) => {
-            state.relay.wake();
-            super::events::new_message(state, &message).await;
+            work.wrote_event();
+            super::events::new_message(&mut work, &message);
+            work.commit().await?;
             Ok((message, true))
         }
-        Ok(false) => Err(refusal(state, chat, me).await),
+        Ok(false) => {
+            drop(work);
+            Err(refusal(state, chat, me).await)
+        }
         Err(e) => match (&message.client_id, unique_violation(&e)) {
             // A retry: the first message with this client_id was stored
             // (and this attempt took no seq).
             (Some(client_id), Some(_)) => {
+                drop(work);
                 let mut conn = state.db.writer().acquire().await?;
                 let first = message_store::find_by_client_id(&mut conn, chat, me, client_id)
                     .await?

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod path;
 pub mod principal;
 pub mod ratelimit;
 
@@ -33,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use auth::{AdminUser, AuthUser, MaybeAuthUser};
 pub use error::{ApiError, ErrorBody, ErrorKind};
 pub use extract::{ClientIp, ValidJson, ValidQuery, page_limit};
+pub use path::ValidPath;
 pub use principal::Principal;
 pub use ratelimit::LimitClass;
 

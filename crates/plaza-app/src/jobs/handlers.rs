@@ -1,15 +1,17 @@
-//! The queue dashboard (seed 003).
+//! The queue dashboard (seed 003): `/api/admin/queues` and `/api/admin/jobs`.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
+use plaza_core::JobId;
+use plaza_platform::jobs::Job;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::store;
-use crate::http::AdminUser;
-use crate::http::{ApiError, ErrorBody};
+use super::service;
+use crate::http::{AdminUser, ApiError, ErrorBody, ValidPath, ValidQuery, page_limit};
 use crate::state::AppState;
 
 /// Seed 003's queues, always listed.
@@ -50,12 +52,9 @@ fn display(queue: &str) -> String {
     ))]
 pub async fn queue_counts(
     State(state): State<AppState>,
-    _: AdminUser,
+    admin: AdminUser,
 ) -> Result<Json<BTreeMap<String, QueueCounts>>, ApiError> {
-    let rows = {
-        let mut conn = state.db.reader().acquire().await?;
-        store::counts(&mut conn, state.clock.now()).await?
-    };
+    let rows = service::counts(&state, admin).await?;
     let mut out: BTreeMap<String, QueueCounts> = QUEUES
         .iter()
         .map(|q| (display(q), QueueCounts::default()))
@@ -78,7 +77,8 @@ pub async fn queue_counts(
 /// One job as the dashboard shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobView {
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: JobId,
     pub queue: String,
     pub kind: String,
     #[schema(value_type = Object)]
@@ -97,8 +97,8 @@ pub struct JobView {
     pub created_at: plaza_core::Timestamp,
 }
 
-impl From<store::Job> for JobView {
-    fn from(j: store::Job) -> Self {
+impl From<Job> for JobView {
+    fn from(j: Job) -> Self {
         Self {
             payload: serde_json::from_str(&j.payload).unwrap_or(serde_json::Value::Null),
             priority: match j.priority {
@@ -134,137 +134,71 @@ pub struct JobsQuery {
     offset: Option<u32>,
 }
 
-const STATES: [&str; 5] = ["waiting", "active", "completed", "dead", "cancelled"];
-
 /// `GET /api/admin/queues/{queue}/jobs?state=&limit=&offset=` — a queue's jobs, newest first.
 #[utoipa::path(get, path = "/api/admin/queues/{queue}/jobs", tag = "admin", security(("bearer" = [])),
     params(("queue" = String, Path), JobsQuery),
     responses((status = 200, body = JobPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_jobs(
     State(state): State<AppState>,
-    _: AdminUser,
-    axum::extract::Path(queue): axum::extract::Path<String>,
-    crate::http::ValidQuery(query): crate::http::ValidQuery<JobsQuery>,
+    admin: AdminUser,
+    ValidPath(queue): ValidPath<String>,
+    ValidQuery(query): ValidQuery<JobsQuery>,
 ) -> Result<Json<JobPage>, ApiError> {
-    let limit = crate::http::page_limit(query.limit, 20)?;
-    if let Some(s) = &query.state
-        && !STATES.contains(&s.as_str())
-    {
-        return Err(ApiError::invalid_field(
-            "state",
-            format!("one of {}", STATES.join(", ")),
-        ));
-    }
-    let mut conn = state.db.reader().acquire().await?;
-    let jobs = store::list(
-        &mut conn,
-        &queue.to_ascii_lowercase(),
-        query.state.as_deref(),
-        limit,
+    let page = (
+        page_limit(query.limit, 20)?,
         i64::from(query.offset.unwrap_or(0)),
-    )
-    .await?;
+    );
+    let jobs = service::list(&state, admin, &queue, query.state.as_deref(), page).await?;
     Ok(Json(JobPage {
         items: jobs.into_iter().map(JobView::from).collect(),
     }))
 }
 
-async fn found(state: &AppState, id: &str) -> Result<store::Job, ApiError> {
-    let mut conn = state.db.writer().acquire().await?;
-    store::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such job"))
-}
-
 /// `GET /api/admin/jobs/{id}` — one job, with its payload and last error.
 #[utoipa::path(get, path = "/api/admin/jobs/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_job(
     State(state): State<AppState>,
-    _: AdminUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    admin: AdminUser,
+    ValidPath(id): ValidPath<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
-    Ok(Json(found(&state, &id).await?.into()))
+    Ok(Json(service::get(&state, admin, id).await?.into()))
 }
 
 /// `DELETE /api/admin/jobs/{id}` — deletes a job that is not running (409 if it is).
 #[utoipa::path(delete, path = "/api/admin/jobs/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_job(
     State(state): State<AppState>,
-    _: AdminUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<http::StatusCode, ApiError> {
-    found(&state, &id).await?;
-    let mut conn = state.db.writer().acquire().await?;
-    if store::delete(&mut conn, &id).await? {
-        Ok(http::StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::conflict(
-            "the job is running; delete it once it has finished",
-        ))
-    }
-}
-
-/// A state change an admin asks for; each fits only some states.
-#[derive(Clone, Copy)]
-enum Change {
-    Retry,
-    Cancel,
-}
-
-/// Applies `change` to job `id`: 404 for an unknown job, 409 naming its
-/// state when the change does not fit it, else the job as it is now.
-async fn apply(state: &AppState, id: &str, change: Change) -> Result<JobView, ApiError> {
-    let job = found(state, id).await?;
-    let now = state.clock.now();
-    let mut conn = state.db.writer().acquire().await?;
-    let (done, refusal) = match change {
-        Change::Retry => (
-            store::retry(&mut conn, id, now).await?,
-            "only dead or cancelled jobs are retried",
-        ),
-        Change::Cancel => (
-            store::cancel(&mut conn, id, now).await?,
-            "only waiting jobs are cancelled",
-        ),
-    };
-    if !done {
-        return Err(ApiError::conflict(format!(
-            "{refusal}; this one is {}",
-            job.state
-        )));
-    }
-    let job = store::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such job"))?;
-    Ok(job.into())
+    admin: AdminUser,
+    ValidPath(id): ValidPath<JobId>,
+) -> Result<StatusCode, ApiError> {
+    service::delete(&state, admin, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/admin/jobs/{id}/retry` — a dead or cancelled job waits again, due now.
 #[utoipa::path(post, path = "/api/admin/jobs/{id}/retry", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_job(
     State(state): State<AppState>,
-    _: AdminUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    admin: AdminUser,
+    ValidPath(id): ValidPath<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
-    let job = apply(&state, &id, Change::Retry).await?;
-    super::added(&state).await;
-    Ok(Json(job))
+    Ok(Json(service::retry(&state, admin, id).await?.into()))
 }
 
 /// `POST /api/admin/jobs/{id}/cancel` — a waiting job will not run.
 #[utoipa::path(post, path = "/api/admin/jobs/{id}/cancel", tag = "admin", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_job(
     State(state): State<AppState>,
-    _: AdminUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    admin: AdminUser,
+    ValidPath(id): ValidPath<JobId>,
 ) -> Result<Json<JobView>, ApiError> {
-    Ok(Json(apply(&state, &id, Change::Cancel).await?))
+    Ok(Json(service::cancel(&state, admin, id).await?.into()))
 }

@@ -21,6 +21,7 @@ pub struct CloseStaleSessions {}
 
 #[async_trait::async_trait]
 impl JobKind for CloseStaleSessions {
+    type Context = AppState;
     const KIND: &'static str = "meditation.close_stale";
     const QUEUE: &'static str = "maintenance";
     const PRIORITY: Priority = Priority::Low;
@@ -34,7 +35,7 @@ impl JobKind for CloseStaleSessions {
         };
         for (user, mut session) in stale {
             session.end_at(session.started_at.saturating_add(max));
-            let mut tx = state.db.begin().await?;
+            let mut tx = state.work().await?;
             if !store::finish(&mut tx, user, &session).await? {
                 // Ended by its owner meanwhile.
                 continue;
@@ -42,7 +43,6 @@ impl JobKind for CloseStaleSessions {
             let now = state.clock.now();
             record::ended(&mut tx, user, &session, EndedBy::Timeout, now).await?;
             tx.commit().await?;
-            state.relay.wake();
             super::stats::invalidate(state, user).await;
             tracing::info!(
                 session_id = session.id,

@@ -131,7 +131,7 @@ pub async fn start(
         ));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let session = match &req.room_id {
         // Joins what is left of the room's group session.
         Some(room) => super::rooms::round::joining(&mut tx, room, &me, now).await?,
@@ -159,7 +159,6 @@ pub async fn start(
     }
     super::record::started(&mut tx, me.user_id, &session, now).await?;
     tx.commit().await?;
-    state.relay.wake();
     Ok((StatusCode::CREATED, Json(SessionBody { session })))
 }
 
@@ -216,7 +215,7 @@ pub async fn end(
         return Err(ApiError::invalid_field("notes", "at most 2000 characters"));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let mut session = match &req.session_id {
         Some(id) => store::find(&mut tx, me.user_id, id)
             .await?
@@ -239,7 +238,6 @@ pub async fn end(
     }
     super::record::ended(&mut tx, me.user_id, &session, EndedBy::Owner, now).await?;
     tx.commit().await?;
-    state.relay.wake();
     super::stats::invalidate(&state, me.user_id).await;
     Ok(Json(SessionBody { session }))
 }

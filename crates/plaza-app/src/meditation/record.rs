@@ -6,7 +6,8 @@ use plaza_core::{Timestamp, UserId};
 use serde_json::json;
 
 use super::handlers::Session;
-use crate::events::{Event, record};
+use plaza_platform::Work;
+use plaza_platform::outbox::Event;
 
 /// Who ended a session, when not its owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub enum EndedBy {
 }
 
 pub async fn started(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Work<'_>,
     user: UserId,
     session: &Session,
     now: Timestamp,
@@ -36,11 +37,11 @@ pub async fn started(
         }),
         now,
     );
-    record(tx, &event).await
+    tx.record(&event).await
 }
 
 pub async fn ended(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Work<'_>,
     user: UserId,
     session: &Session,
     by: EndedBy,
@@ -68,5 +69,5 @@ pub async fn ended(
         data,
         now,
     );
-    record(tx, &event).await
+    tx.record(&event).await
 }

@@ -23,6 +23,7 @@ pub struct RollUp {}
 
 #[async_trait::async_trait]
 impl JobKind for RollUp {
+    type Context = AppState;
     const KIND: &'static str = "meditation.rollup";
     const QUEUE: &'static str = "analytics";
     const PRIORITY: Priority = Priority::Low;

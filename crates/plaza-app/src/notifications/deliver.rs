@@ -14,7 +14,9 @@ use super::mail::NotificationMail;
 use super::model::{Channel, Notice, Notification, Recipient};
 use super::render::{self, Rendered, Source};
 use super::store;
-use crate::jobs::{self, JobKind};
+use plaza_platform::Work;
+
+use crate::jobs::JobKind;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -26,6 +28,7 @@ pub struct Deliver {
 
 #[async_trait::async_trait]
 impl JobKind for Deliver {
+    type Context = AppState;
     const KIND: &'static str = "notifications.deliver";
     const QUEUE: &'static str = "notifications";
 
@@ -34,21 +37,16 @@ impl JobKind for Deliver {
     }
 }
 
-/// Queues a delivery of `notice` to each of `to` in the caller's
-/// transaction; call [`jobs::added`] after committing.
-pub async fn send(
-    conn: &mut sqlx::AnyConnection,
-    state: &AppState,
-    to: &[UserId],
-    notice: &Notice,
-) -> Result<(), sqlx::Error> {
+/// Queues a delivery of `notice` to each of `to` in the caller's unit of
+/// work: delivered if and only if it commits.
+pub async fn send(work: &mut Work<'_>, to: &[UserId], notice: &Notice) -> Result<(), sqlx::Error> {
     for user in to {
         let job = Deliver {
             delivery_id: uuid::Uuid::now_v7().to_string(),
             user_id: *user,
             notice: notice.clone(),
         };
-        jobs::enqueue(conn, state, &job).await?;
+        work.enqueue(&job).await?;
     }
     Ok(())
 }
@@ -117,24 +115,22 @@ async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
         None
     };
 
-    let mut tx = state.db.begin().await?;
+    let mut work = state.work().await?;
     if let (Some(n), true) = (&shown, channels.contains(&Channel::InApp)) {
-        store::insert(&mut tx, job.user_id, n).await?;
+        store::insert(&mut work, job.user_id, n).await?;
     }
     if let Some(mail) = &mail {
         let at = quiet
             .as_ref()
             .and_then(|(start, end)| quiet_until(now, &to.timezone, start, end))
             .unwrap_or(now);
-        jobs::enqueue_at(&mut tx, state, mail, at).await?;
+        work.enqueue_at(mail, at).await?;
     }
-    tx.commit().await?;
-    if mail.is_some() {
-        jobs::added(state).await;
+    if let (Some(n), true) = (shown, channels.contains(&Channel::Websocket)) {
+        let stored = channels.contains(&Channel::InApp);
+        work.after_commit(async move { tell_sockets(state, &to, &n, stored).await });
     }
-    if let (Some(n), true) = (&shown, channels.contains(&Channel::Websocket)) {
-        tell_sockets(state, &to, n, channels.contains(&Channel::InApp)).await;
-    }
+    work.commit().await?;
     metrics::counter!("plaza_notifications_delivered_total").increment(1);
     Ok(())
 }

@@ -363,7 +363,7 @@ pub async fn send(
     if !req.data.is_object() && !req.data.is_null() {
         return Err(ApiError::invalid_field("data", "must be an object"));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     if req.title.is_none()
         && store::templates_for(&mut tx, &req.kind).await?.is_empty()
         && super::render::builtin(&req.kind, Channel::InApp).is_none()
@@ -393,8 +393,7 @@ pub async fn send(
             req.data
         },
     };
-    deliver::send(&mut tx, &state, &to, &notice).await?;
+    deliver::send(&mut tx, &to, &notice).await?;
     tx.commit().await?;
-    crate::jobs::added(&state).await;
     Ok((StatusCode::ACCEPTED, Json(Queued { queued: to.len() })))
 }

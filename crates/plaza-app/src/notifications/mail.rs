@@ -12,7 +12,9 @@
 use plaza_platform::mail::{Mail, MailError};
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{self, JobKind, Priority};
+use plaza_platform::Work;
+
+use crate::jobs::{JobKind, Priority};
 use crate::state::AppState;
 
 /// An account mail: high priority, so a sign-in code is never stuck behind
@@ -32,6 +34,7 @@ pub struct NotificationMail {
 
 #[async_trait::async_trait]
 impl JobKind for AccountMail {
+    type Context = AppState;
     const KIND: &'static str = "mail.account";
     const QUEUE: &'static str = "email";
     const PRIORITY: Priority = Priority::High;
@@ -46,6 +49,7 @@ impl JobKind for AccountMail {
 
 #[async_trait::async_trait]
 impl JobKind for NotificationMail {
+    type Context = AppState;
     const KIND: &'static str = "mail.notification";
     const QUEUE: &'static str = "email";
     const MAX_ATTEMPTS: u32 = 8;
@@ -62,14 +66,10 @@ impl JobKind for NotificationMail {
     }
 }
 
-/// Queues an account mail in the caller's transaction; call
-/// [`jobs::added`] after committing.
-pub async fn queue(
-    conn: &mut sqlx::AnyConnection,
-    state: &AppState,
-    mail: Mail,
-) -> Result<(), sqlx::Error> {
-    jobs::enqueue(conn, state, &AccountMail { mail }).await?;
+/// Queues an account mail in the caller's unit of work: sent if and only
+/// if it commits.
+pub async fn queue(work: &mut Work<'_>, mail: Mail) -> Result<(), sqlx::Error> {
+    work.enqueue(&AccountMail { mail }).await?;
     Ok(())
 }
 

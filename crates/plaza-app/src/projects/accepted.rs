@@ -21,6 +21,7 @@ pub struct Accepted {
 
 #[async_trait::async_trait]
 impl JobKind for Accepted {
+    type Context = AppState;
     const KIND: &'static str = "projects.accepted";
     const QUEUE: &'static str = "notifications";
 
@@ -58,24 +59,21 @@ impl JobKind for Accepted {
                 "currency": response.currency,
             })
         };
-        let mut tx = state.db.begin().await?;
+        let mut tx = state.work().await?;
         let kind = "project.response.accepted";
         send(
             &mut tx,
-            state,
             &[response.freelancer_id],
             &Notice::template(kind, data("freelancer")),
         )
         .await?;
         send(
             &mut tx,
-            state,
             &[project.owner_id],
             &Notice::template(kind, data("owner")),
         )
         .await?;
         tx.commit().await?;
-        crate::jobs::added(state).await;
         Ok(())
     }
 }

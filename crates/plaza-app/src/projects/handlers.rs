@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 
 use super::model::{self, Project, Status};
 use super::store;
-use crate::events::{Event, record};
 use crate::http::{ApiError, ErrorBody, ValidJson};
 use crate::http::{AuthUser, MaybeAuthUser};
 use crate::state::AppState;
 use crate::users::fields::nullable;
+use plaza_platform::outbox::Event;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectBody {
@@ -104,16 +104,18 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     store::insert(&mut tx, &project).await?;
     let data = json!({"project_id": project.id, "status": project.status, "title": project.title});
-    record(
-        &mut tx,
-        &event("project.created", &project, me.user_id, data, &state),
-    )
+    tx.record(&event(
+        "project.created",
+        &project,
+        me.user_id,
+        data,
+        &state,
+    ))
     .await?;
     tx.commit().await?;
-    state.relay.wake();
     Ok((StatusCode::CREATED, Json(ProjectBody { project })))
 }
 
@@ -193,7 +195,7 @@ pub async fn update(
     Path(id): Path<String>,
     ValidJson(req): ValidJson<UpdateProject>,
 ) -> Result<Json<ProjectBody>, ApiError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let was = visible(&mut tx, &id, Some(&me)).await?;
     if was.owner_id != me.user_id {
         return Err(ApiError::forbidden("only the project's owner edits it"));
@@ -213,14 +215,16 @@ pub async fn update(
     }
     if project.status != was.status {
         let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
-        record(
-            &mut tx,
-            &event("project.status_changed", &project, me.user_id, data, &state),
-        )
+        tx.record(&event(
+            "project.status_changed",
+            &project,
+            me.user_id,
+            data,
+            &state,
+        ))
         .await?;
     }
     tx.commit().await?;
-    state.relay.wake();
     Ok(Json(ProjectBody { project }))
 }
 
@@ -292,7 +296,7 @@ pub async fn delete(
     me: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let project = visible(&mut tx, &id, Some(&me)).await?;
     if project.owner_id != me.user_id && !me.is_admin() {
         return Err(ApiError::forbidden(
@@ -314,12 +318,14 @@ pub async fn delete(
         store::delete(&mut tx, &id).await?;
     }
     let data = json!({"project_id": project.id, "archived": archived});
-    record(
-        &mut tx,
-        &event("project.deleted", &project, me.user_id, data, &state),
-    )
+    tx.record(&event(
+        "project.deleted",
+        &project,
+        me.user_id,
+        data,
+        &state,
+    ))
     .await?;
     tx.commit().await?;
-    state.relay.wake();
     Ok(StatusCode::NO_CONTENT)
 }

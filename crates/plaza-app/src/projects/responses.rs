@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use plaza_core::{Currency, UserId};
+use plaza_platform::Work;
 use plaza_platform::db::unique_violation;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -17,7 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::handlers::{event, visible};
 use super::model::{self, Project, Response, ResponseStatus, Status};
 use super::store;
-use crate::events::record;
 use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::notifications::{Notice, send};
@@ -107,7 +107,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let project = visible(&mut tx, &id, Some(&me)).await?;
     if project.owner_id == me.user_id {
         return Err(ApiError::forbidden(
@@ -144,21 +144,17 @@ pub async fn create(
         "project_id": id, "response_id": response.id, "freelancer_id": me.user_id,
         "bid_amount": response.bid_amount, "currency": response.currency,
     });
-    record(
-        &mut tx,
-        &event(
-            "project.response.created",
-            &project,
-            me.user_id,
-            data,
-            &state,
-        ),
-    )
+    tx.record(&event(
+        "project.response.created",
+        &project,
+        me.user_id,
+        data,
+        &state,
+    ))
     .await?;
     let told = notice("project.response.created", &project, &response);
-    send(&mut tx, &state, &[project.owner_id], &told).await?;
+    send(&mut tx, &[project.owner_id], &told).await?;
     tx.commit().await?;
-    crate::events::committed(&state).await;
     Ok((StatusCode::CREATED, Json(ResponseBody { response })))
 }
 
@@ -227,7 +223,7 @@ pub async fn update(
             "either a decision (`status`) or edits, not both",
         ));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let project = visible(&mut tx, &id, Some(&me)).await?;
     let found = store::find_response(&mut tx, &id, &rid).await?;
     let mut response = found
@@ -241,7 +237,6 @@ pub async fn update(
         Some(to) => decide(&mut tx, &state, &project, &mut response, to, &me).await?,
     }
     tx.commit().await?;
-    crate::events::committed(&state).await;
     Ok(Json(ResponseBody { response }))
 }
 
@@ -285,7 +280,7 @@ async fn edit(
 /// A decision on a response: the owner accepts or rejects, the author
 /// withdraws.
 async fn decide(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Work<'_>,
     state: &AppState,
     project: &Project,
     response: &mut Response,
@@ -317,7 +312,7 @@ async fn decide(
                 data,
                 state,
             );
-            record(tx, &withdrawn).await?;
+            tx.record(&withdrawn).await?;
         }
         ResponseStatus::Rejected => {
             if !owner {
@@ -359,7 +354,7 @@ async fn settle(
 
 /// Records a rejection and tells the freelancer.
 async fn reject(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Work<'_>,
     state: &AppState,
     project: &Project,
     response: &Response,
@@ -367,23 +362,26 @@ async fn reject(
 ) -> Result<(), ApiError> {
     let data = json!({"project_id": project.id, "response_id": response.id,
         "freelancer_id": response.freelancer_id});
-    record(
-        tx,
-        &event("project.response.rejected", project, owner, data, state),
-    )
+    tx.record(&event(
+        "project.response.rejected",
+        project,
+        owner,
+        data,
+        state,
+    ))
     .await?;
     let told = Notice::template(
         "project.response.rejected",
         json!({"project_id": project.id, "title": project.title, "response_id": response.id}),
     );
-    send(tx, state, &[response.freelancer_id], &told).await?;
+    send(tx, &[response.freelancer_id], &told).await?;
     Ok(())
 }
 
 /// Starts the project with `response` — only one accept finds it still
 /// open — and rejects the other pending responses.
 async fn accept(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Work<'_>,
     state: &AppState,
     project: &Project,
     response: &mut Response,
@@ -399,18 +397,24 @@ async fn accept(
     }
     settle(tx, response, ResponseStatus::Accepted, now).await?;
     let data = json!({"project_id": project.id, "from": Status::Open, "to": Status::InProgress});
-    record(
-        tx,
-        &event("project.status_changed", project, owner, data, state),
-    )
+    tx.record(&event(
+        "project.status_changed",
+        project,
+        owner,
+        data,
+        state,
+    ))
     .await?;
     let data = json!({"project_id": project.id, "response_id": response.id,
         "freelancer_id": response.freelancer_id, "owner_id": owner,
         "bid_amount": response.bid_amount, "currency": response.currency});
-    record(
-        tx,
-        &event("project.response.accepted", project, owner, data, state),
-    )
+    tx.record(&event(
+        "project.response.accepted",
+        project,
+        owner,
+        data,
+        state,
+    ))
     .await?;
     for (id, freelancer) in store::reject_others(tx, &project.id, &response.id, now).await? {
         let other = Response {
@@ -425,6 +429,6 @@ async fn accept(
         project_id: project.id.clone(),
         response_id: response.id.clone(),
     };
-    crate::jobs::enqueue(tx, state, &follow_up).await?;
+    tx.enqueue(&follow_up).await?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Making accounts.
 
 use plaza_core::{Email, UserId, Username};
+use plaza_platform::Work;
 use plaza_platform::db::unique_violation;
+use plaza_platform::outbox::Event;
 
 use super::model::{NewUser, User};
 use super::password::HashError;
@@ -24,10 +26,9 @@ pub enum CreateUserError {
 /// a missing username is made from the email, with a number added if taken.
 pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateUserError> {
     let hash = hash_password(state, &new).await?;
-    let mut tx = state.db.begin().await?;
-    let user = insert_user(state, &mut tx, new, hash.as_deref()).await?;
-    tx.commit().await?;
-    crate::events::committed(state).await;
+    let mut work = state.work().await?;
+    let user = insert_user(&mut work, new, hash.as_deref()).await?;
+    work.commit().await?;
     tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok(user)
 }
@@ -56,12 +57,11 @@ pub async fn hash_password(
 /// write more beside the account (a session, an OAuth link); records
 /// `user.registered` there too (wake the relay after committing).
 pub async fn insert_user(
-    state: &AppState,
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Work<'_>,
     new: NewUser,
     hash: Option<&str>,
 ) -> Result<User, CreateUserError> {
-    let now = state.clock.now();
+    let now = tx.now();
     // Asked first so a taken email is reported as such even when a generated
     // username would collide too; the unique indexes still settle races.
     if store::email_taken(tx, &new.email).await? {
@@ -94,18 +94,17 @@ pub async fn insert_user(
             Some(c) if c.contains("users_username_key") => CreateUserError::UsernameTaken,
             _ => CreateUserError::Db(e),
         })?;
-    let event = crate::events::Event::new(
+    let event = Event::new(
         "user.registered",
         format!("user:{}", user.id),
         Some(user.id),
         serde_json::json!({"user_id": user.id, "username": user.username, "role": user.role}),
         now,
     );
-    crate::events::record(tx, &event).await?;
+    tx.record(&event).await?;
     // Seed 003's welcome email, and a welcome in the app.
     crate::notifications::send(
         tx,
-        state,
         &[user.id],
         &crate::notifications::Notice::template("user.registered", serde_json::json!({})),
     )

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use plaza_app::events::{Event, TOPIC, record};
+use plaza_core::EventId;
 use plaza_platform::bus::Subscription;
+use plaza_platform::outbox::{Event, TOPIC, record};
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -24,7 +25,7 @@ fn event(app: &TestApp, n: usize) -> Event {
     )
 }
 
-async fn published_at(app: &TestApp, id: &str) -> Option<Option<String>> {
+async fn published_at(app: &TestApp, id: EventId) -> Option<Option<String>> {
     sqlx::query_scalar("SELECT published_at FROM outbox WHERE id = $1")
         .bind(id)
         .fetch_optional(app.state.db.writer())
@@ -51,8 +52,8 @@ crate::on_both_databases! {
         let got = next(&mut sub, Duration::from_secs(5)).await.expect("the committed event");
         assert_eq!(got, kept);
         assert!(next(&mut sub, Duration::from_millis(1500)).await.is_none(), "nothing else");
-        assert_eq!(published_at(&app, &lost.id).await, None);
-        assert!(published_at(&app, &kept.id).await.unwrap().is_some());
+        assert_eq!(published_at(&app, lost.id).await, None);
+        assert!(published_at(&app, kept.id).await.unwrap().is_some());
     }
 }
 
@@ -71,7 +72,7 @@ crate::on_both_databases! {
         while got.len() < events.len() {
             got.push(next(&mut sub, Duration::from_secs(5)).await.expect("an event").id);
         }
-        let want: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        let want: Vec<EventId> = events.iter().map(|e| e.id).collect();
         assert_eq!(got, want);
         assert!(next(&mut sub, Duration::from_millis(1200)).await.is_none());
     }
@@ -104,7 +105,7 @@ async fn events_a_stopped_node_left_behind_are_published_by_another() {
                 .id,
         );
     }
-    let want: Vec<String> = left.iter().map(|e| e.id.clone()).collect();
+    let want: Vec<EventId> = left.iter().map(|e| e.id).collect();
     assert_eq!(got, want);
 }
 
@@ -183,7 +184,7 @@ crate::on_both_databases! {
         let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["chat.message.created", "chat.message.edited", "chat.reaction.added", "chat.reaction.removed", "chat.message.deleted"]);
         let created = &got[0];
-        assert_eq!(created.id, id, "the event's id is the message's");
+        assert_eq!(created.id.to_string(), id, "the event's id is the message's");
         assert_eq!(created.subject, format!("chat:{chat}"));
         assert_eq!(created.actor_id.map(|u| u.to_string()), Some(ana.user_id.clone()));
         assert_eq!((created.data["message_id"].as_str(), created.data["seq"].as_i64()), (Some(id), Some(1)));

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use plaza_app::events::{Event, record};
 use plaza_platform::config::Dsn;
+use plaza_platform::outbox::{Event, record};
 use plaza_platform::testing::{self, NatsServer, Received};
 use serde_json::json;
 
@@ -46,7 +46,7 @@ fn produce(app: &TestApp, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Vec<
                     plaza_core::Clock::now(&clock),
                 );
                 record(&mut tx, &event).await.unwrap();
-                ids.push(event.id);
+                ids.push(event.id.to_string());
             }
             tx.commit().await.unwrap();
             state.relay.wake();

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use plaza_app::jobs::store::{self, NewJob, Priority, Purge};
+use plaza_core::JobId;
 use plaza_core::{Clock, Timestamp};
 use serde_json::json;
 
@@ -51,7 +52,7 @@ crate::on_both_databases! {
         tx.commit().await.unwrap();
         assert!(created);
         let mut conn = app.state.db.writer().acquire().await.unwrap();
-        assert!(store::find(&mut conn, &gone.id).await.unwrap().is_none());
+        assert!(store::find(&mut conn, gone.id).await.unwrap().is_none());
         drop(conn);
         let claimed = claim(&app, "w1").await.unwrap();
         assert_eq!((claimed.id, claimed.state.as_str(), claimed.attempts), (kept.id, "active", 1));
@@ -106,9 +107,9 @@ crate::on_both_databases! {
         // Done, but still inside its window: the same job answers.
         let j = claim(&app, "w").await.unwrap();
         let mut conn = app.state.db.writer().acquire().await.unwrap();
-        assert!(store::complete(&mut conn, &j.id, "w", app.clock.now(), Purge::Keep).await.unwrap());
+        assert!(store::complete(&mut conn, j.id, "w", app.clock.now(), Purge::Keep).await.unwrap());
         let (again, new) = store::enqueue(&mut conn, &unique, app.clock.now()).await.unwrap();
-        assert_eq!((again.id.as_str(), again.state.as_str(), new), (ids[0].as_str(), "completed", false));
+        assert_eq!((again.id, again.state.as_str(), new), (ids[0], "completed", false));
         // After the window a new one is made.
         app.clock.advance(Duration::from_secs(3601));
         let (fresh, new) = store::enqueue(&mut conn, &unique, app.clock.now()).await.unwrap();
@@ -128,8 +129,8 @@ crate::on_both_databases! {
             assert_eq!(claimed.attempts, attempt);
             let retry = later(&app, 10);
             let mut conn = app.state.db.writer().acquire().await.unwrap();
-            assert!(store::fail(&mut conn, &j.id, "w", "boom", Some(retry), app.clock.now(), Purge::Keep).await.unwrap());
-            let now = store::find(&mut conn, &j.id).await.unwrap().unwrap();
+            assert!(store::fail(&mut conn, j.id, "w", "boom", Some(retry), app.clock.now(), Purge::Keep).await.unwrap());
+            let now = store::find(&mut conn, j.id).await.unwrap().unwrap();
             drop(conn);
             if attempt < 3 {
                 assert_eq!(now.state, "waiting");
@@ -153,15 +154,15 @@ crate::on_both_databases! {
         let first = claim(&app, "dies").await.unwrap();
         let mut conn = app.state.db.writer().acquire().await.unwrap();
         assert_eq!(store::reclaim(&mut conn, app.clock.now()).await.unwrap(), 0, "the lease still runs");
-        assert!(store::extend(&mut conn, &first.id, "dies", later(&app, 40)).await.unwrap());
+        assert!(store::extend(&mut conn, first.id, "dies", later(&app, 40)).await.unwrap());
         app.clock.advance(Duration::from_secs(41));
         assert_eq!(store::reclaim(&mut conn, app.clock.now()).await.unwrap(), 1);
         drop(conn);
         let second = claim(&app, "lives").await.unwrap();
-        assert_eq!((second.id.as_str(), second.attempts), (first.id.as_str(), 2));
+        assert_eq!((second.id, second.attempts), (first.id, 2));
         let mut conn = app.state.db.writer().acquire().await.unwrap();
-        assert!(!store::complete(&mut conn, &first.id, "dies", app.clock.now(), Purge::Keep).await.unwrap(), "the old worker lost it");
-        assert!(store::complete(&mut conn, &first.id, "lives", app.clock.now(), Purge::Keep).await.unwrap());
+        assert!(!store::complete(&mut conn, first.id, "dies", app.clock.now(), Purge::Keep).await.unwrap(), "the old worker lost it");
+        assert!(store::complete(&mut conn, first.id, "lives", app.clock.now(), Purge::Keep).await.unwrap());
     }
 }
 
@@ -231,6 +232,7 @@ struct Probe {
 
 #[async_trait::async_trait]
 impl plaza_app::jobs::JobKind for Probe {
+    type Context = plaza_app::AppState;
     const KIND: &'static str = "test.probe";
     const QUEUE: &'static str = "probe";
     const MAX_ATTEMPTS: u32 = 3;
@@ -244,26 +246,26 @@ impl plaza_app::jobs::JobKind for Probe {
     }
 }
 
-async fn probe(app: &TestApp, tag: &str, fail_times: usize, sleep_ms: u64) -> String {
+async fn probe(app: &TestApp, tag: &str, fail_times: usize, sleep_ms: u64) -> JobId {
     let mut conn = app.state.db.writer().acquire().await.unwrap();
     let job = Probe {
         tag: tag.into(),
         fail_times,
         sleep_ms,
     };
-    let (j, _) = plaza_app::jobs::enqueue(&mut conn, &app.state, &job)
+    let (j, _) = plaza_app::jobs::enqueue(&mut conn, &job, app.clock.now())
         .await
         .unwrap();
     app.state.workers.wake();
     j.id
 }
 
-async fn state_of(app: &TestApp, id: &str) -> store::Job {
+async fn state_of(app: &TestApp, id: JobId) -> store::Job {
     let mut conn = app.state.db.writer().acquire().await.unwrap();
     store::find(&mut conn, id).await.unwrap().unwrap()
 }
 
-async fn until_state(app: &TestApp, id: &str, want: &str) -> store::Job {
+async fn until_state(app: &TestApp, id: JobId, want: &str) -> store::Job {
     for _ in 0..200 {
         let j = state_of(app, id).await;
         if j.state == want {
@@ -280,7 +282,7 @@ async fn until_state(app: &TestApp, id: &str, want: &str) -> store::Job {
 fn workers(app: &TestApp) {
     let mut registry = plaza_app::jobs::Registry::new();
     registry.register::<Probe>();
-    plaza_app::jobs::runner::spawn(&app.state, registry, &[("probe", 2)]);
+    plaza_platform::jobs::spawn(&app.state, registry, &[("probe", 2)]);
 }
 
 crate::on_both_databases! {
@@ -289,7 +291,7 @@ crate::on_both_databases! {
         workers(&app);
         let tag = format!("ok-{backend:?}");
         let id = probe(&app, &tag, 0, 0).await;
-        let done = until_state(&app, &id, "completed").await;
+        let done = until_state(&app, id, "completed").await;
         assert_eq!((done.attempts, runs_of(&tag)), (1, 1));
         let metrics = app.get("/metrics").await.text().await.unwrap();
         for name in ["plaza_job_wait_seconds", "plaza_job_run_seconds"] {
@@ -302,7 +304,7 @@ crate::on_both_databases! {
             while runs_of(&tag) < run {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            let waiting = until_state(&app, &id, "waiting").await;
+            let waiting = until_state(&app, id, "waiting").await;
             assert_eq!(waiting.last_error.as_deref(), Some("not yet"));
             // Not before the backoff (5–15 s, doubling)…
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -311,7 +313,7 @@ crate::on_both_databases! {
             app.clock.advance(Duration::from_secs(60));
             app.state.workers.wake();
         }
-        let done = until_state(&app, &id, "completed").await;
+        let done = until_state(&app, id, "completed").await;
         assert_eq!((done.attempts, runs_of(&tag)), (3, 3));
     }
 }
@@ -322,15 +324,15 @@ async fn a_job_that_keeps_failing_ends_dead_with_its_error() {
     workers(&app);
     let id = probe(&app, "doomed", 99, 0).await;
     for _ in 0..2 {
-        until_state(&app, &id, "waiting").await;
-        while state_of(&app, &id).await.attempts == 0 {
+        until_state(&app, id, "waiting").await;
+        while state_of(&app, id).await.attempts == 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         app.clock.advance(Duration::from_secs(60));
         app.state.workers.wake();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let dead = until_state(&app, &id, "dead").await;
+    let dead = until_state(&app, id, "dead").await;
     assert_eq!(
         (dead.attempts, dead.last_error.as_deref()),
         (3, Some("not yet"))
@@ -342,12 +344,12 @@ async fn shutdown_lets_a_running_job_finish_and_claims_nothing_more() {
     let app = TestApp::spawn().await;
     workers(&app);
     let running = probe(&app, "slow", 0, 400).await;
-    until_state(&app, &running, "active").await;
+    until_state(&app, running, "active").await;
     app.stop();
     let left = probe(&app, "left", 0, 0).await;
-    until_state(&app, &running, "completed").await;
+    until_state(&app, running, "completed").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(state_of(&app, &left).await.state, "waiting");
+    assert_eq!(state_of(&app, left).await.state, "waiting");
 }
 
 crate::on_both_databases! {
@@ -375,7 +377,7 @@ crate::on_both_databases! {
         store::enqueue(&mut conn, &on("reports", "custom"), now).await.unwrap();
         // One email job runs and fails once (a retry is due later).
         let claimed = store::claim(&mut conn, app.state.db.backend(), "email", "w", later(&app, 30), now).await.unwrap().unwrap();
-        store::fail(&mut conn, &claimed.id, "w", "smtp down", Some(later(&app, 60)), now, Purge::Keep).await.unwrap();
+        store::fail(&mut conn, claimed.id, "w", "smtp down", Some(later(&app, 60)), now, Purge::Keep).await.unwrap();
         let running = store::claim(&mut conn, app.state.db.backend(), "ai", "w", later(&app, 30), now).await.unwrap().unwrap();
         drop(conn);
         assert_eq!(running.kind, "c");
@@ -463,7 +465,7 @@ crate::on_both_databases! {
         let (dead, _) = store::enqueue(&mut conn, &job(&app, "dead", Priority::High), now).await.unwrap();
         let claimed = store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
         assert_eq!(claimed.id, dead.id);
-        store::fail(&mut conn, &dead.id, "w", "gave up", None, now, Purge::Keep).await.unwrap();
+        store::fail(&mut conn, dead.id, "w", "gave up", None, now, Purge::Keep).await.unwrap();
         let (waiting, _) = store::enqueue(&mut conn, &job(&app, "waiting", Priority::Low), now).await.unwrap();
         let (running, _) = store::enqueue(&mut conn, &job(&app, "running", Priority::Normal), now).await.unwrap();
         store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
@@ -497,7 +499,7 @@ crate::on_both_databases! {
         assert_eq!(res.status(), 200);
         crate::helpers::error_body(post(format!("/api/admin/jobs/{}/cancel", running.id)).await, 409, "conflict").await;
         // Delete: not while running; a cancelled one goes.
-        let delete = |id: String| {
+        let delete = |id: JobId| {
             let token = admin.access.clone();
             let app = &app;
             async move {
@@ -505,9 +507,9 @@ crate::on_both_databases! {
                     .await
             }
         };
-        crate::helpers::error_body(delete(running.id.clone()).await, 409, "conflict").await;
-        assert_eq!(delete(waiting.id.clone()).await.status(), 204);
-        crate::helpers::error_body(delete(waiting.id.clone()).await, 404, "not_found").await;
+        crate::helpers::error_body(delete(running.id).await, 409, "conflict").await;
+        assert_eq!(delete(waiting.id).await.status(), 204);
+        crate::helpers::error_body(delete(waiting.id).await, 404, "not_found").await;
 
         crate::helpers::error_body(app.get_as("/api/admin/queues/test/jobs", &user.access).await, 403, "forbidden").await;
         crate::helpers::error_body(app.post_as(&format!("/api/admin/jobs/{}/retry", dead.id), &user.access, &json!({})).await, 403, "forbidden").await;
@@ -526,12 +528,12 @@ async fn a_job_added_on_one_node_is_run_by_anothers_workers() {
         fail_times: 0,
         sleep_ms: 0,
     };
-    let (j, _) = plaza_app::jobs::enqueue(&mut conn, &one.state, &job)
+    let (j, _) = plaza_app::jobs::enqueue(&mut conn, &job, one.clock.now())
         .await
         .unwrap();
     drop(conn);
-    plaza_app::jobs::added(&one.state).await;
-    until_state(&one, &j.id, "completed").await;
+    one.state.workers.added(&one.state.bus).await;
+    until_state(&one, j.id, "completed").await;
     assert_eq!(runs_of("across"), 1);
 }
 
@@ -546,9 +548,9 @@ crate::on_both_databases! {
             let claimed = store::claim(&mut conn, app.state.db.backend(), "test", "w", later(&app, 30), now).await.unwrap().unwrap();
             assert_eq!(claimed.id, j.id);
             if kind == "dead" {
-                store::fail(&mut conn, &j.id, "w", "gave up", None, now, Purge::Keep).await.unwrap();
+                store::fail(&mut conn, j.id, "w", "gave up", None, now, Purge::Keep).await.unwrap();
             } else {
-                store::complete(&mut conn, &j.id, "w", now, Purge::Keep).await.unwrap();
+                store::complete(&mut conn, j.id, "w", now, Purge::Keep).await.unwrap();
             }
             ids.push(j.id);
         }
@@ -556,12 +558,12 @@ crate::on_both_databases! {
         app.clock.advance(Duration::from_secs(8 * 24 * 3600));
         sqlx::query("UPDATE jobs SET finished_at = $1 WHERE id = $2")
             .bind(app.clock.now().saturating_sub(Duration::from_secs(6 * 24 * 3600)))
-            .bind(&ids[1])
+            .bind(ids[1])
             .execute(&mut *conn)
             .await
             .unwrap();
         drop(conn);
-        plaza_app::jobs::JobKind::run(&plaza_app::jobs::PruneJobs {}, &app.state).await.unwrap();
+        plaza_app::jobs::JobKind::run(&plaza_app::jobs::PruneJobs {}, &app.state.platform).await.unwrap();
         let left: Vec<String> = sqlx::query_scalar("SELECT kind FROM jobs WHERE queue = 'test' ORDER BY kind")
             .fetch_all(app.state.db.writer())
             .await

@@ -153,7 +153,7 @@ pub async fn begin_challenge(
 /// Mails a fresh 6-digit code for the challenge `token` (replacing the last).
 pub async fn send_email_code(state: &AppState, token: &str) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let found = one_time::find(&mut tx, token, &[Purpose::MfaLogin], now)
         .await?
         .ok_or_else(invalid_challenge)?;
@@ -187,9 +187,8 @@ pub async fn send_email_code(state: &AppState, token: &str) -> Result<(), ApiErr
         ),
         html: None,
     };
-    crate::notifications::mail::queue(&mut tx, state, mail).await?;
+    crate::notifications::mail::queue(&mut tx, mail).await?;
     tx.commit().await?;
-    crate::jobs::added(state).await;
     Ok(())
 }
 

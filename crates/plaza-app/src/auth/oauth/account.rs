@@ -12,7 +12,7 @@ use crate::users::{self, NewUser};
 
 pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, ApiError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let linked: Option<UserId> = sqlx::query_scalar(
         "SELECT o.user_id FROM oauth_identities o JOIN users u ON u.id = o.user_id \
          WHERE o.provider = $1 AND o.subject = $2 AND u.deleted_at IS NULL",
@@ -62,7 +62,7 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
                 role: Role::User,
                 email_verified: identity.email_verified,
             };
-            users::insert_user(state, &mut tx, new, None).await?.id
+            users::insert_user(&mut tx, new, None).await?.id
         }
     };
     sqlx::query(
@@ -76,7 +76,6 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    crate::events::committed(state).await;
     tracing::info!(user_id = %user, provider = identity.provider, "signed in with a provider");
     Ok(user)
 }

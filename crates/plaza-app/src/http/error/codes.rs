@@ -50,6 +50,17 @@ codes! {
     SERVER_SHUTTING_DOWN = "server.shutting_down", SERVICE_UNAVAILABLE, DependencyError;
     SERVER_TIMEOUT = "server.timeout", GATEWAY_TIMEOUT, TimeoutError;
 
+    // The job queue's dashboard.
+    JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;
+    JOBS_RUNNING = "jobs.running", CONFLICT, Conflict;
+    JOBS_WRONG_STATE = "jobs.wrong_state", CONFLICT, Conflict;
+
+    // Chats.
+    CHAT_NOT_FOUND = "chat.not_found", NOT_FOUND, NotFound;
+    CHAT_MEMBER_NOT_FOUND = "chat.member_not_found", NOT_FOUND, NotFound;
+    CHAT_MESSAGE_NOT_FOUND = "chat.message_not_found", NOT_FOUND, NotFound;
+    CHAT_FORBIDDEN = "chat.forbidden", FORBIDDEN, Forbidden;
+
     // Not yet named by their slice.
     RESOURCE_NOT_FOUND = "resource.not_found", NOT_FOUND, NotFound;
     RESOURCE_CONFLICT = "resource.conflict", CONFLICT, Conflict;

@@ -6,6 +6,7 @@ use super::{ApiError, codes};
 use crate::auth::service::AuthError;
 use crate::chat::service::ChatError;
 use crate::http::ratelimit::too_many_after;
+use crate::jobs::service::JobsError;
 use crate::users::CreateUserError;
 
 impl From<sqlx::Error> for ApiError {
@@ -25,19 +26,42 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// A slice error that only wraps a database error.
+fn db<E: std::error::Error + Send + Sync + 'static>(e: E) -> ApiError {
+    match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<sqlx::Error>()) {
+        Some(sqlx::Error::PoolTimedOut) => sqlx::Error::PoolTimedOut.into(),
+        _ => ApiError::internal(e),
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         Self::internal(e)
     }
 }
 
+impl From<JobsError> for ApiError {
+    fn from(e: JobsError) -> Self {
+        let code = match &e {
+            JobsError::NotFound => codes::JOBS_NOT_FOUND,
+            JobsError::Running => codes::JOBS_RUNNING,
+            JobsError::WrongState { .. } => codes::JOBS_WRONG_STATE,
+            JobsError::Invalid { field, reason } => return ApiError::invalid_field(field, reason),
+            JobsError::Db(_) => return db(e),
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
         match e {
-            ChatError::NotFound | ChatError::MemberNotFound | ChatError::MessageNotFound => {
-                ApiError::not_found(e.to_string())
+            ChatError::NotFound => ApiError::new(codes::CHAT_NOT_FOUND, e.to_string()),
+            ChatError::MemberNotFound => ApiError::new(codes::CHAT_MEMBER_NOT_FOUND, e.to_string()),
+            ChatError::MessageNotFound => {
+                ApiError::new(codes::CHAT_MESSAGE_NOT_FOUND, e.to_string())
             }
-            ChatError::Forbidden(why) => ApiError::forbidden(why),
+            ChatError::Forbidden(why) => ApiError::new(codes::CHAT_FORBIDDEN, why),
             ChatError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             ChatError::Db(e) => e.into(),
         }

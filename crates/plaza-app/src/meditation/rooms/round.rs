@@ -142,7 +142,7 @@ pub async fn start(
         ends_at: starts_at.saturating_add(Duration::from_secs(duration_sec.unsigned_abs())),
         duration_sec,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     if !store::begin_round(
         &mut tx,
         &room.id,
@@ -177,9 +177,8 @@ pub async fn start(
         round_id: round.round_id.clone(),
         ends_at: round.ends_at,
     };
-    crate::jobs::enqueue_at(&mut tx, state, &timer, round.ends_at).await?;
+    tx.enqueue_at(&timer, round.ends_at).await?;
     tx.commit().await?;
-    crate::events::committed(state).await;
     let data = json!({
         "room_id": room.id, "round_id": round.round_id, "type": room.kind,
         "duration_sec": duration_sec, "starts_at": round.starts_at, "ends_at": round.ends_at,
@@ -193,7 +192,7 @@ pub async fn start(
 /// left of it; their session, or None if it is over or they have one of
 /// their own running.
 pub async fn join(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut plaza_platform::Work<'_>,
     room: &Room,
     user: UserId,
     now: Timestamp,
@@ -216,7 +215,7 @@ pub async fn join(
 /// had none open.
 pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, sqlx::Error> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     let Some(mut session) = sessions::active(&mut tx, user).await? else {
         return Ok(false);
     };
@@ -229,7 +228,6 @@ pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, 
     }
     record::ended(&mut tx, user, &session, EndedBy::Owner, now).await?;
     tx.commit().await?;
-    state.relay.wake();
     crate::meditation::stats::invalidate(state, user).await;
     Ok(true)
 }
@@ -244,7 +242,7 @@ pub async fn finish(
     reason: Reason,
 ) -> Result<bool, sqlx::Error> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.work().await?;
     if !store::end_round(&mut tx, room, round).await? {
         return Ok(false);
     }
@@ -257,7 +255,6 @@ pub async fn finish(
         }
     }
     tx.commit().await?;
-    state.relay.wake();
     for user in &ended {
         crate::meditation::stats::invalidate(state, *user).await;
     }
@@ -279,6 +276,7 @@ pub struct EndRound {
 
 #[async_trait::async_trait]
 impl JobKind for EndRound {
+    type Context = AppState;
     const KIND: &'static str = "meditation.room_end";
     const QUEUE: &'static str = "maintenance";
     const PRIORITY: Priority = Priority::High;

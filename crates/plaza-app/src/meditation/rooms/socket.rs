@@ -248,7 +248,7 @@ impl Socket<'_> {
             if here.is_some() {
                 self.leave().await?;
             }
-            let mut tx = state.db.begin().await?;
+            let mut tx = state.work().await?;
             // Joins of one room take turns, so the last place goes once.
             store::lock(&mut tx, &room.id).await?;
             store::forget_stale(&mut tx, &room.id, since).await?;
@@ -261,9 +261,6 @@ impl Socket<'_> {
             store::add_member(&mut tx, &self.member(&room.id), now, live::wall()).await?;
             let mine = round::join(&mut tx, &room, self.me.user_id, now).await?;
             tx.commit().await?;
-            if mine.is_some() {
-                state.relay.wake();
-            }
             state.rooms.enter(&room.id, self.conn);
             let participants = self.joined(&room, mine).await?;
             announce(state, &room.id, participants).await;

@@ -9,13 +9,14 @@
 
 use std::time::Duration;
 
-use plaza_platform::db::Backend;
-use plaza_platform::export::SharedExporter;
+use plaza_core::EventId;
 use tokio::sync::Notify;
 
-use super::TOPIC;
-use super::outbox::{self, Event, Stage};
-use crate::state::AppState;
+use super::store::{self, Stage};
+use super::{Event, TOPIC};
+use crate::db::Backend;
+use crate::export::SharedExporter;
+use crate::platform::{Context, Platform};
 
 /// Events published per round.
 const BATCH: i64 = 256;
@@ -60,70 +61,67 @@ impl Relay {
     pub fn exporting(&self) -> bool {
         self.export.is_some()
     }
+}
 
-    /// Runs the relay (and the exporter) until shutdown begins.
-    pub fn spawn(state: &AppState) {
-        if state.relay.export.is_some() {
-            super::export::spawn(state);
-        }
-        let state = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let full = match round(&state).await {
-                    Ok(n) => n as i64 == BATCH,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox relay round failed; retrying");
-                        false
-                    }
-                };
-                if full {
-                    continue;
-                }
-                tokio::select! {
-                    () = state.relay.wake.notified() => {}
-                    () = tokio::time::sleep(POLL) => {}
-                    () = state.shutdown.stopping() => return,
-                }
-            }
-        });
+/// Runs the relay (and the exporter) of `ctx`'s platform until shutdown
+/// begins.
+pub fn spawn<C: Context>(ctx: C) {
+    if ctx.as_ref().relay.export.is_some() {
+        super::export::spawn(ctx.clone());
     }
+    tokio::spawn(async move {
+        let p: &Platform = ctx.as_ref();
+        loop {
+            let full = match round(p).await {
+                Ok(n) => n as i64 == BATCH,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox relay round failed; retrying");
+                    false
+                }
+            };
+            if full {
+                continue;
+            }
+            tokio::select! {
+                () = p.relay.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                () = p.shutdown.stopping() => return,
+            }
+        }
+    });
 }
 
 /// Publishes one batch; how many events.
-async fn round(state: &AppState) -> Result<usize, RelayError> {
-    match state.db.backend() {
+async fn round(p: &Platform) -> Result<usize, RelayError> {
+    match p.db.backend() {
         Backend::Postgres => {
-            let Some(mut tx) = outbox::exclusive(&state.db, LOCK).await? else {
+            let Some(mut tx) = store::exclusive(&p.db, LOCK).await? else {
                 return Ok(0);
             };
-            let published = relay_batch(state, &mut tx).await?;
+            let published = relay_batch(p, &mut tx).await?;
             tx.commit().await?;
             Ok(published)
         }
         // Read and publish without holding the write lock; this is the
         // only relay on an SQLite database.
-        Backend::Sqlite => relay_batch(state, &mut *state.db.writer().acquire().await?).await,
+        Backend::Sqlite => relay_batch(p, &mut *p.db.writer().acquire().await?).await,
     }
 }
 
 /// Reads the oldest unpublished events, publishes them, marks them.
-async fn relay_batch(
-    state: &AppState,
-    conn: &mut sqlx::AnyConnection,
-) -> Result<usize, RelayError> {
-    let now = state.clock.now();
-    let batch = outbox::pending(conn, Stage::Published, BATCH).await?;
-    publish(state, &batch).await?;
-    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
-    outbox::mark(conn, Stage::Published, &ids, now).await?;
+async fn relay_batch(p: &Platform, conn: &mut sqlx::AnyConnection) -> Result<usize, RelayError> {
+    let now = p.clock.now();
+    let batch = store::pending(conn, Stage::Published, BATCH).await?;
+    publish(p, &batch).await?;
+    let ids: Vec<EventId> = batch.iter().map(|e| e.id).collect();
+    store::mark(conn, Stage::Published, &ids, now).await?;
     Ok(batch.len())
 }
 
-async fn publish(state: &AppState, batch: &[Event]) -> Result<(), RelayError> {
+async fn publish(p: &Platform, batch: &[Event]) -> Result<(), RelayError> {
     for event in batch {
         let payload = serde_json::to_vec(event).map_err(|e| RelayError::Bus(e.to_string()))?;
-        state
-            .bus
+        p.bus
             .publish(TOPIC, bytes::Bytes::from(payload))
             .await
             .map_err(|e| RelayError::Bus(e.to_string()))?;

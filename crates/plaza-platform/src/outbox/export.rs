@@ -11,12 +11,14 @@
 
 use std::time::Duration;
 
-use plaza_platform::db::Backend;
-use plaza_platform::export::{Outgoing, SharedExporter};
+use plaza_core::EventId;
 use tokio::sync::Notify;
 
-use super::outbox::{self, Event, Stage};
-use crate::state::AppState;
+use super::Event;
+use super::store::{self, Stage};
+use crate::db::Backend;
+use crate::export::{Outgoing, SharedExporter};
+use crate::platform::{Context, Platform};
 
 /// Events per broker round trip.
 const BATCH: i64 = 256;
@@ -31,7 +33,7 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 const LOCK: i64 = 0x706c_617a_6102;
 
 #[derive(Debug)]
-pub(crate) struct Export {
+pub(super) struct Export {
     exporter: SharedExporter,
     wake: Notify,
 }
@@ -54,7 +56,7 @@ enum ExportError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
-    Broker(#[from] plaza_platform::export::ExportError),
+    Broker(#[from] crate::export::ExportError),
     #[error("cannot encode an event: {0}")]
     Encode(#[from] serde_json::Error),
     #[error("the broker did not confirm within {0:?}")]
@@ -62,16 +64,16 @@ enum ExportError {
 }
 
 /// Runs the exporter until shutdown begins.
-pub(super) fn spawn(state: &AppState) {
-    let state = state.clone();
+pub(super) fn spawn<C: Context>(ctx: C) {
     tokio::spawn(async move {
+        let state: &Platform = ctx.as_ref();
         let Some(export) = &state.relay.export else {
             return;
         };
         let broker = export.exporter.broker();
         let mut failures = 0u32;
         loop {
-            let wait = match round(&state, &export.exporter).await {
+            let wait = match round(state, &export.exporter).await {
                 Ok(n) => {
                     if failures > 0 {
                         tracing::info!(broker, "event export resumed");
@@ -111,13 +113,13 @@ pub(super) fn spawn(state: &AppState) {
 }
 
 /// Exports one batch; how many events.
-async fn round(state: &AppState, exporter: &SharedExporter) -> Result<usize, ExportError> {
+async fn round(state: &Platform, exporter: &SharedExporter) -> Result<usize, ExportError> {
     match state.db.backend() {
         Backend::Postgres => {
-            let Some(mut tx) = outbox::exclusive(&state.db, LOCK).await? else {
+            let Some(mut tx) = store::exclusive(&state.db, LOCK).await? else {
                 return Ok(0);
             };
-            let batch = outbox::pending(&mut tx, Stage::Exported, BATCH).await?;
+            let batch = store::pending(&mut tx, Stage::Exported, BATCH).await?;
             send(exporter, &batch).await?;
             mark(state, &mut tx, &batch).await?;
             tx.commit().await?;
@@ -126,7 +128,7 @@ async fn round(state: &AppState, exporter: &SharedExporter) -> Result<usize, Exp
         Backend::Sqlite => {
             let batch = {
                 let mut conn = state.db.reader().acquire().await?;
-                outbox::pending(&mut conn, Stage::Exported, BATCH).await?
+                store::pending(&mut conn, Stage::Exported, BATCH).await?
             };
             send(exporter, &batch).await?;
             mark(state, &mut *state.db.writer().acquire().await?, &batch).await?;
@@ -143,11 +145,13 @@ async fn send(exporter: &SharedExporter, batch: &[Event]) -> Result<(), ExportEr
         .iter()
         .map(serde_json::to_vec)
         .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<String> = batch.iter().map(|e| e.id.to_string()).collect();
     let outgoing: Vec<Outgoing<'_>> = batch
         .iter()
         .zip(&payloads)
-        .map(|(e, payload)| Outgoing {
-            id: &e.id,
+        .enumerate()
+        .map(|(i, (e, payload))| Outgoing {
+            id: &ids[i],
             kind: &e.kind,
             payload,
         })
@@ -161,10 +165,10 @@ async fn send(exporter: &SharedExporter, batch: &[Event]) -> Result<(), ExportEr
 }
 
 async fn mark(
-    state: &AppState,
+    state: &Platform,
     conn: &mut sqlx::AnyConnection,
     batch: &[Event],
 ) -> Result<(), sqlx::Error> {
-    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
-    outbox::mark(conn, Stage::Exported, &ids, state.clock.now()).await
+    let ids: Vec<EventId> = batch.iter().map(|e| e.id).collect();
+    store::mark(conn, Stage::Exported, &ids, state.clock.now()).await
 }

@@ -1,67 +1,17 @@
-//! The outbox table: events waiting to be published, and those published
-//! (kept a while for inspection, then deleted by the hourly `events.prune` job).
+//! SQL for the outbox table: events waiting to be published or exported,
+//! and those done (kept a while for inspection, then deleted by the hourly
+//! `events.prune` job).
 
-use plaza_core::{Timestamp, UserId};
-use serde::{Deserialize, Serialize};
+use plaza_core::{EventId, Timestamp, UserId};
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-/// A domain event: `{id, type, occurred_at, actor_id, subject, data}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// UUIDv7, so ids sort by creation time.
-    pub id: String,
-    /// Dotted, past tense: `user.registered`, `chat.message.created`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub occurred_at: Timestamp,
-    pub actor_id: Option<UserId>,
-    /// What it is about, e.g. `chat:<id>`.
-    pub subject: String,
-    pub data: Value,
-}
-
-impl Event {
-    pub fn new(
-        kind: &str,
-        subject: impl Into<String>,
-        actor_id: Option<UserId>,
-        data: Value,
-        at: Timestamp,
-    ) -> Self {
-        Self {
-            id: uuid::Uuid::now_v7().to_string(),
-            kind: kind.to_owned(),
-            occurred_at: at,
-            actor_id,
-            subject: subject.into(),
-            data,
-        }
-    }
-}
-
-/// Writes `event` in the caller's transaction; the relay is told after it
-/// commits (`state.relay.wake()`), or finds it on its next poll.
-pub async fn record(conn: &mut AnyConnection, event: &Event) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox (id, type, occurred_at, actor_id, subject, data) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&event.id)
-    .bind(&event.kind)
-    .bind(event.occurred_at)
-    .bind(event.actor_id)
-    .bind(&event.subject)
-    .bind(event.data.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
+use super::Event;
 
 /// A transaction holding the PostgreSQL advisory lock `key` (one worker of
 /// the outbox at a time across nodes), or None when another holds it.
 pub(super) async fn exclusive(
-    db: &plaza_platform::db::Db,
+    db: &crate::db::Db,
     key: i64,
 ) -> Result<Option<sqlx::Transaction<'static, sqlx::Any>>, sqlx::Error> {
     let mut tx = db.begin().await?;
@@ -74,7 +24,7 @@ pub(super) async fn exclusive(
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
+    id: EventId,
     #[sqlx(rename = "type")]
     kind: String,
     occurred_at: Timestamp,
@@ -137,7 +87,7 @@ pub(super) async fn pending(
 pub(super) async fn mark(
     conn: &mut AnyConnection,
     stage: Stage,
-    ids: &[&str],
+    ids: &[EventId],
     at: Timestamp,
 ) -> Result<(), sqlx::Error> {
     if ids.is_empty() {
@@ -146,7 +96,7 @@ pub(super) async fn mark(
     let sql = format!(
         "UPDATE outbox SET {} = $1 WHERE id IN ({})",
         stage.column(),
-        plaza_platform::db::placeholders(2, ids.len())
+        crate::db::placeholders(2, ids.len())
     );
     // Only a fixed column name and numbered placeholders are spliced in;
     // the ids are bound.

@@ -8,9 +8,9 @@ use std::time::Duration;
 use jiff::tz::TimeZone;
 use plaza_core::Timestamp;
 
-use super::runner::JobKind;
+use super::JobKind;
 use super::store::{self, NewJob};
-use crate::state::AppState;
+use crate::platform::{Context, Platform};
 
 /// How often the scheduler looks at the clock.
 const TICK: Duration = Duration::from_secs(1);
@@ -104,9 +104,10 @@ fn slots(schedule: &jiff_cron::Schedule, after: Timestamp, until: Timestamp) -> 
 }
 
 /// Runs `cron` on this node until shutdown begins.
-pub fn spawn(state: &AppState, cron: Cron) {
-    let state = state.clone();
+pub fn spawn<C: Context>(ctx: &C, cron: Cron) {
+    let ctx = ctx.clone();
     tokio::spawn(async move {
+        let state: &Platform = ctx.as_ref();
         let mut since = state.clock.now();
         loop {
             tokio::select! {
@@ -117,18 +118,18 @@ pub fn spawn(state: &AppState, cron: Cron) {
             let mut fired = false;
             for entry in &cron.entries {
                 for slot in slots(&entry.schedule, since, now) {
-                    fired |= fire(&state, entry, slot, now).await;
+                    fired |= fire(state, entry, slot, now).await;
                 }
             }
             since = now;
             if fired {
-                super::runner::added(&state).await;
+                state.workers.added(&state.bus).await;
             }
         }
     });
 }
 
-async fn fire(state: &AppState, entry: &Entry, slot: Timestamp, now: Timestamp) -> bool {
+async fn fire(state: &Platform, entry: &Entry, slot: Timestamp, now: Timestamp) -> bool {
     let mut job = entry.job.clone();
     job.run_at = slot;
     job.unique_key = Some(format!("cron:{}:{slot}", entry.name));

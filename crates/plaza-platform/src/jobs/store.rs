@@ -3,8 +3,9 @@
 //! without blocking each other; SQLite has one writer, so the claiming
 //! `UPDATE … RETURNING` is atomic as it stands.
 
-use plaza_core::Timestamp;
-use plaza_platform::db::{Backend, unique_violation};
+use plaza_core::{JobId, Timestamp};
+
+use crate::db::{Backend, unique_violation};
 use serde_json::Value;
 use sqlx::{Any, AnyConnection, Transaction};
 
@@ -31,7 +32,7 @@ pub struct NewJob {
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Job {
-    pub id: String,
+    pub id: JobId,
     pub queue: String,
     pub kind: String,
     pub payload: String,
@@ -62,13 +63,13 @@ pub async fn enqueue(
     if let Some(existing) = holder(conn, new, now).await? {
         return Ok((existing, false));
     }
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = JobId::new();
     let inserted = sqlx::query(
         "INSERT INTO jobs (id, queue, kind, payload, priority, state, attempts, max_attempts, \
          run_at, unique_key, unique_until, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'waiting', 0, $6, $7, $8, $9, $10)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(&new.queue)
     .bind(&new.kind)
     .bind(new.payload.to_string())
@@ -91,7 +92,7 @@ pub async fn enqueue(
         }
         Err(e) => return Err(e),
     }
-    let job = find(conn, &id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let job = find(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     Ok((job, true))
 }
 
@@ -119,7 +120,7 @@ async fn holder(
     .await
 }
 
-pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, sqlx::Error> {
+pub async fn find(conn: &mut AnyConnection, id: JobId) -> Result<Option<Job>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         job_columns!(),
@@ -137,9 +138,7 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Job>, sql
 /// the at-least-once the queue promises anyway — while enqueues, part of
 /// the domain's transactions, stay durable. Waiting for the disk on every
 /// claim and completion capped the queue at ~1 200 jobs/s here.
-pub async fn bookkeeping(
-    db: &plaza_platform::db::Db,
-) -> Result<Transaction<'static, Any>, sqlx::Error> {
+pub async fn bookkeeping(db: &crate::db::Db) -> Result<Transaction<'static, Any>, sqlx::Error> {
     let mut tx = db.begin().await?;
     if db.backend() == Backend::Postgres {
         sqlx::query("SET LOCAL synchronous_commit = off")
@@ -208,7 +207,7 @@ pub async fn claim_many(
 /// Extends `worker`'s lease on a job it holds; false if it holds it no more.
 pub async fn extend(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     worker: &str,
     lease_until: Timestamp,
 ) -> Result<bool, sqlx::Error> {
@@ -227,7 +226,7 @@ pub async fn extend(
 /// [`complete_many`]).
 pub async fn complete(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     worker: &str,
     now: Timestamp,
     purge: Purge,
@@ -241,11 +240,11 @@ pub async fn complete(
 /// still held (the others' leases were lost).
 pub async fn complete_many(
     conn: &mut AnyConnection,
-    ids: &[&str],
+    ids: &[JobId],
     worker: &str,
     now: Timestamp,
     purge: Purge,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<JobId>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -253,7 +252,7 @@ pub async fn complete_many(
         "UPDATE jobs SET state = 'completed', finished_at = $1, locked_by = NULL, \
          lease_until = NULL, payload = CASE WHEN $3 = 1 THEN '{{}}' ELSE payload END \
          WHERE locked_by = $2 AND state = 'active' AND id IN ({}) RETURNING id",
-        plaza_platform::db::placeholders(4, ids.len())
+        crate::db::placeholders(4, ids.len())
     );
     // Only numbered placeholders are spliced in; the ids are bound.
     let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -278,7 +277,7 @@ pub enum Purge {
 /// when it has no attempts left (or `retry_at` is None).
 pub async fn fail(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     worker: &str,
     error: &str,
     retry_at: Option<Timestamp>,
@@ -326,7 +325,7 @@ pub async fn reclaim(conn: &mut AnyConnection, now: Timestamp) -> Result<u64, sq
 /// not counting the attempt.
 pub async fn release(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     worker: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -385,7 +384,7 @@ pub async fn list(
 /// starting over; false when it is in another state.
 pub async fn retry(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -402,7 +401,7 @@ pub async fn retry(
 /// Cancels a waiting job; false when it is in another state.
 pub async fn cancel(
     conn: &mut AnyConnection,
-    id: &str,
+    id: JobId,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -416,7 +415,7 @@ pub async fn cancel(
 }
 
 /// Deletes a job that is not running; false when it is running.
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(conn: &mut AnyConnection, id: JobId) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM jobs WHERE id = $1 AND state <> 'active'")
         .bind(id)
         .execute(conn)

@@ -1,0 +1,93 @@
+//! Path parameters as typed ids. A malformed id answers exactly as an
+//! unknown one would (404, the entity's own `code` and message), so the
+//! shape of an id tells a caller nothing; the answer for each id type is
+//! in [`PathId`]'s impls below.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use plaza_core::{
+    ChatId, FileId, JobId, MessageId, NotificationId, ProjectId, ResponseId, RoomId, SessionId,
+    TemplateId, UserId,
+};
+
+use super::ApiError;
+use super::error::codes;
+
+/// The route's path parameters, in order: one typed id, a tuple of them,
+/// or a `String` for a parameter that is not an id.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidPath<T>(pub T);
+
+/// One path parameter.
+pub trait PathId: Sized {
+    fn parse(raw: &str) -> Result<Self, ApiError>;
+}
+
+/// All of a route's path parameters.
+pub trait PathIds: Sized {
+    fn from_params(raw: &[&str]) -> Result<Self, ApiError>;
+}
+
+impl<A: PathId> PathIds for A {
+    fn from_params(raw: &[&str]) -> Result<Self, ApiError> {
+        A::parse(nth(raw, 0)?)
+    }
+}
+
+impl<A: PathId, B: PathId> PathIds for (A, B) {
+    fn from_params(raw: &[&str]) -> Result<Self, ApiError> {
+        Ok((A::parse(nth(raw, 0)?)?, B::parse(nth(raw, 1)?)?))
+    }
+}
+
+fn nth<'a>(raw: &[&'a str], i: usize) -> Result<&'a str, ApiError> {
+    raw.get(i)
+        .copied()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the route has no path parameter {i}")))
+}
+
+impl<S: Send + Sync, T: PathIds> FromRequestParts<S> for ValidPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            // Only a percent-encoding that is not UTF-8; no id looks like that.
+            .map_err(|e| ApiError::new(codes::ROUTE_NOT_FOUND, e.body_text()))?;
+        let raw: Vec<&str> = params.iter().map(|(_, value)| value).collect();
+        T::from_params(&raw).map(ValidPath)
+    }
+}
+
+impl PathId for String {
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        Ok(raw.to_owned())
+    }
+}
+
+/// Implements [`PathId`] for an id type: a malformed one is `$missing`.
+macro_rules! path_ids {
+    ($($id:ty => $missing:expr;)*) => {
+        $(
+            impl PathId for $id {
+                fn parse(raw: &str) -> Result<Self, ApiError> {
+                    raw.parse().map_err(|_| $missing)
+                }
+            }
+        )*
+    };
+}
+
+path_ids! {
+    UserId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such user");
+    SessionId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no open session of yours by that id");
+    FileId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such file");
+    ChatId => crate::chat::service::ChatError::NotFound.into();
+    MessageId => crate::chat::service::ChatError::MessageNotFound.into();
+    JobId => crate::jobs::service::JobsError::NotFound.into();
+    NotificationId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such notification");
+    TemplateId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such template");
+    RoomId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such room");
+    ProjectId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such project");
+    ResponseId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such response");
+}
