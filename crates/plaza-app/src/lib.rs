@@ -10,6 +10,7 @@ pub mod http;
 pub mod jobs;
 pub mod meditation;
 pub mod notifications;
+pub mod profiles;
 pub mod projects;
 pub mod realtime;
 pub mod state;

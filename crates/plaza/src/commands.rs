@@ -279,7 +279,7 @@ async fn create_user(mut config: Config, args: CreateUserArgs) -> Result<(), Fai
     if state.config.database.migrate_on_start {
         migrate::up(&state.db, MIGRATIONS, state.clock.now()).await?;
     }
-    let result = plaza_app::users::create_user(&state, new).await;
+    let result = plaza_app::auth::accounts::create_user(&state, new).await;
     state.close().await;
     match result {
         Ok(user) => {

@@ -1,19 +1,17 @@
-//! `/api/auth/*`: sign-up, sign-in, tokens and sessions.
+//! `/api/auth/*`: sign-up, sign-in (with its second step), tokens and sessions.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use plaza_core::{DisplayName, Email, Role, SessionId, Timestamp, Username};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::service::{self, AuthError, Client, Issued};
-use crate::http::AuthUser;
-use crate::http::ratelimit::refusal;
-use crate::http::{ApiError, ClientIp, LimitClass, ValidJson};
+use super::service::{self, Client, Issued, Login, Outcome};
+use crate::http::{ApiError, AuthUser, ClientIp, ErrorBody, ValidJson, ValidPath};
 use crate::state::AppState;
 use crate::users::password::Password;
-use crate::users::{self, Audience, NewUser, UserView};
+use crate::users::{Audience, NewUser, UserView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +80,22 @@ pub struct SessionList {
     items: Vec<SessionView>,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaLoginRequest {
+    mfa_token: String,
+    /// `totp`, `email` or `recovery`.
+    #[schema(example = "totp")]
+    method: String,
+    code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSendRequest {
+    mfa_token: String,
+}
+
 pub(crate) fn client(ip: &ClientIp, headers: &HeaderMap) -> Client {
     Client {
         ip: ip.0.to_string(),
@@ -92,31 +106,37 @@ pub(crate) fn client(ip: &ClientIp, headers: &HeaderMap) -> Client {
     }
 }
 
-/// The token answer, with the account as its owner sees it.
-pub(crate) async fn respond(state: &AppState, issued: Issued) -> Result<TokenResponse, ApiError> {
-    let user = match issued.user {
-        Some(user) => user,
-        None => users::profile(state, issued.user_id).await?,
-    };
-    Ok(TokenResponse {
-        user: user.view(
-            Audience::Own,
-            super::two_factor_methods(state, user.id).await?,
-        ),
-        access_token: issued.access_token,
-        refresh_token: issued.refresh_token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-    })
+impl From<Issued> for TokenResponse {
+    fn from(issued: Issued) -> Self {
+        Self {
+            user: issued.user.view(Audience::Own, issued.factors),
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+        }
+    }
+}
+
+/// A sign-in's answer: the tokens, or `{mfa_required, mfa_token, methods}`.
+pub(crate) fn outcome_json(outcome: Outcome) -> Result<serde_json::Value, ApiError> {
+    match outcome {
+        Outcome::SignedIn(issued) => {
+            serde_json::to_value(TokenResponse::from(*issued)).map_err(ApiError::internal)
+        }
+        Outcome::SecondFactor { token, methods } => {
+            Ok(serde_json::json!({"mfa_required": true, "mfa_token": token, "methods": methods}))
+        }
+    }
 }
 
 /// `POST /api/auth/register` — a new account, signed in.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, body = TokenResponse),
-        (status = 409, description = "Email or username taken", body = crate::http::ErrorBody),
-        (status = 422, description = "A field is invalid (`details.fields`)", body = crate::http::ErrorBody),
-        (status = 429, description = "Too many attempts", body = crate::http::ErrorBody),
+        (status = 409, description = "Email or username taken", body = ErrorBody),
+        (status = 422, description = "A field is invalid (`details.fields`)", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody),
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -133,10 +153,7 @@ pub async fn register(
         email_verified: false,
     };
     let issued = service::register(&state, new, &client(&ip, &headers)).await?;
-    if let Some(user) = &issued.user {
-        super::recovery::send_verification(&state, user).await?;
-    }
-    Ok((StatusCode::CREATED, Json(respond(&state, issued).await?)))
+    Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
 /// `POST /api/auth/login` — tokens for an email or username and password;
@@ -144,9 +161,9 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Tokens, or `{mfa_required, mfa_token, methods}`", body = TokenResponse),
-        (status = 401, description = "Wrong credentials (the same answer for unknown accounts)", body = crate::http::ErrorBody),
-        (status = 403, description = "The account is suspended", body = crate::http::ErrorBody),
-        (status = 429, description = "Too many attempts, or the account is locked for a while", body = crate::http::ErrorBody),
+        (status = 401, description = "Wrong credentials (the same answer for unknown accounts)", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody),
+        (status = 429, description = "Too many attempts, or the account is locked for a while", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -154,39 +171,47 @@ pub async fn login(
     headers: HeaderMap,
     ValidJson(req): ValidJson<LoginRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let login = match (req.email, req.username) {
-        (Some(email), None) => email.trim().to_lowercase(),
-        (None, Some(username)) => username.trim().to_lowercase(),
-        _ => {
-            return Err(ApiError::invalid_field(
-                "email",
-                "send either `email` or `username`",
-            ));
-        }
+    let login = Login {
+        email: req.email,
+        username: req.username,
+        password: req.password,
     };
-    if login.is_empty() || login.len() > 320 || req.password.len() > 1024 {
-        return Err(ApiError::unauthenticated(
-            AuthError::InvalidCredentials.to_string(),
-        ));
-    }
-    // One budget per account, across every node and address.
-    let rate = LimitClass::Auth.rate(&state);
-    if state.config.features.rate_limit {
-        let decision = state.limiter.check("auth_account", rate, &login).await;
-        if !decision.allowed {
-            return Err(refusal("auth_account", &decision, rate));
-        }
-    }
-    let user = service::authenticate(&state, &login, &req.password).await?;
-    let answer = super::mfa::handlers::after_password(&state, user, &client(&ip, &headers)).await?;
-    Ok(Json(answer))
+    let outcome = service::login(&state, login, &client(&ip, &headers)).await?;
+    Ok(Json(outcome_json(outcome)?))
+}
+
+/// `POST /api/auth/login/mfa/send` — mails (again) a code for a sign-in challenge.
+#[utoipa::path(post, path = "/api/auth/login/mfa/send", tag = "auth", request_body = MfaSendRequest,
+    responses((status = 202), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn send_code(
+    State(state): State<AppState>,
+    ValidJson(req): ValidJson<MfaSendRequest>,
+) -> Result<StatusCode, ApiError> {
+    super::mfa::service::send_code(&state, &req.mfa_token).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/auth/login/mfa` — completes a sign-in with a second factor.
+#[utoipa::path(post, path = "/api/auth/login/mfa", tag = "auth", request_body = MfaLoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, description = "Wrong code, or the challenge is void", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn login_mfa(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ValidJson(req): ValidJson<MfaLoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let client = client(&ip, &headers);
+    let issued =
+        super::mfa::service::finish(&state, &req.mfa_token, &req.method, &req.code, &client)
+            .await?;
+    Ok(Json(issued.into()))
 }
 
 /// `POST /api/auth/refresh` — a new token pair for a refresh token.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, description = "Unknown, expired or reused token (reuse ends the session)", body = crate::http::ErrorBody),
+        (status = 401, description = "Unknown, expired or reused token (reuse ends the session)", body = ErrorBody),
     ))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -195,49 +220,44 @@ pub async fn refresh(
     ValidJson(req): ValidJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let issued = service::refresh(&state, &req.refresh_token, &client(&ip, &headers)).await?;
-    Ok(Json(respond(&state, issued).await?))
+    Ok(Json(issued.into()))
 }
 
 /// `POST /api/auth/logout` — ends this session at once, on every node.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = crate::http::ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
-    service::end_session(&state, user.user_id, user.session_id, "logout").await?;
+    service::logout(&state, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/auth/logout-all` — ends every session of the account.
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = crate::http::ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout_all(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.db.begin().await?;
-    let ended =
-        service::end_all_sessions(&state, &mut tx, user.user_id, None, "logout_all").await?;
-    tx.commit().await?;
-    service::after_revoke(&state, &ended).await;
+    service::end_every_session(&state, user.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/auth/me` — the signed-in account.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<UserView>, ApiError> {
-    let found = users::profile(&state, user.user_id).await?;
-    let methods = super::two_factor_methods(&state, user.user_id).await?;
-    Ok(Json(found.view(Audience::Own, methods)))
+    let (found, factors) = service::me(&state, user.user_id).await?;
+    Ok(Json(found.view(Audience::Own, factors)))
 }
 
 /// `GET /api/auth/sessions` — the account's open sessions.
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = SessionList), (status = 401, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<SessionList>, ApiError> {
-    let sessions = service::list_sessions(&state, user.user_id).await?;
+    let sessions = service::sessions(&state, user.user_id).await?;
     let items = sessions
         .into_iter()
         .map(|s| SessionView {
@@ -255,23 +275,17 @@ pub async fn list_sessions(
 
 /// `DELETE /api/auth/sessions/{id}` — ends one of the account's sessions.
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Session id")),
+    params(("id" = String, Path, format = Uuid, description = "Session id")),
     responses(
         (status = 204),
-        (status = 401, body = crate::http::ErrorBody),
-        (status = 404, description = "No open session of yours by that id", body = crate::http::ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No open session of yours by that id", body = ErrorBody),
     ))]
 pub async fn delete_session(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<SessionId>,
 ) -> Result<StatusCode, ApiError> {
-    let id: SessionId = id
-        .parse()
-        .map_err(|_| ApiError::not_found("no open session of yours by that id"))?;
-    if service::end_session(&state, user.user_id, id, "revoked").await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("no open session of yours by that id"))
-    }
+    service::revoke(&state, user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

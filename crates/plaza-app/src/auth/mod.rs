@@ -1,11 +1,15 @@
-//! Signing in: registration, passwords, access and refresh tokens, sessions
-//! and their revocation on every node. Accounts themselves live in `users`.
+//! Signing in and an account's life: registration, passwords, access and
+//! refresh tokens, sessions and their revocation on every node, second
+//! factors (`mfa/`), recovery by mail (`recovery/`), social sign-in
+//! (`oauth/`), and what admins and owners do to accounts (`accounts`). The
+//! account record itself is `users`; tokens are checked in `http::auth`.
 
-mod email_change;
+pub mod accounts;
+pub mod error;
 pub(crate) mod handlers;
 pub mod mfa;
 pub mod oauth;
-pub mod one_time;
+mod one_time;
 pub mod recovery;
 pub mod service;
 mod store;
@@ -14,43 +18,11 @@ use axum::middleware::from_fn_with_state;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use crate::http::auth::{AdminUser, AuthUser, MaybeAuthUser, Revocations, Signer};
+pub use crate::http::auth::{Revocations, Signer};
+pub use error::AuthError;
 
 use crate::http::{LimitClass, ratelimit};
 use crate::state::AppState;
-
-/// Forgets an account's secrets (factors, pending tokens) when it is deleted.
-pub async fn forget_user(
-    conn: &mut sqlx::AnyConnection,
-    user: plaza_core::UserId,
-) -> Result<(), sqlx::Error> {
-    mfa::forget(conn, user).await?;
-    sqlx::query("DELETE FROM oauth_identities WHERE user_id = $1")
-        .bind(user)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
-        .bind(user)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The second factors a user has on (`totp`, `email`).
-pub async fn two_factor_methods(
-    state: &AppState,
-    user: plaza_core::UserId,
-) -> Result<Vec<String>, crate::http::ApiError> {
-    Ok(mfa::enabled_methods(state, user).await?)
-}
-
-/// [`two_factor_methods`] of a page of accounts, in one query.
-pub async fn two_factor_methods_of(
-    state: &AppState,
-    users: &[plaza_core::UserId],
-) -> Result<std::collections::HashMap<plaza_core::UserId, Vec<String>>, crate::http::ApiError> {
-    Ok(mfa::enabled_methods_of(state, users).await?)
-}
 
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let auth_limit = from_fn_with_state((state.clone(), LimitClass::Auth), ratelimit::rate_limit);
@@ -58,16 +30,16 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     let attempts = OpenApiRouter::new()
         .routes(routes!(handlers::register))
         .routes(routes!(handlers::login))
-        .routes(routes!(mfa::handlers::login_mfa))
-        .routes(routes!(mfa::handlers::send_code))
+        .routes(routes!(handlers::login_mfa))
+        .routes(routes!(handlers::send_code))
         .routes(routes!(mfa::handlers::enable_email))
         .routes(routes!(mfa::handlers::disable))
         .routes(routes!(mfa::handlers::regenerate_recovery_codes))
-        .routes(routes!(recovery::forgot_password))
-        .routes(routes!(recovery::request_verification))
-        .routes(routes!(email_change::request_change))
-        .routes(routes!(recovery::reset_password))
-        .routes(routes!(recovery::change_password))
+        .routes(routes!(recovery::handlers::forgot_password))
+        .routes(routes!(recovery::handlers::request_verification))
+        .routes(routes!(recovery::handlers::request_change))
+        .routes(routes!(recovery::handlers::reset_password))
+        .routes(routes!(recovery::handlers::change_password))
         .route_layer(auth_limit);
     OpenApiRouter::new()
         .merge(attempts)
@@ -77,10 +49,10 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::me))
         .routes(routes!(handlers::list_sessions))
         .routes(routes!(handlers::delete_session))
-        .routes(routes!(recovery::verify_email))
-        .routes(routes!(email_change::confirm_change))
-        .routes(routes!(oauth::flow::start))
-        .routes(routes!(oauth::flow::callback))
+        .routes(routes!(recovery::handlers::verify_email))
+        .routes(routes!(recovery::handlers::confirm_change))
+        .routes(routes!(oauth::handlers::start))
+        .routes(routes!(oauth::handlers::callback))
         .routes(routes!(mfa::handlers::setup_totp))
         .routes(routes!(mfa::handlers::enable_totp))
 }

@@ -38,7 +38,6 @@ pub struct Found {
     pub user_id: Option<UserId>,
     pub purpose: String,
     pub data: String,
-    pub attempts: i64,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,
 }
@@ -77,7 +76,7 @@ pub async fn find(
     now: Timestamp,
 ) -> Result<Option<Found>, sqlx::Error> {
     let found: Option<Found> = sqlx::query_as(
-        "SELECT id, user_id, purpose, data, attempts, expires_at, used_at FROM one_time_tokens \
+        "SELECT id, user_id, purpose, data, expires_at, used_at FROM one_time_tokens \
          WHERE token_hash = $1",
     )
     .bind(token_hash(secret))
@@ -135,5 +134,28 @@ pub async fn retire(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Replaces a token's data (a challenge's latest email code).
+pub async fn set_data(
+    conn: &mut AnyConnection,
+    id: &str,
+    data: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE one_time_tokens SET data = $2 WHERE id = $1")
+        .bind(id)
+        .bind(data.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes every token of `user` (a deleted account).
+pub async fn forget(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
+        .bind(user)
+        .execute(conn)
+        .await?;
     Ok(())
 }

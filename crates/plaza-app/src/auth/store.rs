@@ -1,6 +1,6 @@
 //! SQL for sessions and their refresh tokens.
 
-use plaza_core::{Role, SessionId, Timestamp, UserId};
+use plaza_core::{SessionId, Timestamp, UserId};
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -58,7 +58,6 @@ pub async fn insert_refresh(
 pub struct RefreshRow {
     pub session_id: SessionId,
     pub user_id: UserId,
-    pub role: Role,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
@@ -71,7 +70,7 @@ pub async fn find_refresh(
     token_hash: &str,
 ) -> Result<Option<RefreshRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT r.session_id, s.user_id, u.role, r.expires_at, r.used_at, s.revoked_at, \
+        "SELECT r.session_id, s.user_id, r.expires_at, r.used_at, s.revoked_at, \
          u.banned_at, u.deleted_at \
          FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
          JOIN users u ON u.id = s.user_id WHERE r.token_hash = $1",

@@ -8,7 +8,8 @@ use sqlx::AnyConnection;
 
 use super::model::Message;
 use super::service::ChatError;
-use crate::files::upload::FileView;
+use crate::files::FileView;
+use crate::files::service as files;
 
 pub const MAX_PER_MESSAGE: usize = 10;
 
@@ -25,7 +26,7 @@ pub async fn attach(
     };
     let mut views = Vec::with_capacity(files.len());
     for (position, id) in files.iter().enumerate() {
-        let row = crate::files::store::find(conn, *id)
+        let row = files::find(conn, *id)
             .await?
             .filter(|f| f.owner_id == Some(me) && f.purpose == "attachment")
             .ok_or_else(|| bad("each must be a file you uploaded"))?;
@@ -63,7 +64,7 @@ pub async fn fill(
         return Ok(());
     };
     let mut by_message: BTreeMap<MessageId, Vec<FileView>> = BTreeMap::new();
-    for (message, file) in crate::files::store::attached_in_range(conn, chat, first, last).await? {
+    for (message, file) in files::attached_in_range(conn, chat, first, last).await? {
         by_message
             .entry(message)
             .or_default()

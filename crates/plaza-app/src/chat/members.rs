@@ -42,7 +42,7 @@ pub async fn add(
     if role.rank() > my_role.rank() {
         return Err(invalid("role", "you cannot grant a role above your own"));
     }
-    let live = crate::users::store::live(&mut tx, users).await?;
+    let live = crate::users::service::live(&mut tx, users).await?;
     for user in users {
         if !live.contains(user) {
             return Err(invalid("user_ids", format!("no such user: {user}")));

@@ -70,7 +70,7 @@ pub async fn create_chat(
         return Err(invalid("name", "at most 100 characters"));
     }
     let mut tx = state.work().await?;
-    let found = crate::users::store::live(&mut tx, &others).await?;
+    let found = crate::users::service::live(&mut tx, &others).await?;
     if found.len() != others.len() {
         let missing: Vec<String> = others
             .iter()

@@ -57,6 +57,26 @@ pub async fn find(conn: &mut AnyConnection, id: FileId) -> Result<Option<FileRow
     .await
 }
 
+/// Whether `viewer` is a member of a chat where the file is attached to a
+/// message still there (the chat slice's tables: the one access rule that
+/// reads them).
+pub async fn shared_with(
+    conn: &mut AnyConnection,
+    id: FileId,
+    viewer: UserId,
+) -> Result<bool, sqlx::Error> {
+    let shared: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id \
+         JOIN chat_members c ON c.chat_id = m.chat_id \
+         WHERE a.file_id = $1 AND c.user_id = $2 AND m.deleted_at IS NULL LIMIT 1",
+    )
+    .bind(id)
+    .bind(viewer)
+    .fetch_optional(conn)
+    .await?;
+    Ok(shared.is_some())
+}
+
 pub async fn delete(conn: &mut AnyConnection, id: FileId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM files WHERE id = $1")
         .bind(id)

@@ -56,7 +56,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
     // Everything an application calls is limited; probes and docs are not.
     let (mut limited, limited_api) = OpenApiRouter::new()
         .merge(crate::auth::router(&state))
-        .merge(crate::users::router())
+        .merge(crate::profiles::router(&state))
         .merge(crate::files::router(&state))
         .merge(crate::chat::router())
         .merge(crate::realtime::router())

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use plaza_platform::config::Rate;
 use plaza_platform::ratelimit::Decision;
 
-use super::error::{ApiError, codes};
+use super::error::{ApiError, Code, codes};
 use super::extract::ClientIp;
 use super::principal::Principal;
 use crate::state::AppState;
@@ -87,6 +87,7 @@ pub fn refusal(class: &'static str, decision: &Decision, rate: Rate) -> ApiError
     metrics::counter!("plaza_rate_limit_rejections_total", "class" => class).increment(1);
     let retry = seconds(decision.retry_after.unwrap_or(Duration::ZERO));
     too_many(
+        codes::RATE_LIMITED,
         format!("too many requests; try again in {retry} seconds"),
         retry,
     )
@@ -98,13 +99,17 @@ pub fn refusal(class: &'static str, decision: &Decision, rate: Rate) -> ApiError
     }))
 }
 
-/// A 429 asking the client to wait `retry` (rounded up to whole seconds).
-pub fn too_many_after(message: impl Into<String>, retry: Duration) -> ApiError {
-    too_many(message, seconds(retry))
+/// A 429 `code` asking the client to wait `retry` (rounded up to whole seconds).
+pub fn too_many_after(
+    code: &'static Code,
+    message: impl Into<String>,
+    retry: Duration,
+) -> ApiError {
+    too_many(code, message, seconds(retry))
 }
 
-fn too_many(message: impl Into<String>, retry_seconds: u64) -> ApiError {
-    ApiError::new(codes::RATE_LIMITED, message).with_header(
+fn too_many(code: &'static Code, message: impl Into<String>, retry_seconds: u64) -> ApiError {
+    ApiError::new(code, message).with_header(
         axum::http::header::RETRY_AFTER,
         HeaderValue::from(retry_seconds),
     )

@@ -257,7 +257,7 @@ async fn analytics(
         }));
     }
     let mut conn = state.db.reader().acquire().await?;
-    let (time_zone, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
+    let (time_zone, tz) = crate::users::service::time_zone(&mut conn, me.user_id).await?;
     let today = state.clock.now().date_in(&tz);
     let (from, to) = range(period, &query, today)?;
     let since = Timestamp::start_of(period.start_of(from), &tz).map_err(ApiError::internal)?;

@@ -314,7 +314,7 @@ pub async fn history(
         ));
     }
     let mut conn = state.db.reader().acquire().await?;
-    let (_, tz) = crate::users::store::time_zone(&mut conn, me.user_id).await?;
+    let (_, tz) = crate::users::service::time_zone(&mut conn, me.user_id).await?;
     let from = query
         .from
         .as_deref()

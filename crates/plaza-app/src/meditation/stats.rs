@@ -68,7 +68,7 @@ pub async fn stats(State(state): State<AppState>, me: AuthUser) -> Result<Json<S
 
 async fn compute(state: &AppState, user: UserId) -> Result<Stats, ApiError> {
     let mut conn = state.db.reader().acquire().await?;
-    let (time_zone, zone) = crate::users::store::time_zone(&mut conn, user).await?;
+    let (time_zone, zone) = crate::users::service::time_zone(&mut conn, user).await?;
     let rows: Vec<(Timestamp, Option<i64>, String)> = sqlx::query_as(
         "SELECT started_at, duration_sec, type FROM meditation_sessions \
          WHERE user_id = $1 AND ended_at IS NOT NULL",

@@ -215,7 +215,7 @@ async fn subscriptions_of(
     let quiet_hours = store::quiet_hours(conn, user)
         .await?
         .map(|(start, end)| QuietHours { start, end });
-    let (time_zone, _) = crate::users::store::time_zone(conn, user).await?;
+    let (time_zone, _) = crate::users::service::time_zone(conn, user).await?;
     Ok(Subscriptions {
         types: out,
         quiet_hours,
@@ -376,7 +376,7 @@ pub async fn send(
             ),
         ));
     }
-    let found = crate::users::store::live(&mut tx, &to).await?;
+    let found = crate::users::service::live(&mut tx, &to).await?;
     if let Some(missing) = to.iter().find(|id| !found.contains(id)) {
         return Err(ApiError::invalid_field(
             "to",

@@ -1,34 +1,13 @@
-//! User accounts: the record, password rules and hashing, profiles, the
-//! directory (search) and what admins do to accounts. Signing in is `auth`.
+//! The account record (every seed's users): the row, its validated fields,
+//! password rules and hashing, and the operations other slices compose into
+//! their own units of work (`service`). No routes: profiles and the
+//! directory are `profiles`, signing in is `auth`.
 
-mod admin;
 pub mod fields;
-pub(crate) mod handlers;
 pub mod model;
 pub mod password;
-pub mod profile;
 pub mod service;
-pub mod store;
+mod store;
 
-pub(crate) use handlers::id_param;
 pub use model::{Audience, NewUser, User, UserView};
-pub use service::{CreateUserError, create_user, hash_password, insert_user, profile};
-
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::state::AppState;
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(
-            handlers::get_my_profile,
-            handlers::update_my_profile,
-            handlers::delete_my_account
-        ))
-        .routes(routes!(handlers::get_profile, handlers::update_profile))
-        .routes(routes!(handlers::create_user, handlers::search_users))
-        .routes(routes!(handlers::get_user))
-        .routes(routes!(admin::list_users))
-        .routes(routes!(admin::update_user, admin::delete_user))
-}
+pub use service::{CreateUserError, hash_password, insert_user};

@@ -1,4 +1,7 @@
-//! Making accounts.
+//! Making accounts, and the account operations other slices compose into
+//! their own units of work. The store is private to the slice; the list
+//! re-exported below is its public data API, the only way another slice
+//! reads or changes an account.
 
 use plaza_core::{Email, UserId, Username};
 use plaza_platform::Work;
@@ -10,6 +13,13 @@ use super::password::HashError;
 use super::store;
 use crate::state::AppState;
 
+pub use super::store::{
+    Credentials, anonymise, credentials, email_taken, find, find_by_email, list_all, live,
+    lock_until, password_hash, record_failed_login, reset_failed_logins, search, set_avatar,
+    set_email, set_email_verified, set_password_hash, set_role_and_ban, time_zone, update_profile,
+    username_taken,
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
     #[error("an account with this email already exists")]
@@ -20,25 +30,6 @@ pub enum CreateUserError {
     Hash(#[from] HashError),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-}
-
-/// Creates an account. The email and username are unique regardless of case;
-/// a missing username is made from the email, with a number added if taken.
-pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateUserError> {
-    let hash = hash_password(state, &new).await?;
-    let mut work = state.work().await?;
-    let user = insert_user(&mut work, new, hash.as_deref()).await?;
-    work.commit().await?;
-    tracing::info!(user_id = %user.id, role = %user.role, "account created");
-    Ok(user)
-}
-
-/// A live account, or 404 (as of the latest write).
-pub async fn profile(state: &AppState, id: UserId) -> Result<User, crate::http::ApiError> {
-    let mut conn = state.db.fresh().acquire().await?;
-    store::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| crate::http::ApiError::not_found("no such user"))
 }
 
 /// The new account's password hash. Hashing is slow, so it happens before
@@ -53,9 +44,10 @@ pub async fn hash_password(
     })
 }
 
-/// [`create_user`] inside the caller's transaction, for use cases that
-/// write more beside the account (a session, an OAuth link); records
-/// `user.registered` there too (wake the relay after committing).
+/// Creates an account in the caller's unit of work, with
+/// `user.registered` recorded there too. The email and username are unique
+/// regardless of case; a missing username is made from the email, with a
+/// number added if taken.
 pub async fn insert_user(
     tx: &mut Work<'_>,
     new: NewUser,
@@ -102,13 +94,6 @@ pub async fn insert_user(
         now,
     );
     tx.record(&event).await?;
-    // Seed 003's welcome email, and a welcome in the app.
-    crate::notifications::send(
-        tx,
-        &[user.id],
-        &crate::notifications::Notice::template("user.registered", serde_json::json!({})),
-    )
-    .await?;
     Ok(user)
 }
 

@@ -89,32 +89,52 @@ pub async fn find_by_email(
     Ok(row.map(User::from))
 }
 
-/// What signing in checks, beside the account itself.
-#[derive(Debug, sqlx::FromRow)]
+/// An account with what signing in checks beside it.
+#[derive(Debug)]
 pub struct Credentials {
-    pub id: UserId,
+    pub user: User,
     pub password_hash: Option<String>,
     pub failed_logins: i64,
     pub locked_until: Option<Timestamp>,
-    pub banned_at: Option<Timestamp>,
 }
 
-/// The sign-in state of the account with this email or username.
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: Option<String>,
+    failed_logins: i64,
+    locked_until: Option<Timestamp>,
+}
+
+/// The account with this email or username, and its sign-in state, in
+/// one read.
 pub async fn credentials(
     conn: &mut AnyConnection,
     login: &str,
 ) -> Result<Option<Credentials>, sqlx::Error> {
-    let column = if login.contains('@') {
-        "SELECT id, password_hash, failed_logins, locked_until, banned_at FROM users \
-         WHERE lower(email) = lower($1) AND deleted_at IS NULL"
+    let sql = if login.contains('@') {
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            ", password_hash, failed_logins, locked_until FROM users \
+             WHERE lower(email) = lower($1) AND deleted_at IS NULL"
+        )
     } else {
-        "SELECT id, password_hash, failed_logins, locked_until, banned_at FROM users \
-         WHERE lower(username) = lower($1) AND deleted_at IS NULL"
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            ", password_hash, failed_logins, locked_until FROM users \
+             WHERE lower(username) = lower($1) AND deleted_at IS NULL"
+        )
     };
-    sqlx::query_as(column)
-        .bind(login)
-        .fetch_optional(conn)
-        .await
+    let row: Option<CredentialsRow> = sqlx::query_as(sql).bind(login).fetch_optional(conn).await?;
+    Ok(row.map(|r| Credentials {
+        user: r.user.into(),
+        password_hash: r.password_hash,
+        failed_logins: r.failed_logins,
+        locked_until: r.locked_until,
+    }))
 }
 
 pub async fn password_hash(

@@ -1,7 +1,8 @@
 //! Account creation (what `plaza admin create-user` runs).
 
+use plaza_app::auth::accounts::create_user;
 use plaza_app::users::password::Password;
-use plaza_app::users::{CreateUserError, NewUser, create_user};
+use plaza_app::users::{CreateUserError, NewUser};
 use plaza_core::{Email, Role, Username};
 
 use crate::helpers::TestApp;

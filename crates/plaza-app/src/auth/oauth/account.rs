@@ -6,13 +6,14 @@
 use plaza_core::{DisplayName, Email, Role, UserId, Username};
 
 use super::Identity;
-use crate::http::ApiError;
+use crate::auth::error::{AuthError, invalid};
 use crate::state::AppState;
-use crate::users::{self, NewUser};
+use crate::users::{self, NewUser, User};
 
-pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, ApiError> {
-    let now = state.clock.now();
+/// The account `identity` signs in to, linked or made now.
+pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<User, AuthError> {
     let mut tx = state.work().await?;
+    let now = tx.now();
     let linked: Option<UserId> = sqlx::query_scalar(
         "SELECT o.user_id FROM oauth_identities o JOIN users u ON u.id = o.user_id \
          WHERE o.provider = $1 AND o.subject = $2 AND u.deleted_at IS NULL",
@@ -22,6 +23,9 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user) = linked {
+        let user = users::service::find(&mut tx, user)
+            .await?
+            .ok_or(AuthError::InvalidCredentials)?;
         tx.commit().await?;
         return Ok(user);
     }
@@ -29,16 +33,10 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
         .email
         .as_deref()
         .and_then(|e| Email::parse(e).ok())
-        .ok_or_else(|| {
-            ApiError::invalid_field("email", "the provider shared no usable email address")
-        })?;
-    let user = match users::store::find_by_email(&mut tx, &email).await? {
-        Some(existing) if existing.email_verified && identity.email_verified => existing.id,
-        Some(_) => {
-            return Err(ApiError::conflict(
-                "an account with this email exists; sign in with its password (and verify the address) first",
-            ));
-        }
+        .ok_or_else(|| invalid("email", "the provider shared no usable email address"))?;
+    let user = match users::service::find_by_email(&mut tx, &email).await? {
+        Some(existing) if existing.email_verified && identity.email_verified => existing,
+        Some(_) => return Err(AuthError::EmailHeld),
         None => {
             // The provider's handle when free here; else one made from the email.
             let mut username = identity
@@ -46,7 +44,7 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
                 .as_deref()
                 .and_then(|u| Username::parse(u).ok());
             if let Some(taken) = &username
-                && users::store::username_taken(&mut tx, taken).await?
+                && users::service::username_taken(&mut tx, taken).await?
             {
                 username = None;
             }
@@ -62,7 +60,7 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
                 role: Role::User,
                 email_verified: identity.email_verified,
             };
-            users::insert_user(&mut tx, new, None).await?.id
+            crate::auth::accounts::insert(&mut tx, new, None).await?
         }
     };
     sqlx::query(
@@ -70,12 +68,21 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<UserId, Ap
     )
     .bind(identity.provider)
     .bind(&identity.subject)
-    .bind(user)
+    .bind(user.id)
     .bind(&identity.email)
     .bind(now)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    tracing::info!(user_id = %user, provider = identity.provider, "signed in with a provider");
+    tracing::info!(user_id = %user.id, provider = identity.provider, "signed in with a provider");
     Ok(user)
+}
+
+/// Unlinks every provider of `user` (a deleted account).
+pub async fn forget(conn: &mut sqlx::AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM oauth_identities WHERE user_id = $1")
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Sign-in with OAuth 2.0 / OpenID Connect providers (seeds 001, 004).
 
 mod account;
-pub mod flow;
+pub(crate) mod handlers;
 mod provider;
+pub mod service;
 mod userinfo;
 
 /// A person as a provider describes them.

@@ -5,7 +5,7 @@
 use plaza_platform::config::{OAuthConfig, OAuthProviderConfig};
 use serde::Deserialize;
 
-use crate::http::ApiError;
+use crate::auth::error::AuthError;
 
 /// What the flow needs to talk to one provider.
 #[derive(Debug, Clone)]
@@ -67,15 +67,19 @@ pub async fn resolve(
     config: &OAuthConfig,
     http: &reqwest::Client,
     name: &str,
-) -> Result<Provider, ApiError> {
+) -> Result<Provider, AuthError> {
     let (name, c): (&'static str, &OAuthProviderConfig) = match name {
         "google" => ("google", &config.google),
         "github" => ("github", &config.github),
         "oidc" => ("oidc", &config.oidc),
-        _ => return Err(ApiError::not_found(format!("no sign-in provider `{name}`"))),
+        _ => {
+            return Err(AuthError::NoProvider(format!(
+                "no sign-in provider `{name}`"
+            )));
+        }
     };
     let (Some(client_id), Some(secret)) = (&c.client_id, &c.client_secret) else {
-        return Err(ApiError::not_found(format!(
+        return Err(AuthError::NoProvider(format!(
             "sign-in with `{name}` is not configured"
         )));
     };
@@ -91,7 +95,7 @@ pub async fn resolve(
     });
     if c.issuer.is_some() || authorize.is_none() || token.is_none() || userinfo.is_none() {
         let Some(issuer) = issuer else {
-            return Err(ApiError::dependency(format!(
+            return Err(AuthError::ProviderUnavailable(format!(
                 "sign-in with `{name}` has no endpoints configured"
             )));
         };
@@ -109,7 +113,7 @@ pub async fn resolve(
     }
     let (Some(authorize_url), Some(token_url), Some(userinfo_url)) = (authorize, token, userinfo)
     else {
-        return Err(ApiError::dependency(format!(
+        return Err(AuthError::ProviderUnavailable(format!(
             "`{name}` publishes no userinfo endpoint"
         )));
     };
@@ -130,14 +134,16 @@ pub async fn resolve(
     })
 }
 
-async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Discovery, ApiError> {
+async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Discovery, AuthError> {
     let url = format!(
         "{}/.well-known/openid-configuration",
         issuer.trim_end_matches('/')
     );
     let unreachable = |e: &dyn std::fmt::Display| {
         tracing::warn!(issuer, error = %e, "OpenID discovery failed");
-        ApiError::dependency("the sign-in provider cannot be reached; try again later")
+        AuthError::ProviderUnavailable(
+            "the sign-in provider cannot be reached; try again later".into(),
+        )
     };
     let res = http.get(&url).send().await.map_err(|e| unreachable(&e))?;
     if !res.status().is_success() {

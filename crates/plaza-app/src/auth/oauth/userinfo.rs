@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Identity;
 use super::provider::Provider;
-use crate::http::ApiError;
+use crate::auth::error::AuthError;
 
 #[derive(Deserialize)]
 struct OidcUser {
@@ -32,9 +32,11 @@ struct GithubEmail {
     verified: bool,
 }
 
-fn unreachable(provider: &Provider, e: &dyn std::fmt::Display) -> ApiError {
+fn unreachable(provider: &Provider, e: &dyn std::fmt::Display) -> AuthError {
     tracing::warn!(provider = provider.name, error = %e, "userinfo failed");
-    ApiError::dependency("the sign-in provider did not say who you are; try again later")
+    AuthError::ProviderUnavailable(
+        "the sign-in provider did not say who you are; try again later".into(),
+    )
 }
 
 async fn get<T: serde::de::DeserializeOwned>(
@@ -42,7 +44,7 @@ async fn get<T: serde::de::DeserializeOwned>(
     provider: &Provider,
     url: &str,
     token: &str,
-) -> Result<T, ApiError> {
+) -> Result<T, AuthError> {
     let res = http
         .get(url)
         .bearer_auth(token)
@@ -62,7 +64,7 @@ pub async fn fetch(
     http: &reqwest::Client,
     provider: &Provider,
     token: &str,
-) -> Result<Identity, ApiError> {
+) -> Result<Identity, AuthError> {
     if provider.github {
         let user: GithubUser = get(http, provider, &provider.userinfo_url, token).await?;
         let emails_url = format!("{}/emails", provider.userinfo_url.trim_end_matches('/'));

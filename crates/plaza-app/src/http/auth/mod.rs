@@ -163,7 +163,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .0
             // No credentials: a bare challenge (RFC 6750 §3.1).
             .ok_or_else(|| {
-                ApiError::challenge(
+                ApiError::new(
                     codes::AUTH_TOKEN_MISSING,
                     "sign in first: send Authorization: Bearer <access token>",
                 )

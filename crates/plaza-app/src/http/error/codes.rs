@@ -50,6 +50,40 @@ codes! {
     SERVER_SHUTTING_DOWN = "server.shutting_down", SERVICE_UNAVAILABLE, DependencyError;
     SERVER_TIMEOUT = "server.timeout", GATEWAY_TIMEOUT, TimeoutError;
 
+    // Accounts, signing in, second factors, recovery, social sign-in.
+    USERS_NOT_FOUND = "users.not_found", NOT_FOUND, NotFound;
+    USERS_EMAIL_TAKEN = "users.email_taken", CONFLICT, Conflict;
+    USERS_USERNAME_TAKEN = "users.username_taken", CONFLICT, Conflict;
+    AUTH_INVALID_CREDENTIALS = "auth.invalid_credentials", UNAUTHORIZED, AuthenticationError;
+    AUTH_LOCKED = "auth.locked", TOO_MANY_REQUESTS, RateLimitError;
+    AUTH_BANNED = "auth.banned", FORBIDDEN, Forbidden;
+    AUTH_INVALID_REFRESH = "auth.invalid_refresh", UNAUTHORIZED, AuthenticationError;
+    AUTH_REFRESH_REUSED = "auth.refresh_reused", UNAUTHORIZED, AuthenticationError;
+    AUTH_SESSION_NOT_FOUND = "auth.session_not_found", NOT_FOUND, NotFound;
+    AUTH_OWN_ACCOUNT = "auth.own_account", CONFLICT, Conflict;
+    AUTH_MFA_ALREADY_ON = "auth.mfa_already_on", CONFLICT, Conflict;
+    AUTH_MFA_NO_SETUP = "auth.mfa_no_setup", CONFLICT, Conflict;
+    AUTH_MFA_OFF = "auth.mfa_off", CONFLICT, Conflict;
+    AUTH_EMAIL_UNVERIFIED = "auth.email_unverified", CONFLICT, Conflict;
+    AUTH_CHALLENGE_INVALID = "auth.challenge_invalid", UNAUTHORIZED, AuthenticationError;
+    AUTH_WRONG_CODE = "auth.wrong_code", UNAUTHORIZED, AuthenticationError;
+    AUTH_ALREADY_VERIFIED = "auth.already_verified", CONFLICT, Conflict;
+    AUTH_OAUTH_OFF = "auth.oauth_off", NOT_FOUND, NotFound;
+    AUTH_OAUTH_NO_PROVIDER = "auth.oauth_no_provider", NOT_FOUND, NotFound;
+    AUTH_OAUTH_UNAVAILABLE = "auth.oauth_unavailable", SERVICE_UNAVAILABLE, DependencyError;
+    AUTH_OAUTH_DECLINED = "auth.oauth_declined", UNAUTHORIZED, AuthenticationError;
+    AUTH_OAUTH_OTHER_BROWSER = "auth.oauth_other_browser", UNAUTHORIZED, AuthenticationError;
+    AUTH_OAUTH_STATE_INVALID = "auth.oauth_state_invalid", UNAUTHORIZED, AuthenticationError;
+    AUTH_OAUTH_CODE_REFUSED = "auth.oauth_code_refused", UNAUTHORIZED, AuthenticationError;
+    AUTH_OAUTH_EMAIL_HELD = "auth.oauth_email_held", CONFLICT, Conflict;
+    PROFILES_FORBIDDEN = "profiles.forbidden", FORBIDDEN, Forbidden;
+
+    // Files.
+    FILES_NOT_FOUND = "files.not_found", NOT_FOUND, NotFound;
+    FILES_UPLOADS_OFF = "files.uploads_off", FORBIDDEN, Forbidden;
+    FILES_NOT_A_PICTURE = "files.not_a_picture", UNSUPPORTED_MEDIA_TYPE, UnsupportedMediaType;
+    FILES_STORAGE_UNAVAILABLE = "files.storage_unavailable", SERVICE_UNAVAILABLE, DependencyError;
+
     // The job queue's dashboard.
     JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;
     JOBS_RUNNING = "jobs.running", CONFLICT, Conflict;

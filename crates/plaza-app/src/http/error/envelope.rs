@@ -77,7 +77,7 @@ pub(crate) fn error_for_status(
         )
         .with_status(status),
         StatusCode::UNAUTHORIZED => {
-            ApiError::challenge(codes::AUTH_TOKEN_MISSING, "authentication required")
+            ApiError::new(codes::AUTH_TOKEN_MISSING, "authentication required")
         }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::unsupported_media_type("unsupported content type")

@@ -2,12 +2,26 @@
 //! return their slice's error; transports turn it into an `ApiError` here,
 //! with `?`.
 
-use super::{ApiError, codes};
-use crate::auth::service::AuthError;
+use std::fmt::Display;
+
+use super::{ApiError, Code, codes};
+use crate::auth::AuthError;
 use crate::chat::service::ChatError;
-use crate::http::ratelimit::too_many_after;
+use crate::files::FilesError;
+use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::service::JobsError;
+use crate::profiles::ProfilesError;
 use crate::users::CreateUserError;
+
+/// `code` with the error's own words.
+fn coded(code: &'static Code, e: &impl Display) -> ApiError {
+    ApiError::new(code, e.to_string())
+}
+
+/// A taken email or username: 409 naming the field.
+fn taken(code: &'static Code, e: &impl Display, field: &str) -> ApiError {
+    coded(code, e).with_details(serde_json::json!({"fields": {field: "taken"}}))
+}
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
@@ -68,29 +82,89 @@ impl From<ChatError> for ApiError {
     }
 }
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::InvalidCredentials
-            | AuthError::InvalidRefresh
-            | AuthError::RefreshReused => ApiError::unauthenticated(e.to_string()),
-            AuthError::Locked { retry_after } => too_many_after(e.to_string(), retry_after),
-            AuthError::Banned => ApiError::forbidden(e.to_string()),
-            AuthError::Create(e) => e.into(),
-            AuthError::Internal(e) => ApiError::internal(e),
+impl From<CreateUserError> for ApiError {
+    fn from(e: CreateUserError) -> Self {
+        match &e {
+            CreateUserError::EmailTaken => taken(codes::USERS_EMAIL_TAKEN, &e, "email"),
+            CreateUserError::UsernameTaken => taken(codes::USERS_USERNAME_TAKEN, &e, "username"),
+            CreateUserError::Hash(_) | CreateUserError::Db(_) => ApiError::internal(e),
         }
     }
 }
 
-impl From<CreateUserError> for ApiError {
-    fn from(e: CreateUserError) -> Self {
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        use AuthError as E;
+        let message = e.to_string();
+        let code = match e {
+            E::Throttled { decision, rate } => return refusal("auth_account", &decision, rate),
+            E::Locked { retry_after } => {
+                return too_many_after(codes::AUTH_LOCKED, message, retry_after);
+            }
+            E::EmailTaken { field } => return taken(codes::USERS_EMAIL_TAKEN, &message, field),
+            E::Invalid { field, reason } => return ApiError::invalid_field(field, reason),
+            E::Create(e) => return e.into(),
+            E::Db(e) => return e.into(),
+            E::Internal(e) => return ApiError::internal(e),
+            E::InvalidCredentials => codes::AUTH_INVALID_CREDENTIALS,
+            E::Banned => codes::AUTH_BANNED,
+            E::InvalidRefresh => codes::AUTH_INVALID_REFRESH,
+            E::RefreshReused => codes::AUTH_REFRESH_REUSED,
+            E::SessionNotFound => codes::AUTH_SESSION_NOT_FOUND,
+            E::UserNotFound => codes::USERS_NOT_FOUND,
+            E::OwnAccount(_) => codes::AUTH_OWN_ACCOUNT,
+            E::MfaAlreadyOn(_) => codes::AUTH_MFA_ALREADY_ON,
+            E::MfaNoSetup => codes::AUTH_MFA_NO_SETUP,
+            E::MfaOff => codes::AUTH_MFA_OFF,
+            E::EmailUnverified => codes::AUTH_EMAIL_UNVERIFIED,
+            E::ChallengeInvalid => codes::AUTH_CHALLENGE_INVALID,
+            E::WrongCode { .. } => codes::AUTH_WRONG_CODE,
+            E::AlreadyVerified => codes::AUTH_ALREADY_VERIFIED,
+            E::OAuthOff => codes::AUTH_OAUTH_OFF,
+            E::NoProvider(_) => codes::AUTH_OAUTH_NO_PROVIDER,
+            E::ProviderUnavailable(_) => codes::AUTH_OAUTH_UNAVAILABLE,
+            E::Declined(_) => codes::AUTH_OAUTH_DECLINED,
+            E::OtherBrowser => codes::AUTH_OAUTH_OTHER_BROWSER,
+            E::OAuthStateInvalid => codes::AUTH_OAUTH_STATE_INVALID,
+            E::CodeRefused => codes::AUTH_OAUTH_CODE_REFUSED,
+            E::EmailHeld => codes::AUTH_OAUTH_EMAIL_HELD,
+        };
+        ApiError::new(code, message)
+    }
+}
+
+impl From<FilesError> for ApiError {
+    fn from(e: FilesError) -> Self {
+        use FilesError as E;
         match e {
-            CreateUserError::EmailTaken => ApiError::conflict(e.to_string())
-                .with_details(serde_json::json!({"fields": {"email": "taken"}})),
-            CreateUserError::UsernameTaken => ApiError::conflict(e.to_string())
-                .with_details(serde_json::json!({"fields": {"username": "taken"}})),
-            CreateUserError::Hash(e) => ApiError::internal(e),
-            CreateUserError::Db(e) => ApiError::internal(e),
+            E::NotFound => coded(codes::FILES_NOT_FOUND, &e),
+            E::NoSuchOwner => ApiError::new(codes::USERS_NOT_FOUND, "no such user"),
+            E::UploadsOff => coded(codes::FILES_UPLOADS_OFF, &e),
+            E::NotAPicture(_) | E::NotMultipart => ApiError::unsupported_media_type(e.to_string()),
+            E::BadPicture(why) => ApiError::invalid_field("file", why),
+            E::NoSuchSize => ApiError::invalid_field("size", "one of 256, 64"),
+            E::TooLarge(max) => ApiError::payload_too_large(max as u64),
+            E::NoFilePart => ApiError::invalid_field("file", "missing: add a `file` part"),
+            E::EmptyFile => ApiError::invalid_field("file", "the file is empty"),
+            E::Unreadable(why) => ApiError::bad_request(why),
+            E::Storage(_) => coded(codes::FILES_STORAGE_UNAVAILABLE, &e),
+            E::ShuttingDown => coded(codes::SERVER_SHUTTING_DOWN, &e),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<ProfilesError> for ApiError {
+    fn from(e: ProfilesError) -> Self {
+        use ProfilesError as E;
+        match e {
+            E::NotFound => coded(codes::USERS_NOT_FOUND, &e),
+            E::Forbidden(why) => ApiError::new(codes::PROFILES_FORBIDDEN, why),
+            E::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            E::Create(e) => e.into(),
+            E::Auth(e) => e.into(),
+            E::Files(e) => e.into(),
+            E::Db(e) => e.into(),
         }
     }
 }

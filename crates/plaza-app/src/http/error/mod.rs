@@ -102,8 +102,13 @@ struct Inner {
 }
 
 impl ApiError {
-    /// The error `code`, with its status, and a message for people.
+    /// The error `code`, with its status, and a message for people. A 401
+    /// carries the `Bearer` challenge (RFC 6750 §3.1).
     pub fn new(code: &'static Code, message: impl Into<String>) -> Self {
+        let mut headers = HeaderMap::new();
+        if code.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         Self(Box::new(Inner {
             status: code.status,
             failure: Failure {
@@ -111,7 +116,7 @@ impl ApiError {
                 message: message.into(),
                 details: None,
             },
-            headers: HeaderMap::new(),
+            headers,
             source: None,
         }))
     }

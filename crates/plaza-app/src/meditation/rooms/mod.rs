@@ -172,7 +172,7 @@ async fn invitees(
             format!("at most {MAX_PEOPLE} people"),
         ));
     }
-    let found = crate::users::store::live(conn, users).await?;
+    let found = crate::users::service::live(conn, users).await?;
     if let Some(missing) = users.iter().find(|u| !found.contains(u)) {
         return Err(ApiError::invalid_field(
             field,
