@@ -79,14 +79,14 @@ macro_rules! path_ids {
 }
 
 path_ids! {
-    UserId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such user");
-    SessionId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no open session of yours by that id");
-    FileId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such file");
+    UserId => crate::auth::AuthError::UserNotFound.into();
+    SessionId => crate::auth::AuthError::SessionNotFound.into();
+    FileId => crate::files::FilesError::NotFound.into();
     ChatId => crate::chat::service::ChatError::NotFound.into();
     MessageId => crate::chat::service::ChatError::MessageNotFound.into();
     JobId => crate::jobs::service::JobsError::NotFound.into();
-    NotificationId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such notification");
-    TemplateId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such template");
+    NotificationId => crate::notifications::NotificationsError::NotFound.into();
+    TemplateId => crate::notifications::NotificationsError::TemplateNotFound.into();
     RoomId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such room");
     ProjectId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such project");
     ResponseId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such response");

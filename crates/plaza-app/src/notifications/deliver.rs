@@ -6,7 +6,7 @@
 //! notification's, and the mail's job is unique per delivery, so a
 //! delivery that runs twice stores and mails once.
 
-use plaza_core::{Timestamp, UserId};
+use plaza_core::{NotificationId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Deliver {
-    pub delivery_id: String,
+    pub delivery_id: NotificationId,
     pub user_id: UserId,
     pub notice: Notice,
 }
@@ -42,7 +42,7 @@ impl JobKind for Deliver {
 pub async fn send(work: &mut Work<'_>, to: &[UserId], notice: &Notice) -> Result<(), sqlx::Error> {
     for user in to {
         let job = Deliver {
-            delivery_id: uuid::Uuid::now_v7().to_string(),
+            delivery_id: NotificationId::new(),
             user_id: *user,
             notice: notice.clone(),
         };
@@ -88,7 +88,7 @@ async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
     let shown = if channels.contains(&Channel::InApp) || channels.contains(&Channel::Websocket) {
         let r = wording(Channel::InApp)?;
         Some(Notification {
-            id: job.delivery_id.clone(),
+            id: job.delivery_id,
             kind: notice.kind.clone(),
             title: r.title,
             body: r.body,
@@ -109,7 +109,7 @@ async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
                 text: r.body,
                 html: r.html,
             },
-            delivery_id: job.delivery_id.clone(),
+            delivery_id: job.delivery_id,
         })
     } else {
         None

@@ -29,7 +29,7 @@ pub struct AccountMail {
 pub struct NotificationMail {
     pub mail: Mail,
     /// The delivery it belongs to: a delivery that runs twice mails once.
-    pub delivery_id: String,
+    pub delivery_id: plaza_core::NotificationId,
 }
 
 #[async_trait::async_trait]

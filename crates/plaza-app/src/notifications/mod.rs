@@ -11,6 +11,7 @@ mod handlers;
 pub mod mail;
 mod model;
 mod render;
+pub mod service;
 mod store;
 mod templates;
 
@@ -19,6 +20,7 @@ use utoipa_axum::routes;
 
 pub use deliver::{Deliver, quiet_until, send};
 pub use model::{Channel, Notice, Notification};
+pub use service::NotificationsError;
 
 use crate::state::AppState;
 
@@ -32,10 +34,13 @@ pub fn router() -> OpenApiRouter<AppState> {
             handlers::update_subscriptions
         ))
         .routes(routes!(handlers::mark, handlers::delete))
-        .routes(routes!(templates::list, templates::create))
         .routes(routes!(
-            templates::get,
-            templates::update,
-            templates::delete
+            templates::handlers::list,
+            templates::handlers::create
+        ))
+        .routes(routes!(
+            templates::handlers::get,
+            templates::handlers::update,
+            templates::handlers::delete
         ))
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use plaza_core::{Timestamp, UserId};
+use plaza_core::{NotificationId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -149,7 +149,8 @@ impl Notice {
 /// One notification as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Notification {
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: NotificationId,
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,

@@ -1,6 +1,6 @@
 //! The notification tables' SQL.
 
-use plaza_core::{Timestamp, UserId};
+use plaza_core::{NotificationId, TemplateId, Timestamp, UserId};
 use serde_json::Value;
 use sqlx::AnyConnection;
 
@@ -23,7 +23,7 @@ macro_rules! template_columns {
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
+    id: NotificationId,
     #[sqlx(rename = "type")]
     kind: String,
     title: String,
@@ -58,7 +58,7 @@ pub async fn insert(
         "INSERT INTO notifications (id, user_id, type, title, body, data, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(&n.id)
+    .bind(n.id)
     .bind(user)
     .bind(&n.kind)
     .bind(&n.title)
@@ -76,7 +76,7 @@ pub async fn list(
     conn: &mut AnyConnection,
     user: UserId,
     unread_only: bool,
-    before: Option<&str>,
+    before: Option<NotificationId>,
     limit: i64,
 ) -> Result<Vec<Notification>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
@@ -106,7 +106,7 @@ pub async fn unread_count(conn: &mut AnyConnection, user: UserId) -> Result<i64,
 pub async fn find(
     conn: &mut AnyConnection,
     user: UserId,
-    id: &str,
+    id: NotificationId,
 ) -> Result<Option<Notification>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT ",
@@ -124,7 +124,7 @@ pub async fn find(
 pub async fn set_read(
     conn: &mut AnyConnection,
     user: UserId,
-    id: &str,
+    id: NotificationId,
     read: bool,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
@@ -157,7 +157,11 @@ pub async fn read_all(
     Ok(done.rows_affected())
 }
 
-pub async fn delete(conn: &mut AnyConnection, user: UserId, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    user: UserId,
+    id: NotificationId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM notifications WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user)
@@ -263,7 +267,7 @@ pub async fn recipient(
 /// A stored template.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TemplateRow {
-    pub id: String,
+    pub id: TemplateId,
     #[sqlx(rename = "type")]
     pub kind: String,
     pub channel: String,
@@ -317,7 +321,7 @@ pub async fn list_templates(
 
 pub async fn find_template(
     conn: &mut AnyConnection,
-    id: &str,
+    id: TemplateId,
 ) -> Result<Option<TemplateRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
@@ -335,7 +339,7 @@ pub async fn insert_template(conn: &mut AnyConnection, t: &TemplateRow) -> Resul
         template_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     ))
-    .bind(&t.id)
+    .bind(t.id)
     .bind(&t.kind)
     .bind(&t.channel)
     .bind(&t.locale)
@@ -354,7 +358,7 @@ pub async fn update_template(conn: &mut AnyConnection, t: &TemplateRow) -> Resul
         "UPDATE notification_templates SET type = $2, channel = $3, locale = $4, subject = $5, \
          body = $6, html = $7, updated_at = $8 WHERE id = $1",
     )
-    .bind(&t.id)
+    .bind(t.id)
     .bind(&t.kind)
     .bind(&t.channel)
     .bind(&t.locale)
@@ -367,7 +371,10 @@ pub async fn update_template(conn: &mut AnyConnection, t: &TemplateRow) -> Resul
     Ok(())
 }
 
-pub async fn delete_template(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete_template(
+    conn: &mut AnyConnection,
+    id: TemplateId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM notification_templates WHERE id = $1")
         .bind(id)
         .execute(conn)

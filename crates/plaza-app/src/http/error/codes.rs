@@ -84,6 +84,11 @@ codes! {
     FILES_NOT_A_PICTURE = "files.not_a_picture", UNSUPPORTED_MEDIA_TYPE, UnsupportedMediaType;
     FILES_STORAGE_UNAVAILABLE = "files.storage_unavailable", SERVICE_UNAVAILABLE, DependencyError;
 
+    // Notifications.
+    NOTIFICATIONS_NOT_FOUND = "notifications.not_found", NOT_FOUND, NotFound;
+    NOTIFICATIONS_TEMPLATE_NOT_FOUND = "notifications.template_not_found", NOT_FOUND, NotFound;
+    NOTIFICATIONS_TEMPLATE_TAKEN = "notifications.template_taken", CONFLICT, Conflict;
+
     // The job queue's dashboard.
     JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;
     JOBS_RUNNING = "jobs.running", CONFLICT, Conflict;

@@ -10,6 +10,7 @@ use crate::chat::service::ChatError;
 use crate::files::FilesError;
 use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::service::JobsError;
+use crate::notifications::NotificationsError;
 use crate::profiles::ProfilesError;
 use crate::users::CreateUserError;
 
@@ -164,6 +165,19 @@ impl From<ProfilesError> for ApiError {
             E::Create(e) => e.into(),
             E::Auth(e) => e.into(),
             E::Files(e) => e.into(),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<NotificationsError> for ApiError {
+    fn from(e: NotificationsError) -> Self {
+        use NotificationsError as E;
+        match e {
+            E::NotFound => coded(codes::NOTIFICATIONS_NOT_FOUND, &e),
+            E::TemplateNotFound => coded(codes::NOTIFICATIONS_TEMPLATE_NOT_FOUND, &e),
+            E::TemplateTaken => coded(codes::NOTIFICATIONS_TEMPLATE_TAKEN, &e),
+            E::Invalid { field, reason } => ApiError::invalid_field(&field, reason),
             E::Db(e) => e.into(),
         }
     }
