@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use plaza_core::{ChatId, FileId, MessageId, UserId};
 use sqlx::AnyConnection;
 
+use super::error::ChatError;
 use super::model::Message;
-use super::service::ChatError;
 use crate::files::FileView;
 use crate::files::service as files;
 

@@ -244,3 +244,110 @@ pub async fn page_newest_first(
         .await?;
     Ok((rows.into_iter().map(Message::from).collect(), total))
 }
+
+/// Words of `q` as an FTS5 query: each quoted (so operators are literal), all required.
+fn fts5_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Messages of `me`'s chats (of `chat` only, if given) with all of
+/// `words`, best match first; the one query whose SQL differs by database.
+pub async fn search(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    me: UserId,
+    words: &[String],
+    chat: Option<ChatId>,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let chat = chat.map(|c| c.to_string()).unwrap_or_default();
+    let rows: Vec<MessageRow> = match backend {
+        Backend::Sqlite => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages JOIN (SELECT rowid AS hit, bm25(messages_fts) AS rank FROM messages_fts \
+                 WHERE messages_fts MATCH $1) f ON messages.rowid = f.hit \
+                 WHERE deleted_at IS NULL \
+                 AND chat_id IN (SELECT chat_id FROM chat_members WHERE user_id = $2) \
+                 AND ($3 = '' OR chat_id = $3) \
+                 ORDER BY f.rank, created_at DESC LIMIT $4"
+            ))
+            .bind(fts5_query(words))
+            .bind(me)
+            .bind(&chat)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        Backend::Postgres => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE search @@ plainto_tsquery('simple', $1) AND deleted_at IS NULL \
+                 AND chat_id IN (SELECT chat_id FROM chat_members WHERE user_id = $2) \
+                 AND ($3 = '' OR chat_id = $3) \
+                 ORDER BY ts_rank(search, plainto_tsquery('simple', $1)) DESC, created_at DESC LIMIT $4"
+            ))
+            .bind(words.join(" "))
+            .bind(me)
+            .bind(&chat)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+    };
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
+/// The newest reply seq `me` has read in the thread of `root` (0 for none).
+pub async fn thread_read(
+    conn: &mut AnyConnection,
+    root: MessageId,
+    me: UserId,
+) -> Result<i64, sqlx::Error> {
+    let seq: Option<i64> = sqlx::query_scalar(
+        "SELECT last_read_seq FROM thread_reads WHERE root_id = $1 AND user_id = $2",
+    )
+    .bind(root)
+    .bind(me)
+    .fetch_optional(conn)
+    .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Moves `me`'s read marker in the thread of `root` up to `seq` (never back).
+pub async fn mark_thread_read(
+    conn: &mut AnyConnection,
+    root: MessageId,
+    me: UserId,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO thread_reads (root_id, user_id, last_read_seq) VALUES ($1, $2, $3) \
+         ON CONFLICT (root_id, user_id) DO UPDATE SET last_read_seq = \
+         CASE WHEN excluded.last_read_seq > thread_reads.last_read_seq \
+         THEN excluded.last_read_seq ELSE thread_reads.last_read_seq END",
+    )
+    .bind(root)
+    .bind(me)
+    .bind(seq)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_words_are_quoted_for_fts5() {
+        let words = vec!["release".to_owned(), "no\"tes".to_owned(), "OR".to_owned()];
+        assert_eq!(fts5_query(&words), "\"release\" \"notes\" \"OR\"");
+    }
+}

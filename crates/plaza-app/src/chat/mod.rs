@@ -1,46 +1,44 @@
-//! Chats (issue 4): direct chats, groups and their channels, members with
-//! roles, and messages with a per-chat gapless `seq`. So far: the model, seed
-//! 001's REST surface, members and roles, edits, tombstones and reads;
-//! reactions, search, seed 002's paths and the WebSocket hub build on it.
+//! Chats (seeds 001, 002, 004): direct chats, groups and their channels,
+//! members with roles, and messages with a per-chat gapless `seq`, threads,
+//! reactions, attachments, search, and their events on the bus. The
+//! socket's commands (`realtime`) call the same service functions as REST.
 
-pub mod attachments;
+pub(crate) mod attachments;
+pub mod error;
 pub mod events;
 mod handlers;
-mod manage;
-pub mod members;
-pub(crate) mod message_store;
-pub(crate) mod messages;
+mod message_store;
 pub mod model;
-pub(crate) mod params;
 pub mod reactions;
-mod search;
+pub mod request;
 pub mod service;
-pub(crate) mod store;
-mod threads;
-mod v1;
+mod store;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use error::ChatError;
+
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
+    use handlers::{chats, members, messages, v1};
     OpenApiRouter::new()
-        .routes(routes!(handlers::create_chat, handlers::list_chats))
-        .routes(routes!(handlers::get_chat))
-        .routes(routes!(handlers::list_messages, handlers::send_message))
-        .routes(routes!(manage::edit_message, manage::delete_message))
-        .routes(routes!(manage::list_members, manage::add_members))
-        .routes(routes!(manage::change_role, manage::remove_member))
-        .routes(routes!(manage::leave))
-        .routes(routes!(manage::mute))
-        .routes(routes!(manage::join))
-        .routes(routes!(manage::list_channels))
-        .routes(routes!(manage::mark_read))
+        .routes(routes!(chats::create_chat, chats::list_chats))
+        .routes(routes!(chats::get_chat))
+        .routes(routes!(chats::list_messages, chats::send_message))
+        .routes(routes!(messages::edit_message, messages::delete_message))
+        .routes(routes!(members::list_members, members::add_members))
+        .routes(routes!(members::change_role, members::remove_member))
+        .routes(routes!(members::leave))
+        .routes(routes!(members::mute))
+        .routes(routes!(members::join))
+        .routes(routes!(members::list_channels))
+        .routes(routes!(chats::mark_read))
         .routes(routes!(v1::send))
         .routes(routes!(v1::group_messages))
         .routes(routes!(v1::add_reaction, v1::remove_reaction))
-        .routes(routes!(threads::list_replies))
-        .routes(routes!(threads::mark_thread_read))
-        .routes(routes!(search::search_messages))
+        .routes(routes!(messages::list_replies))
+        .routes(routes!(messages::mark_thread_read))
+        .routes(routes!(chats::search_messages))
 }

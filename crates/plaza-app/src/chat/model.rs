@@ -166,3 +166,8 @@ macro_rules! message_columns {
     };
 }
 pub(crate) use message_columns;
+
+/// A chat member's user id in a path (`/api/chats/{id}/members/{user_id}`):
+/// a malformed one is answered as an unknown member is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberId(pub UserId);

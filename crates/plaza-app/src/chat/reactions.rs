@@ -1,5 +1,5 @@
 //! Reactions (seed 002): an emoji per person per message, shown on each
-//! message as emoji → how many and whether I reacted.
+//! message as emoji → how many and whether I reacted; their SQL.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +8,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
-use super::message_store;
-use super::service::{ChatError, membership};
-use crate::state::AppState;
+use super::error::ChatError;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Reaction {
@@ -69,68 +67,34 @@ pub async fn for_range(
     Ok(out)
 }
 
-/// Adds (`on`) or removes a reaction; answers the message's reactions after.
-pub async fn react(
-    state: &AppState,
-    me: UserId,
-    message: MessageId,
+/// Adds (`on`) or takes back `me`'s `emoji` on `message`; whether it changed.
+pub async fn set(
+    conn: &mut AnyConnection,
+    (message, me): (MessageId, UserId),
     emoji: &str,
     on: bool,
-) -> Result<(ChatId, Reactions), ChatError> {
-    let emoji = parse_emoji(emoji)?;
-    let now = state.clock.now();
-    let mut tx = state.work().await?;
-    let found = message_store::find_message(&mut tx, message)
-        .await?
-        .filter(|m| !m.deleted)
-        .ok_or(ChatError::MessageNotFound)?;
-    // A message in a chat one cannot see does not exist for them.
-    membership(&mut tx, found.chat_id, me)
-        .await
-        .map_err(|e| match e {
-            ChatError::NotFound => ChatError::MessageNotFound,
-            other => other,
-        })?;
-    let changed = if on {
+    now: plaza_core::Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = if on {
         sqlx::query(
             "INSERT INTO message_reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (message_id, user_id, emoji) DO NOTHING",
         )
         .bind(message)
         .bind(me)
-        .bind(&emoji)
+        .bind(emoji)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(conn)
         .await?
-        .rows_affected()
     } else {
         sqlx::query(
             "DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
         )
         .bind(message)
         .bind(me)
-        .bind(&emoji)
-        .execute(&mut *tx)
+        .bind(emoji)
+        .execute(conn)
         .await?
-        .rows_affected()
     };
-    let mut all = for_range(&mut tx, found.chat_id, found.seq, found.seq, me).await?;
-    let event = plaza_platform::outbox::Event::new(
-        if on {
-            "chat.reaction.added"
-        } else {
-            "chat.reaction.removed"
-        },
-        format!("chat:{}", found.chat_id),
-        Some(me),
-        serde_json::json!({"chat_id": found.chat_id, "message_id": message, "emoji": emoji}),
-        now,
-    );
-    if changed > 0 {
-        tx.record(&event).await?;
-    }
-    let reactions = all.remove(&message).unwrap_or_default();
-    super::events::reaction(&mut tx, found.chat_id, message, me, &emoji, on, &reactions);
-    tx.commit().await?;
-    Ok((found.chat_id, reactions))
+    Ok(done.rows_affected() > 0)
 }

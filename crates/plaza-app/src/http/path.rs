@@ -59,6 +59,14 @@ impl<S: Send + Sync, T: PathIds> FromRequestParts<S> for ValidPath<T> {
     }
 }
 
+impl PathId for crate::chat::model::MemberId {
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        raw.parse()
+            .map(Self)
+            .map_err(|_| crate::chat::ChatError::MemberNotFound.into())
+    }
+}
+
 impl PathId for String {
     fn parse(raw: &str) -> Result<Self, ApiError> {
         Ok(raw.to_owned())
@@ -82,8 +90,8 @@ path_ids! {
     UserId => crate::auth::AuthError::UserNotFound.into();
     SessionId => crate::auth::AuthError::SessionNotFound.into();
     FileId => crate::files::FilesError::NotFound.into();
-    ChatId => crate::chat::service::ChatError::NotFound.into();
-    MessageId => crate::chat::service::ChatError::MessageNotFound.into();
+    ChatId => crate::chat::ChatError::NotFound.into();
+    MessageId => crate::chat::ChatError::MessageNotFound.into();
     JobId => crate::jobs::service::JobsError::NotFound.into();
     NotificationId => crate::notifications::NotificationsError::NotFound.into();
     TemplateId => crate::notifications::NotificationsError::TemplateNotFound.into();

@@ -6,18 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use plaza_core::{ChatId, FileId, MessageId};
+use plaza_core::ChatId;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::conn::{Conn, Out};
 use super::frame;
-use crate::chat::model::{Message, MessageType};
-use crate::chat::service::{self, ChatError, NewMessage};
-use crate::chat::{events, message_store, messages, params};
-use crate::http::ApiError;
-use crate::http::AuthUser;
+use crate::chat::request::send_request;
+use crate::chat::{ChatError, events, service};
+use crate::http::{ApiError, AuthUser};
 use crate::state::AppState;
 
 /// Messages one `resume` sends at most; `more: true` in its ack says to
@@ -47,27 +45,25 @@ struct Room {
     channel_id: Option<String>,
 }
 
+/// A chat named in a frame; a malformed id is answered as an unknown one.
+fn chat_id(raw: &str) -> Result<ChatId, ChatError> {
+    raw.parse().map_err(|_| ChatError::NotFound)
+}
+
 impl Room {
     fn chat(&self) -> Result<ChatId, ChatError> {
-        params::chat_id(self.channel_id.as_deref().unwrap_or(&self.room_id))
+        chat_id(self.channel_id.as_deref().unwrap_or(&self.room_id))
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Send {
-    room_id: String,
-    #[serde(default)]
-    channel_id: Option<String>,
-    content: String,
-    #[serde(default)]
-    message_type: Option<MessageType>,
-    #[serde(default)]
-    reply_to: Option<MessageId>,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default)]
-    attachment_ids: Vec<FileId>,
+send_request! {
+    /// `send_message`: seed 002 names a group and its channel; the channel
+    /// is the chat.
+    struct Send {
+        room_id: String,
+        #[serde(default)]
+        channel_id: Option<String>,
+    }
 }
 
 #[derive(Deserialize)]
@@ -124,7 +120,7 @@ pub fn resumed_chats(text: &str) -> Vec<ChatId> {
         .map(|r| {
             r.rooms()
                 .iter()
-                .filter_map(|r| params::chat_id(&r.room_id).ok())
+                .filter_map(|r| chat_id(&r.room_id).ok())
                 .collect()
         })
         .unwrap_or_default()
@@ -187,9 +183,7 @@ impl<'a> Reader<'a> {
             "join_room" => {
                 let room: Room = parse(data)?;
                 let chat = room.chat()?;
-                let mut db = self.state.db.fresh().acquire().await?;
-                service::may_watch(&mut db, chat, self.me.user_id).await?;
-                drop(db);
+                service::may_watch(self.state, chat, self.me.user_id).await?;
                 if let Some(room) = self.state.hub.enter(self.state, chat, self.conn) {
                     room.live(super::hub::LIVE_WAIT).await;
                 }
@@ -211,30 +205,22 @@ impl<'a> Reader<'a> {
                 {
                     return Ok(());
                 }
-                let mut db = self.state.db.fresh().acquire().await?;
-                service::membership(&mut db, chat, self.me.user_id).await?;
-                drop(db);
+                service::may_type(self.state, chat, self.me.user_id).await?;
                 self.typed = Some((chat, now));
                 events::typing(self.state, chat, self.me.user_id).await;
             }
             "send_message" => {
                 let send: Send = parse(data)?;
-                let chat = params::chat_id(send.channel_id.as_deref().unwrap_or(&send.room_id))?;
-                let new = NewMessage {
-                    content: send.content,
-                    message_type: send.message_type.unwrap_or(MessageType::Text),
-                    reply_to: send.reply_to,
-                    client_id: send.client_id,
-                    attachment_ids: send.attachment_ids,
-                };
+                let chat = chat_id(send.channel_id.as_deref().unwrap_or(&send.room_id))?;
+                let me = self.me.user_id;
                 let (message, created) =
-                    service::send_message(self.state, self.me.user_id, chat, new).await?;
+                    service::send_message(self.state, me, chat, send.message()).await?;
                 self.ack(json!({"message": message, "created": created}));
             }
             "mark_read" => {
                 let read: MarkRead = parse(data)?;
-                let chat = params::chat_id(read.channel_id.as_deref().unwrap_or(&read.room_id))?;
-                let seq = messages::mark_read(self.state, self.me.user_id, chat, read.seq).await?;
+                let chat = chat_id(read.channel_id.as_deref().unwrap_or(&read.room_id))?;
+                let seq = service::mark_read(self.state, self.me.user_id, chat, read.seq).await?;
                 self.ack(json!({"room_id": chat, "last_read_seq": seq}));
             }
             "resume" => {
@@ -254,7 +240,7 @@ impl<'a> Reader<'a> {
 
     /// Sends what `room` holds after the client's `last_seq`, then its ack.
     async fn resume(&mut self, room: ResumeOne) {
-        let chat = match params::chat_id(&room.room_id) {
+        let chat = match chat_id(&room.room_id) {
             Ok(chat) => chat,
             Err(e) => return self.refuse(e.into()),
         };
@@ -285,24 +271,13 @@ impl<'a> Reader<'a> {
         chat: ChatId,
         after: i64,
     ) -> Result<(Vec<(i64, Utf8Bytes)>, bool), ApiError> {
-        if after < 0 {
-            return Err(ApiError::invalid_field("last_seq", "must be 0 or more"));
-        }
-        let mut db = self.state.db.fresh().acquire().await?;
-        service::may_watch(&mut db, chat, self.me.user_id).await?;
-        let mut found =
-            message_store::list_messages(&mut db, chat, None, Some(after), RESUME_PAGE).await?;
-        let more = found.len() as i64 > RESUME_PAGE;
-        found.truncate(usize::try_from(RESUME_PAGE).unwrap_or(usize::MAX));
-        let found: Vec<Message> =
-            messages::with_reactions(&mut db, chat, self.me.user_id, found).await?;
-        Ok((
-            found
-                .iter()
-                .map(|m| (m.seq, frame("new_message", m)))
-                .collect(),
-            more,
-        ))
+        let me = self.me.user_id;
+        let (found, more) = service::backlog(self.state, me, chat, after, RESUME_PAGE).await?;
+        let frames = found
+            .iter()
+            .map(|m| (m.seq, frame("new_message", m)))
+            .collect();
+        Ok((frames, more))
     }
 
     fn reply(&self, kind: &str, data: Value) {

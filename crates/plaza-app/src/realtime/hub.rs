@@ -26,7 +26,7 @@ use super::conn::{Close, Conn, Out};
 use super::frame;
 use crate::auth::service::SESSION_ENDED_TOPIC;
 use crate::chat::events::{self, MEMBERSHIP_TOPIC, Membership};
-use crate::chat::store;
+use crate::chat::service as chats;
 use crate::state::AppState;
 
 /// Bus topic for frames addressed to users wherever they are connected:
@@ -99,7 +99,7 @@ impl Hub {
         self.listen(state).await;
         let chats = {
             let mut db = state.db.fresh().acquire().await?;
-            store::chat_ids_of(&mut db, conn.user).await?
+            chats::chat_ids_of(&mut db, conn.user).await?
         };
         let rooms: Vec<Arc<Room>> = chats
             .iter()
@@ -319,7 +319,7 @@ async fn pump(state: AppState, chat: ChatId, room: Arc<Room>) {
     // Read before subscribing: a message committed in between arrives
     // later than its successor's event, and the gap is filled then.
     let mut last = match state.db.fresh().acquire().await {
-        Ok(mut db) => store::last_seq(&mut db, chat).await.ok().flatten(),
+        Ok(mut db) => chats::last_seq(&mut db, chat).await.ok().flatten(),
         Err(_) => None,
     };
     let topic = events::topic(chat);
@@ -405,10 +405,7 @@ fn deliver(room: &Room, chat: ChatId, seq: Option<i64>, frame: &Utf8Bytes, skip:
 async fn fill(state: &AppState, chat: ChatId, room: &Room, after: i64, before: i64) {
     let wanted = (before - after - 1).min(MAX_FILL);
     let found = match state.db.fresh().acquire().await {
-        Ok(mut db) => {
-            crate::chat::message_store::list_messages(&mut db, chat, None, Some(after), wanted)
-                .await
-        }
+        Ok(mut db) => chats::messages_after(&mut db, chat, None, Some(after), wanted).await,
         Err(e) => Err(e),
     };
     match found {

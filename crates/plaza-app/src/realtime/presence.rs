@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::conn::Conn;
 use super::frame;
 use super::hub::{USERS_TOPIC, addressed};
-use crate::chat::store;
+use crate::chat::service as chats;
 use crate::http::AuthUser;
 use crate::http::{ApiError, ErrorBody, ValidQuery};
 use crate::state::AppState;
@@ -56,7 +56,7 @@ pub async fn offline(state: &AppState, conn: &Conn) {
 
 async fn announce(state: &AppState, user: UserId, kind: &str) {
     let contacts = match state.db.reader().acquire().await {
-        Ok(mut db) => store::direct_contacts(&mut db, user).await,
+        Ok(mut db) => chats::direct_contacts(&mut db, user).await,
         Err(e) => Err(e),
     };
     let contacts = match contacts {
@@ -131,7 +131,7 @@ pub async fn online_status(
     }
     let visible = {
         let mut db = state.db.reader().acquire().await?;
-        store::share_a_chat(&mut db, me.user_id, &ids).await?
+        chats::share_a_chat(&mut db, me.user_id, &ids).await?
     };
     let keys: Vec<String> = visible.iter().map(ToString::to_string).collect();
     let online = state.presence.online(&keys).await;

@@ -99,6 +99,8 @@ codes! {
     CHAT_MEMBER_NOT_FOUND = "chat.member_not_found", NOT_FOUND, NotFound;
     CHAT_MESSAGE_NOT_FOUND = "chat.message_not_found", NOT_FOUND, NotFound;
     CHAT_FORBIDDEN = "chat.forbidden", FORBIDDEN, Forbidden;
+    CHAT_NOT_JOINED = "chat.not_joined", FORBIDDEN, Forbidden;
+    CHAT_MUTED = "chat.muted", FORBIDDEN, Forbidden;
 
     // Not yet named by their slice.
     RESOURCE_NOT_FOUND = "resource.not_found", NOT_FOUND, NotFound;

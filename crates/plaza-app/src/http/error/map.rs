@@ -6,7 +6,7 @@ use std::fmt::Display;
 
 use super::{ApiError, Code, codes};
 use crate::auth::AuthError;
-use crate::chat::service::ChatError;
+use crate::chat::ChatError;
 use crate::files::FilesError;
 use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::service::JobsError;
@@ -77,6 +77,8 @@ impl From<ChatError> for ApiError {
                 ApiError::new(codes::CHAT_MESSAGE_NOT_FOUND, e.to_string())
             }
             ChatError::Forbidden(why) => ApiError::new(codes::CHAT_FORBIDDEN, why),
+            ChatError::NotJoined => ApiError::new(codes::CHAT_NOT_JOINED, e.to_string()),
+            ChatError::Muted => ApiError::new(codes::CHAT_MUTED, e.to_string()),
             ChatError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             ChatError::Db(e) => e.into(),
         }

@@ -7,9 +7,11 @@
 
 use plaza_core::{ChatId, UserId};
 
-use super::model::{ChatKind, MemberRole, Visibility};
-use super::service::{ChatError, invalid, membership};
-use super::store::{self, Member};
+use super::membership;
+use crate::chat::error::{ChatError, invalid};
+use crate::chat::events;
+use crate::chat::model::{Chat, ChatKind, MemberRole, Visibility};
+use crate::chat::store::{self, Member};
 use crate::state::AppState;
 
 fn may_manage(actor: MemberRole, target: MemberRole) -> bool {
@@ -17,19 +19,30 @@ fn may_manage(actor: MemberRole, target: MemberRole) -> bool {
         || (actor.rank() >= MemberRole::Admin.rank() && actor.rank() > target.rank())
 }
 
-pub async fn list(state: &AppState, me: UserId, chat: ChatId) -> Result<Vec<Member>, ChatError> {
+/// The members of a chat I am in.
+#[tracing::instrument(skip(state))]
+pub async fn list_members(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+) -> Result<Vec<Member>, ChatError> {
     let mut conn = state.db.fresh().acquire().await?;
     membership(&mut conn, chat, me).await?;
     Ok(store::members(&mut conn, chat).await?)
 }
 
-pub async fn add(
+/// Owners and admins add 1–100 people, with a role no higher than their own.
+#[tracing::instrument(skip(state))]
+pub async fn add_members(
     state: &AppState,
     me: UserId,
     chat: ChatId,
     users: &[UserId],
     role: MemberRole,
 ) -> Result<Vec<Member>, ChatError> {
+    if users.is_empty() || users.len() > 100 {
+        return Err(invalid("user_ids", "give 1 to 100 users"));
+    }
     let now = state.clock.now();
     let mut tx = state.work().await?;
     let (found, my_role) = membership(&mut tx, chat, me).await?;
@@ -57,11 +70,12 @@ pub async fn add(
         }
     }
     let members = store::members(&mut tx, chat).await?;
-    super::events::membership(&mut tx, &[chat], users, true);
+    events::membership(&mut tx, &[chat], users, true);
     tx.commit().await?;
     Ok(members)
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn change_role(
     state: &AppState,
     me: UserId,
@@ -90,6 +104,7 @@ pub async fn change_role(
     Ok(())
 }
 
+#[tracing::instrument(skip(state))]
 pub async fn remove(
     state: &AppState,
     me: UserId,
@@ -112,13 +127,14 @@ pub async fn remove(
     }
     store::remove_member(&mut tx, chat, user).await?;
     let left = with_channels(&mut tx, chat).await?;
-    super::events::membership(&mut tx, &left, &[user], false);
+    events::membership(&mut tx, &left, &[user], false);
     tx.commit().await?;
     Ok(())
 }
 
 /// Leaves `chat`. When the last owner leaves, the longest-standing admin
 /// (or else member) becomes owner.
+#[tracing::instrument(skip(state))]
 pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), ChatError> {
     let mut tx = state.work().await?;
     let (_, my_role) = membership(&mut tx, chat, me).await?;
@@ -136,18 +152,19 @@ pub async fn leave(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Cha
             }
         }
     }
-    super::events::membership(&mut tx, &left, &[me], false);
+    events::membership(&mut tx, &left, &[me], false);
     tx.commit().await?;
     Ok(())
 }
 
 /// Joins a public channel of a group the caller is in.
+#[tracing::instrument(skip(state))]
 pub async fn join(state: &AppState, me: UserId, chat: ChatId) -> Result<(), ChatError> {
     let now = state.clock.now();
     let mut tx = state.work().await?;
     match membership(&mut tx, chat, me).await {
         Ok(_) => return Ok(()),
-        Err(ChatError::Forbidden(_)) => {}
+        Err(ChatError::NotJoined) => {}
         Err(e) => return Err(e),
     }
     let found = store::find_chat(&mut tx, chat)
@@ -157,7 +174,7 @@ pub async fn join(state: &AppState, me: UserId, chat: ChatId) -> Result<(), Chat
         return Err(ChatError::NotFound);
     }
     store::add_member(&mut tx, chat, me, MemberRole::Member, now).await?;
-    super::events::membership(&mut tx, &[chat], &[me], true);
+    events::membership(&mut tx, &[chat], &[me], true);
     tx.commit().await?;
     Ok(())
 }
@@ -172,11 +189,9 @@ async fn with_channels(
     Ok(all)
 }
 
-pub async fn channels(
-    state: &AppState,
-    me: UserId,
-    group: ChatId,
-) -> Result<Vec<super::model::Chat>, ChatError> {
+/// A group's channels I may see.
+#[tracing::instrument(skip(state))]
+pub async fn channels(state: &AppState, me: UserId, group: ChatId) -> Result<Vec<Chat>, ChatError> {
     let mut conn = state.db.fresh().acquire().await?;
     let (found, _) = membership(&mut conn, group, me).await?;
     if found.kind != ChatKind::Group {
@@ -187,6 +202,7 @@ pub async fn channels(
 
 /// Mutes `user` for `minutes` (0 lifts it): moderators and above, over
 /// members of lower rank.
+#[tracing::instrument(skip(state))]
 pub async fn mute(
     state: &AppState,
     me: UserId,
