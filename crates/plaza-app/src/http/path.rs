@@ -95,7 +95,7 @@ path_ids! {
     JobId => crate::jobs::service::JobsError::NotFound.into();
     NotificationId => crate::notifications::NotificationsError::NotFound.into();
     TemplateId => crate::notifications::NotificationsError::TemplateNotFound.into();
-    RoomId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such room");
+    RoomId => crate::meditation::MeditationError::RoomNotFound.into();
     ProjectId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such project");
     ResponseId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such response");
 }

@@ -1,4 +1,4 @@
-//! `GET /api/analytics/{daily,weekly,monthly}?from&to` (seed 000): my
+//! Reports (seed 000's `GET /api/analytics/{daily,weekly,monthly}`): my
 //! sessions in buckets of the profile's time zone — days, weeks starting on
 //! Monday, months — with empty periods included. Days already rolled up by
 //! the `meditation.rollup` job are read from `meditation_daily`; sessions
@@ -7,16 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
-use axum::extract::State;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use plaza_core::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
+use super::error::{MeditationError, invalid};
 use crate::http::AuthUser;
-use crate::http::{ApiError, ErrorBody, ValidQuery};
 use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,17 +75,14 @@ pub enum Scope {
     Platform,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct RangeQuery {
-    /// First date (`2026-11-01`), in my time zone; default: enough periods
-    /// back from `to` (30 days, 12 weeks, 12 months).
-    from: Option<String>,
+/// What a report covers.
+#[derive(Debug, Default)]
+pub struct Range {
+    /// First date (`2026-11-01`); default: enough periods back from `to`.
+    pub from: Option<String>,
     /// Last date, included; default today.
-    to: Option<String>,
-    /// `me` (default) or `platform` (admins).
-    scope: Option<Scope>,
+    pub to: Option<String>,
+    pub scope: Option<Scope>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -113,10 +108,10 @@ pub struct Analytics {
     pub buckets: Vec<Bucket>,
 }
 
-fn date(value: &str, field: &str) -> Result<Date, ApiError> {
+fn date(value: &str, field: &'static str) -> Result<Date, MeditationError> {
     value
         .parse()
-        .map_err(|_| ApiError::invalid_field(field, "a date such as 2026-11-01"))
+        .map_err(|_| invalid(field, "a date such as 2026-11-01"))
 }
 
 /// Finished sessions added up: what a roll-up day stores and a bucket shows.
@@ -199,7 +194,7 @@ pub fn buckets(
 
 /// The dates a report covers: `from` and `to` as asked, or the defaults
 /// counted back from `today`, within the period's limit.
-fn range(period: Period, query: &RangeQuery, today: Date) -> Result<(Date, Date), ApiError> {
+fn dates(period: Period, query: &Range, today: Date) -> Result<(Date, Date), MeditationError> {
     let to = query
         .to
         .as_deref()
@@ -222,14 +217,14 @@ fn range(period: Period, query: &RangeQuery, today: Date) -> Result<(Date, Date)
         }
     };
     if from > to {
-        return Err(ApiError::invalid_field("to", "must not be before `from`"));
+        return Err(invalid("to", "must not be before `from`"));
     }
     let mut count = 0;
     let mut start = period.start_of(from);
     while start <= to {
         count += 1;
         if count > max {
-            return Err(ApiError::invalid_field(
+            return Err(invalid(
                 "from",
                 format!("at most {max} {} at once", period.name()),
             ));
@@ -239,43 +234,40 @@ fn range(period: Period, query: &RangeQuery, today: Date) -> Result<(Date, Date)
     Ok((from, to))
 }
 
-async fn analytics(
+/// A report of `period`s over `range`: my sessions in my time zone, or
+/// (admins, `scope=platform`) everyone's.
+#[tracing::instrument(skip(state, me))]
+pub async fn report(
     state: &AppState,
     me: AuthUser,
     period: Period,
-    query: RangeQuery,
-) -> Result<Json<Analytics>, ApiError> {
-    if query.scope == Some(Scope::Platform) {
+    range: Range,
+) -> Result<Analytics, MeditationError> {
+    if range.scope == Some(Scope::Platform) {
         if !me.is_admin() {
-            return Err(ApiError::forbidden("scope=platform is for admins"));
+            return Err(MeditationError::PlatformForAdmins);
         }
         let today = state.clock.now().date_in(&jiff::tz::TimeZone::UTC);
-        let (from, to) = range(period, &query, today)?;
-        return Ok(Json(Analytics {
+        let (from, to) = dates(period, &range, today)?;
+        return Ok(Analytics {
             buckets: super::platform::buckets(state, period, from, to).await?,
             time_zone: None,
-        }));
+        });
     }
     let mut conn = state.db.reader().acquire().await?;
     let (time_zone, tz) = crate::users::service::time_zone(&mut conn, me.user_id).await?;
     let today = state.clock.now().date_in(&tz);
-    let (from, to) = range(period, &query, today)?;
-    let since = Timestamp::start_of(period.start_of(from), &tz).map_err(ApiError::internal)?;
+    let (from, to) = dates(period, &range, today)?;
+    let first = period.start_of(from);
+    let since = Timestamp::start_of(first, &tz).map_err(anyhow::Error::from)?;
     let until = to
         .tomorrow()
         .and_then(|d| Timestamp::start_of(d, &tz))
-        .map_err(ApiError::internal)?;
+        .map_err(anyhow::Error::from)?;
     let rolled = super::rollup::rolled_through(&mut conn).await?;
-    let first = period.start_of(from);
-    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT day, sessions, seconds, mood_delta_sum, mood_count FROM meditation_daily \
-         WHERE user_id = $1 AND day >= $2 AND day <= $3",
-    )
-    .bind(me.user_id)
-    .bind(first.to_string())
-    .bind(to.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows =
+        super::store::rolled_days(&mut conn, me.user_id, &first.to_string(), &to.to_string())
+            .await?;
     let days: Vec<Day> = rows
         .into_iter()
         .filter_map(|(day, sessions, seconds, deltas, moods)| {
@@ -289,65 +281,11 @@ async fn analytics(
         })
         .collect();
     // Sessions the roll-up has not reached yet.
-    let sessions: Vec<(Timestamp, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT started_at, duration_sec, mood_before, mood_after FROM meditation_sessions \
-         WHERE user_id = $1 AND ended_at > $4 AND started_at >= $2 AND started_at < $3",
-    )
-    .bind(me.user_id)
-    .bind(since)
-    .bind(until)
-    .bind(rolled)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(Json(Analytics {
+    let sessions = super::store::unrolled(&mut conn, me.user_id, (since, until), rolled).await?;
+    Ok(Analytics {
         buckets: buckets(period, from, to, &tz, &days, &sessions),
         time_zone: Some(time_zone),
-    }))
-}
-
-/// `GET /api/analytics/daily?from&to&scope` — my sessions per day (or,
-/// for admins with `scope=platform`, everyone's).
-#[utoipa::path(get, path = "/api/analytics/daily", tag = "meditation", security(("bearer" = [])),
-    params(RangeQuery),
-    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
-        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-pub async fn daily(
-    State(state): State<AppState>,
-    me: AuthUser,
-    ValidQuery(query): ValidQuery<RangeQuery>,
-) -> Result<Json<Analytics>, ApiError> {
-    analytics(&state, me, Period::Day, query).await
-}
-
-/// `GET /api/analytics/weekly?from&to&scope` — my sessions per week (from
-/// Monday), or everyone's.
-#[utoipa::path(get, path = "/api/analytics/weekly", tag = "meditation", security(("bearer" = [])),
-    params(RangeQuery),
-    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
-        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-pub async fn weekly(
-    State(state): State<AppState>,
-    me: AuthUser,
-    ValidQuery(query): ValidQuery<RangeQuery>,
-) -> Result<Json<Analytics>, ApiError> {
-    analytics(&state, me, Period::Week, query).await
-}
-
-/// `GET /api/analytics/monthly?from&to&scope` — my sessions per month, or
-/// everyone's.
-#[utoipa::path(get, path = "/api/analytics/monthly", tag = "meditation", security(("bearer" = [])),
-    params(RangeQuery),
-    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
-        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-pub async fn monthly(
-    State(state): State<AppState>,
-    me: AuthUser,
-    ValidQuery(query): ValidQuery<RangeQuery>,
-) -> Result<Json<Analytics>, ApiError> {
-    analytics(&state, me, Period::Month, query).await
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::handlers::MAX_SESSION_SEC;
+use super::model::MAX_SESSION_SEC;
 use super::record::{self, EndedBy};
 use super::store;
 use crate::jobs::{JobKind, Priority};
@@ -45,7 +45,7 @@ impl JobKind for CloseStaleSessions {
             tx.commit().await?;
             super::stats::invalidate(state, user).await;
             tracing::info!(
-                session_id = session.id,
+                session_id = %session.id,
                 "closed a meditation session left open"
             );
         }

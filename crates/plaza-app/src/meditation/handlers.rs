@@ -1,97 +1,19 @@
-//! `POST /api/meditation/start`, `POST /api/meditation/end` and
-//! `GET /api/sessions` (seed 000).
+//! Seed 000's REST surface for sessions: `POST /api/meditation/start`,
+//! `POST /api/meditation/end`, `GET /api/sessions`, `GET /api/user/stats`
+//! and `GET /api/analytics/{daily,weekly,monthly}`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use plaza_core::{Timestamp, UserId};
-use plaza_platform::db::unique_violation;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::record::EndedBy;
-use super::store::{self, HistoryFilter};
-use crate::http::AuthUser;
-use crate::http::{ApiError, ErrorBody, ValidJson, ValidQuery, page_limit};
+use super::analytics::{self, Analytics, Period, Range, Scope};
+use super::model::{Session, SessionType};
+use super::service::{self, End, HistoryQuery as History, Start};
+use super::stats::{self, Stats};
+use crate::http::{ApiError, AuthUser, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
-
-/// A session longer than this is counted as this long: a session left open
-/// (an app closed mid-session) never counts as days of meditation.
-pub const MAX_SESSION_SEC: i64 = 4 * 3600;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionType {
-    Mindfulness,
-    Breathing,
-    BodyScan,
-    Sleep,
-    Focus,
-    LovingKindness,
-    Custom,
-}
-
-impl SessionType {
-    const ALL: [Self; 7] = [
-        Self::Mindfulness,
-        Self::Breathing,
-        Self::BodyScan,
-        Self::Sleep,
-        Self::Focus,
-        Self::LovingKindness,
-        Self::Custom,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Mindfulness => "mindfulness",
-            Self::Breathing => "breathing",
-            Self::BodyScan => "body_scan",
-            Self::Sleep => "sleep",
-            Self::Focus => "focus",
-            Self::LovingKindness => "loving_kindness",
-            Self::Custom => "custom",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-/// One meditation session.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct Session {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: SessionType,
-    pub planned_duration_sec: Option<i64>,
-    pub room_id: Option<String>,
-    /// The room's group session this one was part of.
-    pub round_id: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub started_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub ended_at: Option<Timestamp>,
-    /// Measured by the server, at most 4 hours.
-    pub duration_sec: Option<i64>,
-    pub mood_before: Option<i64>,
-    pub mood_after: Option<i64>,
-    pub notes: Option<String>,
-}
-
-impl Session {
-    /// Ends the session at `at` (not before it began), counting at most
-    /// [`MAX_SESSION_SEC`].
-    pub fn end_at(&mut self, at: Timestamp) {
-        let at = at.max(self.started_at);
-        let measured =
-            i64::try_from(at.duration_since(self.started_at).as_secs()).unwrap_or(i64::MAX);
-        self.ended_at = Some(at);
-        self.duration_sec = Some(measured.min(MAX_SESSION_SEC));
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionBody {
@@ -111,69 +33,6 @@ pub struct StartRequest {
     pub room_id: Option<String>,
 }
 
-/// `POST /api/meditation/start` — begin a session; one at a time.
-#[utoipa::path(post, path = "/api/meditation/start", tag = "meditation", security(("bearer" = [])),
-    request_body = StartRequest,
-    responses((status = 201, body = SessionBody), (status = 401, body = ErrorBody),
-        (status = 409, description = "A session is active; it is in `details.session`", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-pub async fn start(
-    State(state): State<AppState>,
-    me: AuthUser,
-    ValidJson(req): ValidJson<StartRequest>,
-) -> Result<(StatusCode, Json<SessionBody>), ApiError> {
-    if let Some(planned) = req.planned_duration_sec
-        && !(1..=MAX_SESSION_SEC).contains(&planned)
-    {
-        return Err(ApiError::invalid_field(
-            "planned_duration_sec",
-            format!("1 to {MAX_SESSION_SEC} seconds"),
-        ));
-    }
-    let now = state.clock.now();
-    let mut tx = state.work().await?;
-    let session = match &req.room_id {
-        // Joins what is left of the room's group session.
-        Some(room) => super::rooms::round::joining(&mut tx, room, &me, now).await?,
-        None => Session {
-            id: uuid::Uuid::now_v7().to_string(),
-            kind: req.kind.unwrap_or(SessionType::Mindfulness),
-            planned_duration_sec: req.planned_duration_sec,
-            room_id: None,
-            round_id: None,
-            started_at: now,
-            ended_at: None,
-            duration_sec: None,
-            mood_before: None,
-            mood_after: None,
-            notes: None,
-        },
-    };
-    if let Err(e) = store::insert(&mut tx, me.user_id, &session).await {
-        drop(tx);
-        return Err(if unique_violation(&e).is_some() {
-            already_active(&state, me.user_id).await
-        } else {
-            e.into()
-        });
-    }
-    super::record::started(&mut tx, me.user_id, &session, now).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(SessionBody { session })))
-}
-
-async fn already_active(state: &AppState, user: UserId) -> ApiError {
-    let active = match state.db.writer().acquire().await {
-        Ok(mut conn) => store::active(&mut conn, user).await.ok().flatten(),
-        Err(_) => None,
-    };
-    let error = ApiError::conflict("a session is already active; end it first");
-    match active {
-        Some(s) => error.with_details(json!({"session": s})),
-        None => error,
-    }
-}
-
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndRequest {
@@ -185,61 +44,6 @@ pub struct EndRequest {
     pub mood_after: Option<i64>,
     /// At most 2000 characters.
     pub notes: Option<String>,
-}
-
-/// `POST /api/meditation/end` — finish the active session.
-#[utoipa::path(post, path = "/api/meditation/end", tag = "meditation", security(("bearer" = [])),
-    request_body = EndRequest,
-    responses((status = 200, body = SessionBody), (status = 401, body = ErrorBody),
-        (status = 404, description = "No such session of mine", body = ErrorBody),
-        (status = 409, description = "No active session, or that one has ended", body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-pub async fn end(
-    State(state): State<AppState>,
-    me: AuthUser,
-    ValidJson(req): ValidJson<EndRequest>,
-) -> Result<Json<SessionBody>, ApiError> {
-    for (field, mood) in [
-        ("mood_before", req.mood_before),
-        ("mood_after", req.mood_after),
-    ] {
-        if mood.is_some_and(|m| !(1..=5).contains(&m)) {
-            return Err(ApiError::invalid_field(field, "1 to 5"));
-        }
-    }
-    let notes = req
-        .notes
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::invalid_field("notes", "at most 2000 characters"));
-    }
-    let now = state.clock.now();
-    let mut tx = state.work().await?;
-    let mut session = match &req.session_id {
-        Some(id) => store::find(&mut tx, me.user_id, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("no such session"))?,
-        None => store::active(&mut tx, me.user_id)
-            .await?
-            .ok_or_else(|| ApiError::conflict("no session is active"))?,
-    };
-    if session.ended_at.is_some() {
-        return Err(
-            ApiError::conflict("that session has ended").with_details(json!({"session": session}))
-        );
-    }
-    session.end_at(now);
-    session.mood_before = req.mood_before;
-    session.mood_after = req.mood_after;
-    session.notes = notes;
-    if !store::finish(&mut tx, me.user_id, &session).await? {
-        return Err(ApiError::conflict("that session has ended"));
-    }
-    super::record::ended(&mut tx, me.user_id, &session, EndedBy::Owner, now).await?;
-    tx.commit().await?;
-    super::stats::invalidate(&state, me.user_id).await;
-    Ok(Json(SessionBody { session }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -270,25 +74,69 @@ pub struct SessionPage {
     pub has_more: bool,
 }
 
-/// A query bound: a time as given, or a date's midnight in `tz` (the next
-/// day's for an inclusive end).
-fn bound(
-    value: &str,
-    field: &str,
-    zone: &jiff::tz::TimeZone,
-    end: bool,
-) -> Result<Timestamp, ApiError> {
-    if let Ok(t) = value.parse::<jiff::Timestamp>() {
-        return Ok(Timestamp::from_jiff(t));
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// First date (`2026-11-01`), in my time zone; default: enough periods
+    /// back from `to` (30 days, 12 weeks, 12 months).
+    from: Option<String>,
+    /// Last date, included; default today.
+    to: Option<String>,
+    /// `me` (default) or `platform` (admins).
+    scope: Option<Scope>,
+}
+
+impl From<RangeQuery> for Range {
+    fn from(q: RangeQuery) -> Self {
+        Self {
+            from: q.from,
+            to: q.to,
+            scope: q.scope,
+        }
     }
-    let bad = || ApiError::invalid_field(field, "an RFC 3339 time or a date such as 2026-11-01");
-    let date: jiff::civil::Date = value.parse().map_err(|_| bad())?;
-    let date = if end {
-        date.tomorrow().map_err(|_| bad())?
-    } else {
-        date
+}
+
+/// `POST /api/meditation/start` — begin a session; one at a time.
+#[utoipa::path(post, path = "/api/meditation/start", tag = "meditation", security(("bearer" = [])),
+    request_body = StartRequest,
+    responses((status = 201, body = SessionBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "A session is active; it is in `details.session`", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidJson(req): ValidJson<StartRequest>,
+) -> Result<(StatusCode, Json<SessionBody>), ApiError> {
+    let start = Start {
+        kind: req.kind,
+        planned_duration_sec: req.planned_duration_sec,
+        room_id: req.room_id,
     };
-    Timestamp::start_of(date, zone).map_err(|_| bad())
+    let session = service::start(&state, me, start).await?;
+    Ok((StatusCode::CREATED, Json(SessionBody { session })))
+}
+
+/// `POST /api/meditation/end` — finish the active session.
+#[utoipa::path(post, path = "/api/meditation/end", tag = "meditation", security(("bearer" = [])),
+    request_body = EndRequest,
+    responses((status = 200, body = SessionBody), (status = 401, body = ErrorBody),
+        (status = 404, description = "No such session of mine", body = ErrorBody),
+        (status = 409, description = "No active session, or that one has ended", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn end(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidJson(req): ValidJson<EndRequest>,
+) -> Result<Json<SessionBody>, ApiError> {
+    let end = End {
+        session_id: req.session_id,
+        mood_before: req.mood_before,
+        mood_after: req.mood_after,
+        notes: req.notes,
+    };
+    let session = service::end(&state, me, end).await?;
+    Ok(Json(SessionBody { session }))
 }
 
 /// `GET /api/sessions?page=1&limit=20&type&from&to` — my sessions, newest first.
@@ -301,47 +149,78 @@ pub async fn history(
     ValidQuery(query): ValidQuery<HistoryQuery>,
 ) -> Result<Json<SessionPage>, ApiError> {
     let page = query.page.unwrap_or(1);
-    if page == 0 || page > 100_000 {
-        return Err(ApiError::invalid_field("page", "from 1"));
-    }
     let limit = page_limit(query.limit, 20)?;
-    if let Some(kind) = &query.kind
-        && SessionType::parse(kind).is_none()
-    {
-        return Err(ApiError::invalid_field(
-            "type",
-            "one of mindfulness, breathing, body_scan, sleep, focus, loving_kindness, custom",
-        ));
-    }
-    let mut conn = state.db.reader().acquire().await?;
-    let (_, tz) = crate::users::service::time_zone(&mut conn, me.user_id).await?;
-    let from = query
-        .from
-        .as_deref()
-        .map(|v| bound(v, "from", &tz, false))
-        .transpose()?;
-    let to = query
-        .to
-        .as_deref()
-        .map(|v| bound(v, "to", &tz, true))
-        .transpose()?;
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        return Err(ApiError::invalid_field("to", "must be after `from`"));
-    }
-    let filter = HistoryFilter {
-        kind: query.kind.as_deref(),
-        from,
-        to,
-    };
-    let offset = i64::from(page - 1) * limit;
-    let (items, total) = store::history(&mut conn, me.user_id, &filter, limit, offset).await?;
-    Ok(Json(SessionPage {
-        has_more: offset + (items.len() as i64) < total,
-        items,
+    let wanted = History {
         page,
         limit,
-        total,
+        kind: query.kind,
+        from: query.from,
+        to: query.to,
+    };
+    let found = service::history(&state, me, wanted).await?;
+    Ok(Json(SessionPage {
+        items: found.items,
+        page,
+        limit,
+        total: found.total,
+        has_more: found.has_more,
     }))
+}
+
+/// `GET /api/user/stats` — my meditation statistics.
+#[utoipa::path(get, path = "/api/user/stats", tag = "meditation", security(("bearer" = [])),
+    responses((status = 200, body = Stats), (status = 401, body = ErrorBody)))]
+pub async fn stats(State(state): State<AppState>, me: AuthUser) -> Result<Json<Stats>, ApiError> {
+    Ok(Json(stats::stats(&state, me).await?))
+}
+
+/// `GET /api/analytics/daily?from&to&scope` — my sessions per day (or,
+/// for admins with `scope=platform`, everyone's).
+#[utoipa::path(get, path = "/api/analytics/daily", tag = "meditation", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
+        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn daily(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<RangeQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    Ok(Json(
+        analytics::report(&state, me, Period::Day, query.into()).await?,
+    ))
+}
+
+/// `GET /api/analytics/weekly?from&to&scope` — my sessions per week (from
+/// Monday), or everyone's.
+#[utoipa::path(get, path = "/api/analytics/weekly", tag = "meditation", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
+        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn weekly(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<RangeQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    Ok(Json(
+        analytics::report(&state, me, Period::Week, query.into()).await?,
+    ))
+}
+
+/// `GET /api/analytics/monthly?from&to&scope` — my sessions per month, or
+/// everyone's.
+#[utoipa::path(get, path = "/api/analytics/monthly", tag = "meditation", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Analytics), (status = 401, body = ErrorBody),
+        (status = 403, description = "`scope=platform` by someone not an admin", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn monthly(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidQuery(query): ValidQuery<RangeQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    Ok(Json(
+        analytics::report(&state, me, Period::Month, query.into()).await?,
+    ))
 }

@@ -5,11 +5,14 @@
 
 mod analytics;
 mod close;
+pub mod error;
 mod handlers;
+pub mod model;
 mod platform;
 mod record;
 mod rollup;
 pub mod rooms;
+pub mod service;
 mod stats;
 mod store;
 
@@ -19,22 +22,24 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub use close::CloseStaleSessions;
-pub use handlers::{MAX_SESSION_SEC, Session, SessionType};
+pub use error::MeditationError;
+pub use model::{MAX_SESSION_SEC, Session, SessionType};
 pub use rollup::{RollUp, roll_up};
 pub use rooms::{EndRound, Rooms};
 pub use stats::{Stats, streaks};
 
 pub fn router() -> OpenApiRouter<AppState> {
+    use rooms::handlers as room;
     OpenApiRouter::new()
         .routes(routes!(handlers::start))
         .routes(routes!(handlers::end))
         .routes(routes!(handlers::history))
-        .routes(routes!(stats::stats))
-        .routes(routes!(analytics::daily))
-        .routes(routes!(analytics::weekly))
-        .routes(routes!(analytics::monthly))
-        .routes(routes!(rooms::list, rooms::create))
-        .routes(routes!(rooms::get, rooms::close))
-        .routes(routes!(rooms::invite))
+        .routes(routes!(handlers::stats))
+        .routes(routes!(handlers::daily))
+        .routes(routes!(handlers::weekly))
+        .routes(routes!(handlers::monthly))
+        .routes(routes!(room::list, room::create))
+        .routes(routes!(room::get, room::close))
+        .routes(routes!(room::invite))
         .routes(routes!(rooms::socket::connect))
 }

@@ -13,7 +13,7 @@ use plaza_core::{Timestamp, UserId};
 use plaza_platform::db::{Backend, placeholders};
 
 use super::analytics::{Bucket, Period, Tally};
-use crate::http::ApiError;
+use super::error::MeditationError;
 use crate::state::AppState;
 
 /// People looked up per statement when the tail is checked against the
@@ -39,7 +39,7 @@ pub async fn buckets(
     period: Period,
     from: Date,
     to: Date,
-) -> Result<Vec<Bucket>, ApiError> {
+) -> Result<Vec<Bucket>, MeditationError> {
     let first = period.start_of(from);
     let mut sums = Sums::new();
     let mut start = first;
@@ -79,7 +79,7 @@ async fn add_rolled(
     period: Period,
     (first, to): (Date, Date),
     sums: &mut Sums,
-) -> Result<(), ApiError> {
+) -> Result<(), MeditationError> {
     let key = period_of_day(backend, period);
     let rolled: Vec<(String, i64, i64, i64, i64, i64)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -117,10 +117,10 @@ async fn add_tail(
     period: Period,
     (first, to): (Date, Date),
     sums: &mut Sums,
-) -> Result<(), ApiError> {
+) -> Result<(), MeditationError> {
     let watermark = super::rollup::rolled_through(&mut *conn).await?;
     let utc =
-        |d: Date| Timestamp::start_of(d, &jiff::tz::TimeZone::UTC).map_err(ApiError::internal);
+        |d: Date| Timestamp::start_of(d, &jiff::tz::TimeZone::UTC).map_err(anyhow::Error::from);
     let since = utc(first.checked_sub(1.day()).unwrap_or(first))?;
     let until = utc(to.checked_add(2.days()).unwrap_or(to))?;
     let tail: Vec<TailRow> = sqlx::query_as(

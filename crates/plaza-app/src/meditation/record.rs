@@ -5,7 +5,7 @@
 use plaza_core::{Timestamp, UserId};
 use serde_json::json;
 
-use super::handlers::Session;
+use super::model::Session;
 use plaza_platform::Work;
 use plaza_platform::outbox::Event;
 

@@ -1,4 +1,4 @@
-//! `GET /api/user/stats` (seed 000: "cached"): totals, streaks in the
+//! My statistics (seed 000's `GET /api/user/stats`, "cached"): totals, streaks in the
 //! person's time zone, sessions by type and the last session. Served from
 //! the cache port (in process, or moka + Redis across nodes) for a minute;
 //! ending a session deletes the entry on every node, so the next read
@@ -7,16 +7,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
 use plaza_core::{Timestamp, UserId};
 use plaza_platform::cache::CacheExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::handlers::Session;
+use super::error::MeditationError;
+use super::model::Session;
 use crate::http::AuthUser;
-use crate::http::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// How long computed stats are served without looking again.
@@ -49,33 +47,27 @@ pub async fn invalidate(state: &AppState, user: UserId) {
     state.cache.delete(&key(user)).await;
 }
 
-/// `GET /api/user/stats` — my meditation statistics.
-#[utoipa::path(get, path = "/api/user/stats", tag = "meditation", security(("bearer" = [])),
-    responses((status = 200, body = Stats), (status = 401, body = ErrorBody)))]
-pub async fn stats(State(state): State<AppState>, me: AuthUser) -> Result<Json<Stats>, ApiError> {
+/// My meditation statistics, from the cache when they were computed
+/// less than a minute ago.
+#[tracing::instrument(skip_all)]
+pub async fn stats(state: &AppState, me: AuthUser) -> Result<Stats, MeditationError> {
     if let Some(cached) = state.cache.get_json::<Stats>(&key(me.user_id)).await {
         metrics::counter!("plaza_meditation_stats_total", "cache" => "hit").increment(1);
-        return Ok(Json(cached));
+        return Ok(cached);
     }
     metrics::counter!("plaza_meditation_stats_total", "cache" => "miss").increment(1);
-    let stats = compute(&state, me.user_id).await?;
+    let stats = compute(state, me.user_id).await?;
     state
         .cache
         .set_json(&key(me.user_id), &stats, CACHED_FOR)
         .await;
-    Ok(Json(stats))
+    Ok(stats)
 }
 
-async fn compute(state: &AppState, user: UserId) -> Result<Stats, ApiError> {
+async fn compute(state: &AppState, user: UserId) -> Result<Stats, MeditationError> {
     let mut conn = state.db.reader().acquire().await?;
     let (time_zone, zone) = crate::users::service::time_zone(&mut conn, user).await?;
-    let rows: Vec<(Timestamp, Option<i64>, String)> = sqlx::query_as(
-        "SELECT started_at, duration_sec, type FROM meditation_sessions \
-         WHERE user_id = $1 AND ended_at IS NOT NULL",
-    )
-    .bind(user)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = super::store::ended_sessions(&mut conn, user).await?;
     let last: Option<Session> = super::store::last_ended(&mut conn, user).await?;
     let now = state.clock.now();
     let today = now.date_in(&zone);

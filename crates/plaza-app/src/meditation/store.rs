@@ -1,9 +1,9 @@
 //! The meditation tables' SQL.
 
-use plaza_core::{Timestamp, UserId};
+use plaza_core::{MeditationId, RoomId, RoundId, Timestamp, UserId};
 use sqlx::AnyConnection;
 
-use super::handlers::{Session, SessionType};
+use super::model::{Session, SessionType};
 
 /// The columns [`Row`] reads.
 macro_rules! session_columns {
@@ -15,12 +15,12 @@ macro_rules! session_columns {
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
+    id: MeditationId,
     #[sqlx(rename = "type")]
     kind: String,
     planned_duration_sec: Option<i64>,
-    room_id: Option<String>,
-    round_id: Option<String>,
+    room_id: Option<RoomId>,
+    round_id: Option<RoundId>,
     started_at: Timestamp,
     ended_at: Option<Timestamp>,
     duration_sec: Option<i64>,
@@ -76,12 +76,12 @@ fn bind_insert<'q>(
     s: &'q Session,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     sqlx::query(sql)
-        .bind(&s.id)
+        .bind(s.id)
         .bind(user)
         .bind(s.kind.as_str())
         .bind(s.planned_duration_sec)
-        .bind(&s.room_id)
-        .bind(&s.round_id)
+        .bind(s.room_id)
+        .bind(s.round_id)
         .bind(s.started_at)
 }
 
@@ -130,7 +130,7 @@ pub async fn active(
 pub async fn find(
     conn: &mut AnyConnection,
     user: UserId,
-    id: &str,
+    id: MeditationId,
 ) -> Result<Option<Session>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT ",
@@ -183,7 +183,7 @@ pub async fn stale(
 /// The open sessions of a room's group session, with their owners.
 pub async fn open_in_round(
     conn: &mut AnyConnection,
-    round: &str,
+    round: RoundId,
 ) -> Result<Vec<(UserId, Session)>, sqlx::Error> {
     let rows: Vec<OwnedRow> = sqlx::query_as(concat!(
         "SELECT user_id, ",
@@ -206,7 +206,7 @@ pub async fn finish(
         "UPDATE meditation_sessions SET ended_at = $3, duration_sec = $4, mood_before = $5, \
          mood_after = $6, notes = $7 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL",
     )
-    .bind(&s.id)
+    .bind(s.id)
     .bind(user)
     .bind(s.ended_at)
     .bind(s.duration_sec)
@@ -267,4 +267,58 @@ pub async fn history(
     .fetch_one(conn)
     .await?;
     Ok((rows.into_iter().map(Into::into).collect(), total))
+}
+
+/// `user`'s finished sessions: when each started, how long, which kind.
+pub async fn ended_sessions(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Vec<(Timestamp, Option<i64>, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT started_at, duration_sec, type FROM meditation_sessions \
+         WHERE user_id = $1 AND ended_at IS NOT NULL",
+    )
+    .bind(user)
+    .fetch_all(conn)
+    .await
+}
+
+/// `user`'s rolled-up days from `first` to `last` (dates as `YYYY-MM-DD`):
+/// `(day, sessions, seconds, mood_delta_sum, mood_count)`.
+pub async fn rolled_days(
+    conn: &mut AnyConnection,
+    user: UserId,
+    first: &str,
+    last: &str,
+) -> Result<Vec<(String, i64, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT day, sessions, seconds, mood_delta_sum, mood_count FROM meditation_daily \
+         WHERE user_id = $1 AND day >= $2 AND day <= $3",
+    )
+    .bind(user)
+    .bind(first)
+    .bind(last)
+    .fetch_all(conn)
+    .await
+}
+
+/// `user`'s sessions started in `since..until` that ended after `rolled`
+/// (the roll-up has not reached them): `(started_at, duration_sec,
+/// mood_before, mood_after)`.
+pub async fn unrolled(
+    conn: &mut AnyConnection,
+    user: UserId,
+    (since, until): (Timestamp, Timestamp),
+    rolled: Timestamp,
+) -> Result<Vec<(Timestamp, i64, Option<i64>, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT started_at, duration_sec, mood_before, mood_after FROM meditation_sessions \
+         WHERE user_id = $1 AND ended_at > $4 AND started_at >= $2 AND started_at < $3",
+    )
+    .bind(user)
+    .bind(since)
+    .bind(until)
+    .bind(rolled)
+    .fetch_all(conn)
+    .await
 }

@@ -149,10 +149,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn conn(&self) -> &Conn {
-        self.conn
-    }
-
     pub async fn handle(&mut self, text: Utf8Bytes) {
         self.id = None;
         self.kind = None;
@@ -306,6 +302,20 @@ impl<'a> Reader<'a> {
             tracing::error!(error = ?e, user_id = %self.me.user_id, "socket frame failed");
         }
         self.answer("error", error_data(e, self.state.clock.now()))
+    }
+}
+
+impl super::socket::Frames for Reader<'_> {
+    async fn text(&mut self, text: Utf8Bytes) {
+        self.handle(text).await;
+    }
+
+    fn refuse(&self, e: ApiError) {
+        Reader::refuse(self, e);
+    }
+
+    async fn beat(&mut self) {
+        super::presence::heartbeat(self.state, self.conn).await;
     }
 }
 

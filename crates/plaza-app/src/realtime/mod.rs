@@ -4,10 +4,12 @@
 
 mod commands;
 mod conn;
+mod handlers;
 mod hub;
 mod order;
-mod presence;
+pub mod presence;
 mod socket;
+mod ws;
 
 use axum::extract::ws::Utf8Bytes;
 use plaza_platform::bus::{Message, RecvError, Subscription};
@@ -21,16 +23,14 @@ pub use hub::Hub;
 // authentication, bounded queue, writer and frame conventions.
 pub(crate) use commands::{error_data, parse};
 pub(crate) use conn::{Close, Conn, Out};
-pub(crate) use socket::{
-    WRITE_TIMEOUT, WsQuery, accept, authenticate, close_message, too_big, write,
-};
+pub(crate) use socket::{Frames, Halves, WsQuery, finish, read, upgrade, write};
 
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(socket::connect))
-        .routes(routes!(presence::online_status))
+        .routes(routes!(handlers::connect))
+        .routes(routes!(handlers::online_status))
 }
 
 /// Sends a `kind` frame to every open socket of `users`, on every node.

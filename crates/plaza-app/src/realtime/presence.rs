@@ -2,19 +2,17 @@
 //! sent a heartbeat within its time to live. Going online or offline is
 //! told to the people they share a direct chat with (their contacts).
 
-use axum::Json;
-use axum::extract::State;
 use plaza_core::UserId;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::conn::Conn;
 use super::frame;
 use super::hub::{USERS_TOPIC, addressed};
+use crate::chat::ChatError;
 use crate::chat::service as chats;
 use crate::http::AuthUser;
-use crate::http::{ApiError, ErrorBody, ValidQuery};
 use crate::state::AppState;
 
 /// Users one status request may ask about.
@@ -77,18 +75,6 @@ async fn announce(state: &AppState, user: UserId, kind: &str) {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct OnlineQuery {
-    /// Comma-separated user ids (at most 100).
-    ids: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OnlineStatus {
-    /// The users asked about who share a chat with the caller; others are left out.
-    pub users: Vec<UserOnline>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserOnline {
     #[schema(value_type = String)]
@@ -96,52 +82,52 @@ pub struct UserOnline {
     pub online: bool,
 }
 
-/// `GET /api/users/online?ids=…` — who of these is online now.
-#[utoipa::path(get, path = "/api/users/online", tag = "realtime", security(("bearer" = [])),
-    params(OnlineQuery),
-    responses(
-        (status = 200, body = OnlineStatus),
-        (status = 401, body = ErrorBody),
-        (status = 422, description = "An id is malformed, or more than 100", body = ErrorBody),
-    ))]
-pub async fn online_status(
-    State(state): State<AppState>,
+/// Why a status request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("ids: {0}")]
+    Ids(String),
+    #[error(transparent)]
+    Chat(#[from] ChatError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Who of the comma-separated `ids` is online now; only those who share a
+/// chat with `me` are answered.
+#[tracing::instrument(skip(state, me))]
+pub async fn status(
+    state: &AppState,
     me: AuthUser,
-    ValidQuery(query): ValidQuery<OnlineQuery>,
-) -> Result<Json<OnlineStatus>, ApiError> {
-    let mut ids = Vec::new();
-    for raw in query
-        .ids
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    ids: &str,
+) -> Result<Vec<UserOnline>, StatusError> {
+    let mut wanted = Vec::new();
+    for raw in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let id: UserId = raw
             .parse()
-            .map_err(|_| ApiError::invalid_field("ids", format!("`{raw}` is not a user id")))?;
-        if !ids.contains(&id) {
-            ids.push(id);
+            .map_err(|_| StatusError::Ids(format!("`{raw}` is not a user id")))?;
+        if !wanted.contains(&id) {
+            wanted.push(id);
         }
     }
-    if ids.is_empty() {
-        return Err(ApiError::invalid_field("ids", "name at least one user"));
+    if wanted.is_empty() {
+        return Err(StatusError::Ids("name at least one user".into()));
     }
-    if ids.len() > MAX_IDS {
-        return Err(ApiError::invalid_field("ids", format!("at most {MAX_IDS}")));
+    if wanted.len() > MAX_IDS {
+        return Err(StatusError::Ids(format!("at most {MAX_IDS}")));
     }
     let visible = {
         let mut db = state.db.reader().acquire().await?;
-        chats::share_a_chat(&mut db, me.user_id, &ids).await?
+        chats::share_a_chat(&mut db, me.user_id, &wanted).await?
     };
     let keys: Vec<String> = visible.iter().map(ToString::to_string).collect();
     let online = state.presence.online(&keys).await;
-    let users = visible
+    Ok(visible
         .into_iter()
         .zip(keys)
         .map(|(user_id, key)| UserOnline {
             user_id,
             online: online.contains(&key),
         })
-        .collect();
-    Ok(Json(OnlineStatus { users }))
+        .collect())
 }

@@ -1,11 +1,13 @@
-//! One socket's life: authentication, the reader (this task) that handles
-//! the client's frames, and the writer task that drains the connection's
-//! queue to the client, batching what is waiting into one flush.
+//! What every socket endpoint (`/ws`, `/meditation/group`) shares: the
+//! upgrade with its checks and buffer sizes, authentication by header,
+//! query or first frame, the reader loop with its heartbeat, and the writer
+//! task that drains a connection's queue, batching what is waiting into one
+//! flush. An endpoint says only what it does with its client's frames
+//! ([`Frames`]) and what a socket's life holds ([`upgrade`]'s `run`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -13,17 +15,14 @@ use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use serde_json::json;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use utoipa::IntoParams;
 
-use super::commands::{self, Reader};
-use super::conn::{Close, Conn, Out};
+use super::commands;
+use super::conn::{Close, Conn};
 use super::order::Order;
-use super::{frame, presence};
 use crate::http::auth::check;
-use crate::http::{ApiError, ErrorBody, ValidQuery};
-use crate::http::{AuthUser, MaybeAuthUser};
+use crate::http::{ApiError, AuthUser};
 use crate::state::AppState;
 
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB,
@@ -49,37 +48,24 @@ pub struct WsQuery {
     pub token: Option<String>,
 }
 
-/// `GET /ws` — the real-time socket (seed 002's protocol; docs/realtime.md).
-///
-/// Authenticate with `Authorization: Bearer …`, `?token=…`, or a first
-/// frame `{"type": "auth", "data": {"token": "…"}}`.
-#[utoipa::path(get, path = "/ws", tag = "realtime", params(WsQuery),
-    responses(
-        (status = 101, description = "Switching to the WebSocket protocol; frames are described in docs/realtime.md"),
-        (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
-        (status = 401, description = "The token is invalid or expired", body = ErrorBody),
-        (status = 404, description = "WebSockets are turned off", body = ErrorBody),
-    ))]
-pub async fn connect(
-    State(state): State<AppState>,
-    MaybeAuthUser(by_header): MaybeAuthUser,
-    ValidQuery(query): ValidQuery<WsQuery>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Result<Response, ApiError> {
-    let (upgrade, user) = accept(&state, by_header, query.token, upgrade).await?;
-    Ok(upgrade.on_upgrade(move |socket| run(state, socket, user)))
-}
+/// The halves of an authenticated socket.
+pub(crate) type Halves = (SplitSink<WebSocket, Message>, SplitStream<WebSocket>);
 
-/// What every socket endpoint checks before upgrading: the feature flag,
-/// the upgrade itself, and a token given in the header or the query (a
-/// first `auth` frame is the caller's to read when both are absent). The
-/// upgrade comes back with plaza's buffer and frame-size settings.
-pub(crate) async fn accept(
-    state: &AppState,
+/// The one connect handler: checks the feature flag, the upgrade and a
+/// token given in the header or the query, upgrades with plaza's buffer
+/// and frame-size settings, waits for a first `auth` frame when neither
+/// gave a token, and hands the socket's halves and its user to `run`.
+pub(crate) async fn upgrade<F, Fut>(
+    state: AppState,
     by_header: Option<AuthUser>,
     token: Option<String>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Result<(WebSocketUpgrade, Option<AuthUser>), ApiError> {
+    run: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(AppState, Halves, AuthUser) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     if !state.config.features.websocket {
         return Err(ApiError::not_found(
             "WebSockets are turned off (PLAZA_FEATURES_WEBSOCKET)",
@@ -88,7 +74,7 @@ pub(crate) async fn accept(
     let upgrade = upgrade.map_err(|r| ApiError::not_an_upgrade(r.status(), r.body_text()))?;
     let user = match (by_header, token) {
         (Some(user), _) => Some(user),
-        (None, Some(token)) => Some(check(state, &token).await?),
+        (None, Some(token)) => Some(check(&state, &token).await?),
         (None, None) => None,
     };
     let limit = usize::try_from(state.config.ws.max_message.0).unwrap_or(usize::MAX);
@@ -97,36 +83,24 @@ pub(crate) async fn accept(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limit.saturating_mul(16))
         .max_frame_size(limit.saturating_mul(16));
-    Ok((upgrade, user))
-}
-
-async fn run(state: AppState, socket: WebSocket, user: Option<AuthUser>) {
-    let (mut sink, mut stream) = socket.split();
-    let user = match user {
-        Some(user) => user,
-        None => match Box::pin(authenticate(&state, &mut stream)).await {
-            Ok(user) => user,
-            Err(reason) => {
-                let _ = timeout(WRITE_TIMEOUT, sink.send(close_message(reason))).await;
-                return;
-            }
-        },
-    };
-    let ws = &state.config.ws;
-    let capacity = usize::try_from(ws.send_queue).unwrap_or(usize::MAX);
-    let conn = state.hub.open(user.user_id, user.session_id, capacity);
-    let writer = tokio::spawn(write(Arc::clone(&conn), sink, ws.ping_interval.0));
-    read(&state, &conn, user, &mut stream).await;
-    state.hub.close(&conn);
-    // Let the writer say why (a no-op reason if one was given already).
-    conn.close(Close::NORMAL);
-    let _ = timeout(WRITE_TIMEOUT, writer).await;
-    conn.gone.cancel();
-    Box::pin(presence::offline(&state, &conn)).await;
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let (mut sink, mut stream) = socket.split();
+        let user = match user {
+            Some(user) => user,
+            None => match Box::pin(authenticate(&state, &mut stream)).await {
+                Ok(user) => user,
+                Err(reason) => {
+                    let _ = timeout(WRITE_TIMEOUT, sink.send(close_message(reason))).await;
+                    return;
+                }
+            },
+        };
+        run(state, (sink, stream), user).await;
+    }))
 }
 
 /// Waits for `{"type": "auth", "data": {"token": …}}`.
-pub(crate) async fn authenticate(
+async fn authenticate(
     state: &AppState,
     stream: &mut SplitStream<WebSocket>,
 ) -> Result<AuthUser, Close> {
@@ -148,96 +122,51 @@ pub(crate) async fn authenticate(
     })
 }
 
-pub(crate) fn close_message(close: Close) -> Message {
+fn close_message(close: Close) -> Message {
     Message::Close(Some(CloseFrame {
         code: close.code,
         reason: Utf8Bytes::from_static(close.reason),
     }))
 }
 
-/// Handles the client's frames until the socket ends.
-async fn read(
-    state: &AppState,
-    conn: &Arc<Conn>,
-    me: AuthUser,
-    stream: &mut SplitStream<WebSocket>,
-) {
-    let ws = &state.config.ws;
-    // A client that resumes says so first; its chats are held before live
-    // events start, so what it missed comes first and in order.
-    let first = timeout(ws.settle.0, stream.next()).await.ok().flatten();
-    if let Some(Ok(Message::Text(text))) = &first {
-        for chat in commands::resumed_chats(text) {
-            conn.push(Out::Hold(chat));
-        }
-    }
-    match Box::pin(state.hub.attach(state, conn)).await {
-        Ok(chats) => {
-            let ready = json!({"user_id": me.user_id, "chats": chats});
-            conn.push(Out::Reply(frame("ready", ready)));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot load a socket's chats");
-            conn.close(Close {
-                code: 1011,
-                reason: "internal error",
-            });
-            return;
-        }
-    }
-    Box::pin(presence::online(state, conn)).await;
-    let mut reader = Reader::new(state, conn, me);
-    if let Some(item) = first
-        && !handle(&mut reader, item).await
-    {
-        return;
-    }
-    let every = ws.ping_interval.0;
-    let mut heartbeat = interval_at(Instant::now() + every, every);
-    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut heard = Instant::now();
-    loop {
-        tokio::select! {
-            item = stream.next() => {
-                let Some(item) = item else { break };
-                heard = Instant::now();
-                if !handle(&mut reader, item).await {
-                    break;
-                }
-            }
-            _ = heartbeat.tick() => {
-                if heard.elapsed() > every * 2 {
-                    conn.close(Close::DEAD);
-                    break;
-                }
-                Box::pin(presence::heartbeat(state, conn)).await;
-            }
-            () = conn.gone.cancelled() => break,
-        }
+/// What an endpoint does with its client's frames.
+pub(crate) trait Frames: Send {
+    /// A text frame: a command to answer.
+    fn text(&mut self, text: Utf8Bytes) -> impl Future<Output = ()> + Send;
+    /// Answers a frame refused unread.
+    fn refuse(&self, e: ApiError);
+    /// Another heartbeat passed and the client is alive.
+    fn beat(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
     }
 }
 
-/// Handles one frame; false when the socket is done.
-async fn handle(reader: &mut Reader<'_>, item: Result<Message, axum::Error>) -> bool {
+/// Handles one item of the stream; false when the socket is done.
+pub(crate) async fn one<F: Frames>(
+    conn: &Conn,
+    frames: &mut F,
+    item: Option<Result<Message, axum::Error>>,
+) -> bool {
     match item {
-        Ok(Message::Text(text)) => {
-            Box::pin(reader.handle(text)).await;
+        Some(Ok(Message::Text(text))) => {
+            Box::pin(frames.text(text)).await;
             true
         }
-        Ok(Message::Binary(_)) => {
-            reader.refuse(ApiError::unsupported_media_type(
+        Some(Ok(Message::Binary(_))) => {
+            frames.refuse(ApiError::unsupported_media_type(
                 "binary frames are not accepted; send JSON text frames",
             ));
             true
         }
-        Ok(Message::Ping(_) | Message::Pong(_)) => true,
-        Ok(Message::Close(_)) => {
-            reader.conn().close(Close::NORMAL);
-            true
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+        Some(Ok(Message::Close(_))) => {
+            conn.close(Close::NORMAL);
+            false
         }
-        Err(e) => {
+        None => false,
+        Some(Err(e)) => {
             if too_big(&e) {
-                reader.conn().close(Close::TOO_BIG);
+                conn.close(Close::TOO_BIG);
             } else {
                 tracing::debug!(error = %e, "socket read failed");
             }
@@ -246,7 +175,46 @@ async fn handle(reader: &mut Reader<'_>, item: Result<Message, axum::Error>) -> 
     }
 }
 
-pub(crate) fn too_big(e: &axum::Error) -> bool {
+/// Reads the client's frames until it goes, stops answering pings (nothing
+/// heard for two intervals), or the connection is given up.
+pub(crate) async fn read<F: Frames>(
+    conn: &Conn,
+    stream: &mut SplitStream<WebSocket>,
+    every: Duration,
+    frames: &mut F,
+) {
+    let mut heartbeat = interval_at(Instant::now() + every, every);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                heard = Instant::now();
+                if !one(conn, frames, item).await {
+                    break;
+                }
+            }
+            _ = heartbeat.tick() => {
+                if heard.elapsed() > every * 2 {
+                    conn.close(Close::DEAD);
+                    break;
+                }
+                Box::pin(frames.beat()).await;
+            }
+            () = conn.gone.cancelled() => break,
+        }
+    }
+}
+
+/// Ends a socket whose reader is done: the writer says why (a no-op reason
+/// if one was given already) and is given a moment to.
+pub(crate) async fn finish(conn: &Conn, writer: tokio::task::JoinHandle<()>) {
+    conn.close(Close::NORMAL);
+    let _ = timeout(WRITE_TIMEOUT, writer).await;
+    conn.gone.cancel();
+}
+
+fn too_big(e: &axum::Error) -> bool {
     std::error::Error::source(e)
         .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
         .is_some_and(|inner| matches!(inner, tungstenite::Error::Capacity(_)))

@@ -89,6 +89,20 @@ codes! {
     NOTIFICATIONS_TEMPLATE_NOT_FOUND = "notifications.template_not_found", NOT_FOUND, NotFound;
     NOTIFICATIONS_TEMPLATE_TAKEN = "notifications.template_taken", CONFLICT, Conflict;
 
+    // Meditation.
+    MEDITATION_SESSION_NOT_FOUND = "meditation.session_not_found", NOT_FOUND, NotFound;
+    MEDITATION_NONE_ACTIVE = "meditation.none_active", CONFLICT, Conflict;
+    MEDITATION_SESSION_ENDED = "meditation.session_ended", CONFLICT, Conflict;
+    MEDITATION_SESSION_ACTIVE = "meditation.session_active", CONFLICT, Conflict;
+    MEDITATION_PLATFORM_FOR_ADMINS = "meditation.platform_for_admins", FORBIDDEN, Forbidden;
+    MEDITATION_ROOM_NOT_FOUND = "meditation.room_not_found", NOT_FOUND, NotFound;
+    MEDITATION_ROOM_CLOSED = "meditation.room_closed", NOT_FOUND, NotFound;
+    MEDITATION_NOT_HOST = "meditation.not_host", FORBIDDEN, Forbidden;
+    MEDITATION_NOT_IN_ROOM = "meditation.not_in_room", CONFLICT, Conflict;
+    MEDITATION_NO_ROUND = "meditation.no_round", CONFLICT, Conflict;
+    MEDITATION_ROUND_RUNNING = "meditation.round_running", CONFLICT, Conflict;
+    MEDITATION_ROOM_FULL = "meditation.room_full", CONFLICT, Conflict;
+
     // The job queue's dashboard.
     JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;
     JOBS_RUNNING = "jobs.running", CONFLICT, Conflict;

@@ -10,8 +10,10 @@ use crate::chat::ChatError;
 use crate::files::FilesError;
 use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::service::JobsError;
+use crate::meditation::MeditationError;
 use crate::notifications::NotificationsError;
 use crate::profiles::ProfilesError;
+use crate::realtime::presence::StatusError;
 use crate::users::CreateUserError;
 
 /// `code` with the error's own words.
@@ -181,6 +183,57 @@ impl From<NotificationsError> for ApiError {
             E::TemplateTaken => coded(codes::NOTIFICATIONS_TEMPLATE_TAKEN, &e),
             E::Invalid { field, reason } => ApiError::invalid_field(&field, reason),
             E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<StatusError> for ApiError {
+    fn from(e: StatusError) -> Self {
+        match e {
+            StatusError::Ids(why) => ApiError::invalid_field("ids", why),
+            StatusError::Chat(e) => e.into(),
+            StatusError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<MeditationError> for ApiError {
+    fn from(e: MeditationError) -> Self {
+        use MeditationError as E;
+        let message = e.to_string();
+        let (code, details) = match e {
+            E::Invalid { field, reason } => return ApiError::invalid_field(field, reason),
+            E::Db(e) => return e.into(),
+            E::Internal(e) => return ApiError::internal(e),
+            E::SessionNotFound => (codes::MEDITATION_SESSION_NOT_FOUND, None),
+            E::NoneActive => (codes::MEDITATION_NONE_ACTIVE, None),
+            E::Ended(session) => (
+                codes::MEDITATION_SESSION_ENDED,
+                session.map(|s| serde_json::json!({"session": s})),
+            ),
+            E::AlreadyActive(session) => (
+                codes::MEDITATION_SESSION_ACTIVE,
+                session.map(|s| serde_json::json!({"session": s})),
+            ),
+            E::PlatformForAdmins => (codes::MEDITATION_PLATFORM_FOR_ADMINS, None),
+            E::RoomNotFound => (codes::MEDITATION_ROOM_NOT_FOUND, None),
+            E::RoomClosed => (codes::MEDITATION_ROOM_CLOSED, None),
+            E::NotHost(_) => (codes::MEDITATION_NOT_HOST, None),
+            E::NotInRoom => (codes::MEDITATION_NOT_IN_ROOM, None),
+            E::NoRound(_) => (codes::MEDITATION_NO_ROUND, None),
+            E::RoundRunning(round) => (
+                codes::MEDITATION_ROUND_RUNNING,
+                Some(serde_json::json!({"session": round})),
+            ),
+            E::RoomFull { max } => (
+                codes::MEDITATION_ROOM_FULL,
+                Some(serde_json::json!({"max_participants": max})),
+            ),
+        };
+        let error = ApiError::new(code, message);
+        match details {
+            Some(details) => error.with_details(details),
+            None => error,
         }
     }
 }

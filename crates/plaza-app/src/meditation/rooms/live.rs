@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use plaza_core::{SessionId, Timestamp, UserId};
+use plaza_core::{RoomId, SessionId, Timestamp, UserId};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
@@ -40,7 +40,7 @@ pub fn fresh_since() -> Timestamp {
 }
 
 /// A socket, and the room it is in.
-type Socket = (Arc<Conn>, Option<String>);
+type Socket = (Arc<Conn>, Option<RoomId>);
 
 #[derive(Debug, Default)]
 pub struct Rooms {
@@ -49,7 +49,7 @@ pub struct Rooms {
     /// Every group socket on this node, and the room it is in.
     sockets: Mutex<HashMap<u64, Socket>>,
     /// Each room's sockets on this node.
-    rooms: Mutex<HashMap<String, Vec<Arc<Conn>>>>,
+    rooms: Mutex<HashMap<RoomId, Vec<Arc<Conn>>>>,
     listening: OnceCell<()>,
 }
 
@@ -79,7 +79,7 @@ impl Rooms {
 
     pub fn close(&self, conn: &Conn) {
         if let Some(room) = self.room_of(conn) {
-            self.leave(&room, conn);
+            self.leave(room, conn);
         }
         if lock(&self.sockets).remove(&conn.id).is_some() {
             metrics::gauge!("plaza_meditation_sockets").decrement(1);
@@ -87,40 +87,40 @@ impl Rooms {
     }
 
     /// The room `conn` is in.
-    pub fn room_of(&self, conn: &Conn) -> Option<String> {
+    pub fn room_of(&self, conn: &Conn) -> Option<RoomId> {
         lock(&self.sockets)
             .get(&conn.id)
-            .and_then(|(_, room)| room.clone())
+            .and_then(|(_, room)| *room)
     }
 
-    pub fn enter(&self, room: &str, conn: &Arc<Conn>) {
+    pub fn enter(&self, room: RoomId, conn: &Arc<Conn>) {
         if let Some((_, current)) = lock(&self.sockets).get_mut(&conn.id) {
-            *current = Some(room.to_owned());
+            *current = Some(room);
         }
         let mut rooms = lock(&self.rooms);
-        let here = rooms.entry(room.to_owned()).or_default();
+        let here = rooms.entry(room).or_default();
         if !here.iter().any(|c| c.id == conn.id) {
             here.push(Arc::clone(conn));
         }
     }
 
-    pub fn leave(&self, room: &str, conn: &Conn) {
+    pub fn leave(&self, room: RoomId, conn: &Conn) {
         if let Some((_, current)) = lock(&self.sockets).get_mut(&conn.id)
-            && current.as_deref() == Some(room)
+            && *current == Some(room)
         {
             *current = None;
         }
         let mut rooms = lock(&self.rooms);
-        if let Some(here) = rooms.get_mut(room) {
+        if let Some(here) = rooms.get_mut(&room) {
             here.retain(|c| c.id != conn.id);
             if here.is_empty() {
-                rooms.remove(room);
+                rooms.remove(&room);
             }
         }
     }
 
-    fn in_room(&self, room: &str) -> Vec<Arc<Conn>> {
-        lock(&self.rooms).get(room).cloned().unwrap_or_default()
+    fn in_room(&self, room: RoomId) -> Vec<Arc<Conn>> {
+        lock(&self.rooms).get(&room).cloned().unwrap_or_default()
     }
 
     fn all(&self) -> Vec<Arc<Conn>> {
@@ -154,29 +154,36 @@ impl Rooms {
 
 /// Sends a `kind` frame to everyone in `room`, on every node. A room that
 /// `closes` also lets its sockets go.
-pub async fn publish(state: &AppState, room: &str, kind: &str, data: impl Serialize, closes: bool) {
+pub async fn publish(
+    state: &AppState,
+    room: RoomId,
+    kind: &str,
+    data: impl Serialize,
+    closes: bool,
+) {
     let frame = frame(kind, data);
-    let mut payload = BytesMut::with_capacity(room.len() + frame.len() + 8);
-    payload.put_slice(room.as_bytes());
+    let room_id = room.to_string();
+    let mut payload = BytesMut::with_capacity(room_id.len() + frame.len() + 8);
+    payload.put_slice(room_id.as_bytes());
     if closes {
         payload.put_slice(b" close");
     }
     payload.put_u8(b'\n');
     payload.put_slice(frame.as_bytes());
     if let Err(e) = state.bus.publish(TOPIC, payload.freeze()).await {
-        tracing::warn!(room_id = room, kind, error = %e, "cannot publish a room's frame");
+        tracing::warn!(room_id = %room, kind, error = %e, "cannot publish a room's frame");
     }
 }
 
 /// The room, whether it closes, and the frame of a [`TOPIC`] message.
-fn split(payload: &Bytes) -> Option<(&str, bool, &[u8])> {
+fn split(payload: &Bytes) -> Option<(RoomId, bool, &[u8])> {
     let at = payload.iter().position(|b| *b == b'\n')?;
     let head = std::str::from_utf8(&payload[..at]).ok()?;
     let (room, closes) = match head.strip_suffix(" close") {
         Some(room) => (room, true),
         None => (head, false),
     };
-    Some((room, closes, &payload[at + 1..]))
+    Some((room.parse().ok()?, closes, &payload[at + 1..]))
 }
 
 async fn listener(

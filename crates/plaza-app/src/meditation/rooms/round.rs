@@ -7,16 +7,17 @@
 
 use std::time::Duration;
 
-use plaza_core::{Timestamp, UserId};
+use plaza_core::{MeditationId, RoomId, RoundId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
 
 use super::live::{self, fresh_since};
+use super::model::Round;
 use super::store::{self, Room};
-use crate::http::ApiError;
+use crate::http::AuthUser;
 use crate::jobs::{JobKind, Priority};
-use crate::meditation::handlers::{MAX_SESSION_SEC, Session, SessionType};
+use crate::meditation::error::{MeditationError, invalid};
+use crate::meditation::model::{MAX_SESSION_SEC, Session, SessionType};
 use crate::meditation::record::{self, EndedBy};
 use crate::meditation::store as sessions;
 use crate::state::AppState;
@@ -24,34 +25,6 @@ use crate::state::AppState;
 /// Between the host's `start` and `starts_at`: time for every client, on
 /// every node, to hear of it and count down together.
 pub const LEAD: Duration = Duration::from_secs(3);
-
-/// A room's group session under way.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Round {
-    pub round_id: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub starts_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub ends_at: Timestamp,
-    pub duration_sec: i64,
-}
-
-impl Round {
-    pub fn of(room: &Room) -> Option<Self> {
-        let (Some(round_id), Some(starts_at), Some(ends_at)) =
-            (room.round_id.clone(), room.starts_at, room.ends_at)
-        else {
-            return None;
-        };
-        let duration_sec = i64::try_from(ends_at.duration_since(starts_at).as_secs()).unwrap_or(0);
-        Some(Self {
-            round_id,
-            starts_at,
-            ends_at,
-            duration_sec,
-        })
-    }
-}
 
 /// Why a round ended, as `session_ended` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,11 +47,11 @@ impl Reason {
 fn session_in(room: &Room, round: &Round, started_at: Timestamp) -> Session {
     let planned = i64::try_from(round.ends_at.duration_since(started_at).as_secs()).unwrap_or(0);
     Session {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: MeditationId::new(),
         kind: SessionType::parse(&room.kind).unwrap_or(SessionType::Mindfulness),
         planned_duration_sec: Some(planned.max(1)),
-        room_id: Some(room.id.clone()),
-        round_id: Some(round.round_id.clone()),
+        room_id: Some(room.id),
+        round_id: Some(round.round_id),
         started_at,
         ended_at: None,
         duration_sec: None,
@@ -94,21 +67,22 @@ fn session_in(room: &Room, round: &Round, started_at: Timestamp) -> Session {
 pub async fn joining(
     tx: &mut sqlx::AnyConnection,
     room: &str,
-    me: &crate::http::AuthUser,
+    me: &AuthUser,
     now: Timestamp,
-) -> Result<Session, ApiError> {
-    let room = super::visible(tx, room, me).await.map_err(|e| {
-        if e.status() == http::StatusCode::NOT_FOUND {
-            ApiError::invalid_field("room_id", "no such room")
-        } else {
-            e
-        }
-    })?;
+) -> Result<Session, MeditationError> {
+    let no_room = || invalid("room_id", "no such room");
+    let room: RoomId = room.parse().map_err(|_| no_room())?;
+    let room = super::service::visible(tx, room, me)
+        .await
+        .map_err(|e| match e {
+            MeditationError::RoomNotFound => no_room(),
+            e => e,
+        })?;
     match Round::of(&room) {
         Some(round) if now < round.ends_at => {
             Ok(session_in(&room, &round, now.max(round.starts_at)))
         }
-        _ => Err(ApiError::conflict(
+        _ => Err(MeditationError::NoRound(
             "no group session is under way in that room",
         )),
     }
@@ -122,14 +96,14 @@ pub async fn start(
     room: &Room,
     me: UserId,
     duration_sec: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), MeditationError> {
     if room.host_id != me {
-        return Err(ApiError::forbidden(
+        return Err(MeditationError::NotHost(
             "only the room's host starts a group session",
         ));
     }
     if !(1..=MAX_SESSION_SEC).contains(&duration_sec) {
-        return Err(ApiError::invalid_field(
+        return Err(invalid(
             "duration_sec",
             format!("1 to {MAX_SESSION_SEC} seconds"),
         ));
@@ -137,34 +111,24 @@ pub async fn start(
     let now = state.clock.now();
     let starts_at = now.saturating_add(LEAD);
     let round = Round {
-        round_id: uuid::Uuid::now_v7().to_string(),
+        round_id: RoundId::new(),
         starts_at,
         ends_at: starts_at.saturating_add(Duration::from_secs(duration_sec.unsigned_abs())),
         duration_sec,
     };
     let mut tx = state.work().await?;
-    if !store::begin_round(
-        &mut tx,
-        &room.id,
-        &round.round_id,
-        round.starts_at,
-        round.ends_at,
-    )
-    .await?
-    {
+    let times = (round.starts_at, round.ends_at);
+    if !store::begin_round(&mut tx, room.id, round.round_id, times.0, times.1).await? {
         drop(tx);
         let mut conn = state.db.writer().acquire().await?;
-        let current = store::find(&mut conn, &room.id)
+        let current = store::find(&mut conn, room.id)
             .await?
             .as_ref()
             .and_then(Round::of);
-        return Err(
-            ApiError::conflict("a group session is under way in this room")
-                .with_details(json!({"session": current})),
-        );
+        return Err(MeditationError::RoundRunning(current));
     }
     let mut skipped = Vec::new();
-    for user in store::people(&mut tx, &room.id, fresh_since()).await? {
+    for user in store::people(&mut tx, room.id, fresh_since()).await? {
         let session = session_in(room, &round, round.starts_at);
         if sessions::insert_if_idle(&mut tx, user, &session).await? {
             record::started(&mut tx, user, &session, now).await?;
@@ -173,8 +137,8 @@ pub async fn start(
         }
     }
     let timer = EndRound {
-        room_id: room.id.clone(),
-        round_id: round.round_id.clone(),
+        room_id: room.id,
+        round_id: round.round_id,
         ends_at: round.ends_at,
     };
     tx.enqueue_at(&timer, round.ends_at).await?;
@@ -184,7 +148,7 @@ pub async fn start(
         "duration_sec": duration_sec, "starts_at": round.starts_at, "ends_at": round.ends_at,
         "server_time": now, "skipped": skipped,
     });
-    live::publish(state, &room.id, "session_started", data, false).await;
+    live::publish(state, room.id, "session_started", data, false).await;
     Ok(())
 }
 
@@ -213,13 +177,13 @@ pub async fn join(
 
 /// Ends `user`'s part of `round` now (they left the room); false if they
 /// had none open.
-pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, sqlx::Error> {
+pub async fn leave(state: &AppState, round: RoundId, user: UserId) -> Result<bool, sqlx::Error> {
     let now = state.clock.now();
     let mut tx = state.work().await?;
     let Some(mut session) = sessions::active(&mut tx, user).await? else {
         return Ok(false);
     };
-    if session.round_id.as_deref() != Some(round) {
+    if session.round_id != Some(round) {
         return Ok(false);
     }
     session.end_at(now);
@@ -236,8 +200,8 @@ pub async fn leave(state: &AppState, round: &str, user: UserId) -> Result<bool, 
 /// and tells the room; false if it had ended already.
 pub async fn finish(
     state: &AppState,
-    room: &str,
-    round: &str,
+    room: RoomId,
+    round: RoundId,
     at: Timestamp,
     reason: Reason,
 ) -> Result<bool, sqlx::Error> {
@@ -269,8 +233,8 @@ pub async fn finish(
 /// Ends a room's group session at its end time.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EndRound {
-    pub room_id: String,
-    pub round_id: String,
+    pub room_id: RoomId,
+    pub round_id: RoundId,
     pub ends_at: Timestamp,
 }
 
@@ -286,16 +250,16 @@ impl JobKind for EndRound {
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
         if finish(
             state,
-            &self.room_id,
-            &self.round_id,
+            self.room_id,
+            self.round_id,
             self.ends_at,
             Reason::Timer,
         )
         .await?
         {
             tracing::info!(
-                room_id = self.room_id,
-                round_id = self.round_id,
+                room_id = %self.room_id,
+                round_id = %self.round_id,
                 "a group session ended on time"
             );
         }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use plaza_core::{Timestamp, UserId};
+use plaza_core::{RoomId, RoundId, Timestamp, UserId};
 use plaza_platform::db::placeholders;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -28,7 +28,7 @@ macro_rules! visible_to {
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Room {
-    pub id: String,
+    pub id: RoomId,
     pub name: String,
     pub description: Option<String>,
     pub host_id: UserId,
@@ -37,7 +37,7 @@ pub struct Room {
     pub kind: String,
     pub max_participants: i64,
     pub created_at: Timestamp,
-    pub round_id: Option<String>,
+    pub round_id: Option<RoundId>,
     pub starts_at: Option<Timestamp>,
     pub ends_at: Option<Timestamp>,
 }
@@ -58,7 +58,7 @@ pub async fn insert(conn: &mut AnyConnection, room: &Room) -> Result<(), sqlx::E
         "INSERT INTO meditation_rooms (id, name, description, host_id, visibility, type, \
          max_participants, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&room.id)
+    .bind(room.id)
     .bind(&room.name)
     .bind(&room.description)
     .bind(room.host_id)
@@ -71,7 +71,7 @@ pub async fn insert(conn: &mut AnyConnection, room: &Room) -> Result<(), sqlx::E
     Ok(())
 }
 
-pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Room>, sqlx::Error> {
+pub async fn find(conn: &mut AnyConnection, id: RoomId) -> Result<Option<Room>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         room_columns!(),
@@ -85,7 +85,7 @@ pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Room>, sq
 /// The room if `user` may see it.
 pub async fn visible(
     conn: &mut AnyConnection,
-    id: &str,
+    id: RoomId,
     user: UserId,
 ) -> Result<Option<Room>, sqlx::Error> {
     sqlx::query_as(concat!(
@@ -132,7 +132,7 @@ pub async fn list(
 /// Invites `users`; how many were not invited before.
 pub async fn invite(
     conn: &mut AnyConnection,
-    room: &str,
+    room: RoomId,
     users: &[UserId],
 ) -> Result<u64, sqlx::Error> {
     let mut added = 0;
@@ -152,7 +152,7 @@ pub async fn invite(
 
 /// Holds the room's row until the transaction ends (a no-op update: a row
 /// lock on PostgreSQL, the write lock on SQLite).
-pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+pub async fn lock(conn: &mut AnyConnection, id: RoomId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE meditation_rooms SET max_participants = max_participants WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -160,7 +160,7 @@ pub async fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+pub async fn delete(conn: &mut AnyConnection, id: RoomId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM meditation_rooms WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -171,9 +171,9 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Erro
 /// How many people are in each of `rooms` (sockets seen since `since`).
 pub async fn counts(
     conn: &mut AnyConnection,
-    rooms: &[String],
+    rooms: &[RoomId],
     since: Timestamp,
-) -> Result<HashMap<String, i64>, sqlx::Error> {
+) -> Result<HashMap<RoomId, i64>, sqlx::Error> {
     if rooms.is_empty() {
         return Ok(HashMap::new());
     }
@@ -186,14 +186,14 @@ pub async fn counts(
     for room in rooms {
         query = query.bind(room);
     }
-    let rows: Vec<(String, i64)> = query.fetch_all(conn).await?;
+    let rows: Vec<(RoomId, i64)> = query.fetch_all(conn).await?;
     Ok(rows.into_iter().collect())
 }
 
 /// Who is in `room`, in the order they came.
 pub async fn participants(
     conn: &mut AnyConnection,
-    room: &str,
+    room: RoomId,
     since: Timestamp,
 ) -> Result<Vec<Participant>, sqlx::Error> {
     sqlx::query_as(
@@ -211,7 +211,7 @@ pub async fn participants(
 /// The people in `room`, once each.
 pub async fn people(
     conn: &mut AnyConnection,
-    room: &str,
+    room: RoomId,
     since: Timestamp,
 ) -> Result<Vec<UserId>, sqlx::Error> {
     sqlx::query_scalar(
@@ -227,7 +227,7 @@ pub async fn people(
 /// Whether `user` has a socket in `room`.
 pub async fn is_in(
     conn: &mut AnyConnection,
-    room: &str,
+    room: RoomId,
     user: UserId,
     since: Timestamp,
 ) -> Result<bool, sqlx::Error> {
@@ -245,7 +245,7 @@ pub async fn is_in(
 
 /// One socket, named `node`/`socket`, entering a room.
 pub struct Member<'a> {
-    pub room: &'a str,
+    pub room: RoomId,
     pub node: &'a str,
     pub socket: i64,
     pub user: UserId,
@@ -287,7 +287,7 @@ pub async fn remove_member(conn: &mut AnyConnection, m: &Member<'_>) -> Result<(
 /// Forgets the sockets of `room` not seen since `since` (their node died).
 pub async fn forget_stale(
     conn: &mut AnyConnection,
-    room: &str,
+    room: RoomId,
     since: Timestamp,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM meditation_room_members WHERE room_id = $1 AND seen_at < $2")
@@ -315,8 +315,8 @@ pub async fn touch(
 /// Marks a group session under way; false if one already is.
 pub async fn begin_round(
     conn: &mut AnyConnection,
-    room: &str,
-    round: &str,
+    room: RoomId,
+    round: RoundId,
     starts_at: Timestamp,
     ends_at: Timestamp,
 ) -> Result<bool, sqlx::Error> {
@@ -336,8 +336,8 @@ pub async fn begin_round(
 /// Marks the group session `round` over; false if it was not under way.
 pub async fn end_round(
     conn: &mut AnyConnection,
-    room: &str,
-    round: &str,
+    room: RoomId,
+    round: RoundId,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE meditation_rooms SET round_id = NULL, starts_at = NULL, ends_at = NULL \
