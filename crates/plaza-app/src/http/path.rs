@@ -96,6 +96,6 @@ path_ids! {
     NotificationId => crate::notifications::NotificationsError::NotFound.into();
     TemplateId => crate::notifications::NotificationsError::TemplateNotFound.into();
     RoomId => crate::meditation::MeditationError::RoomNotFound.into();
-    ProjectId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such project");
-    ResponseId => ApiError::new(codes::RESOURCE_NOT_FOUND, "no such response");
+    ProjectId => crate::projects::ProjectsError::NotFound.into();
+    ResponseId => crate::projects::ProjectsError::ResponseNotFound.into();
 }

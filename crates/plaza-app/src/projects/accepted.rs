@@ -3,6 +3,7 @@
 //! after a crash): the direct chat between owner and freelancer — found if
 //! they have one — and a notice to each naming it.
 
+use plaza_core::{ProjectId, ResponseId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -15,8 +16,8 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Accepted {
-    pub project_id: String,
-    pub response_id: String,
+    pub project_id: ProjectId,
+    pub response_id: ResponseId,
 }
 
 #[async_trait::async_trait]
@@ -33,9 +34,9 @@ impl JobKind for Accepted {
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
         let (project, response) = {
             let mut conn = state.db.reader().acquire().await?;
-            let project = store::find(&mut conn, &self.project_id).await?;
+            let project = store::find(&mut conn, self.project_id).await?;
             let response =
-                store::find_response(&mut conn, &self.project_id, &self.response_id).await?;
+                store::find_response(&mut conn, self.project_id, self.response_id).await?;
             (project, response)
         };
         let (Some(project), Some(response)) = (project, response) else {

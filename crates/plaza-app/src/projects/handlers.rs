@@ -1,20 +1,22 @@
-//! `POST /api/projects`, `GET/PUT/DELETE /api/projects/{id}` (seed 001).
+//! Seed 001's project service over REST: `GET/POST /api/projects`,
+//! `GET/PUT/DELETE /api/projects/{id}`, and a project's responses.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use plaza_core::{Currency, UserId};
+use plaza_core::{Currency, ProjectId, ResponseId};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::model::{self, Project, Status};
-use super::store;
-use crate::http::{ApiError, ErrorBody, ValidJson};
-use crate::http::{AuthUser, MaybeAuthUser};
+use super::model::{Project, Response, ResponseStatus, Status};
+use super::responses::{self, Change, NewResponse};
+use super::search::{self, ProjectPage, SearchQuery};
+use super::service::{self, Edit, NewProject};
+use crate::http::{
+    ApiError, AuthUser, ErrorBody, MaybeAuthUser, ValidJson, ValidPath, ValidQuery, page_limit,
+};
 use crate::state::AppState;
 use crate::users::fields::nullable;
-use plaza_platform::outbox::Event;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectBody {
@@ -44,119 +46,6 @@ pub struct CreateProject {
     pub status: Option<Status>,
 }
 
-/// A date field, today (UTC) or later.
-fn deadline(state: &AppState, value: &str) -> Result<jiff::civil::Date, ApiError> {
-    let date: jiff::civil::Date = value
-        .parse()
-        .map_err(|_| ApiError::invalid_field("deadline", "a date such as 2026-12-31"))?;
-    let today = state.clock.now().date_in(&jiff::tz::TimeZone::UTC);
-    if date < today {
-        return Err(ApiError::invalid_field(
-            "deadline",
-            "must not be in the past",
-        ));
-    }
-    Ok(date)
-}
-
-pub fn event(kind: &str, project: &Project, actor: UserId, data: Value, state: &AppState) -> Event {
-    Event::new(
-        kind,
-        format!("project:{}", project.id),
-        Some(actor),
-        data,
-        state.clock.now(),
-    )
-}
-
-/// `POST /api/projects` — post a project (a draft, or open at once).
-#[utoipa::path(post, path = "/api/projects", tag = "projects", security(("bearer" = [])),
-    request_body = CreateProject,
-    responses((status = 201, body = ProjectBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(
-    State(state): State<AppState>,
-    me: AuthUser,
-    ValidJson(req): ValidJson<CreateProject>,
-) -> Result<(StatusCode, Json<ProjectBody>), ApiError> {
-    let status = req.status.unwrap_or(Status::Draft);
-    if !matches!(status, Status::Draft | Status::Open) {
-        return Err(ApiError::invalid_field("status", "draft or open"));
-    }
-    model::budget(req.budget_min, req.budget_max)?;
-    let now = state.clock.now();
-    let project = Project {
-        id: uuid::Uuid::now_v7().to_string(),
-        owner_id: me.user_id,
-        title: model::text("title", &req.title, 3, 200)?,
-        description: model::text("description", &req.description, 1, 20_000)?,
-        skills: model::skills("skills", &req.skills)?,
-        budget_min: req.budget_min,
-        budget_max: req.budget_max,
-        currency: req.currency,
-        deadline: req
-            .deadline
-            .as_deref()
-            .map(|d| deadline(&state, d))
-            .transpose()?,
-        status,
-        responses_count: 0,
-        accepted_response_id: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut tx = state.work().await?;
-    store::insert(&mut tx, &project).await?;
-    let data = json!({"project_id": project.id, "status": project.status, "title": project.title});
-    tx.record(&event(
-        "project.created",
-        &project,
-        me.user_id,
-        data,
-        &state,
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(ProjectBody { project })))
-}
-
-/// Who may see a project: anyone while it is listed; a draft its owner;
-/// an archived one its owner and the people who responded; admins all.
-pub async fn visible(
-    conn: &mut sqlx::AnyConnection,
-    id: &str,
-    me: Option<&AuthUser>,
-) -> Result<Project, ApiError> {
-    let missing = || ApiError::not_found("no such project");
-    let project = store::find(conn, id).await?.ok_or_else(missing)?;
-    let Some(me) = me else {
-        return match project.status {
-            Status::Draft | Status::Archived => Err(missing()),
-            _ => Ok(project),
-        };
-    };
-    let seen = match project.status {
-        _ if me.is_admin() || project.owner_id == me.user_id => true,
-        Status::Draft => false,
-        Status::Archived => store::response_of(conn, id, me.user_id).await?.is_some(),
-        _ => true,
-    };
-    if seen { Ok(project) } else { Err(missing()) }
-}
-
-/// `GET /api/projects/{id}` — a project (a draft only to its owner).
-#[utoipa::path(get, path = "/api/projects/{id}", tag = "projects",
-    params(("id" = String, Path)),
-    responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    MaybeAuthUser(me): MaybeAuthUser,
-    Path(id): Path<String>,
-) -> Result<Json<ProjectBody>, ApiError> {
-    let mut conn = state.db.reader().acquire().await?;
-    let project = visible(&mut conn, &id, me.as_ref()).await?;
-    Ok(Json(ProjectBody { project }))
-}
-
 /// Only the fields given change; `null` clears the budget bounds and the
 /// deadline.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -182,9 +71,105 @@ pub struct UpdateProject {
     pub status: Option<Status>,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseBody {
+    pub response: Response,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponsePage {
+    pub items: Vec<Response>,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateResponse {
+    /// 1–5000 characters.
+    pub cover_letter: String,
+    /// Minor units, positive.
+    pub bid_amount: i64,
+    /// The project's currency.
+    #[schema(value_type = String, example = "USD")]
+    pub currency: Currency,
+    /// 1–365.
+    pub eta_days: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ResponsesQuery {
+    /// 1–100, default 20.
+    limit: Option<u32>,
+    /// Default 0.
+    offset: Option<u32>,
+}
+
+/// Either a decision (`status`) or edits, not both.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateResponse {
+    /// `accepted` or `rejected` (the owner), `withdrawn` (the author).
+    pub status: Option<ResponseStatus>,
+    pub cover_letter: Option<String>,
+    pub bid_amount: Option<i64>,
+    pub eta_days: Option<i64>,
+}
+
+/// `GET /api/projects` — search and browse projects.
+#[utoipa::path(get, path = "/api/projects", tag = "projects",
+    params(SearchQuery),
+    responses((status = 200, body = ProjectPage), (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    MaybeAuthUser(me): MaybeAuthUser,
+    ValidQuery(query): ValidQuery<SearchQuery>,
+) -> Result<Json<ProjectPage>, ApiError> {
+    let limit = page_limit(query.limit, 20)?;
+    Ok(Json(search::search(&state, me, &query, limit).await?))
+}
+
+/// `POST /api/projects` — post a project (a draft, or open at once).
+#[utoipa::path(post, path = "/api/projects", tag = "projects", security(("bearer" = [])),
+    request_body = CreateProject,
+    responses((status = 201, body = ProjectBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidJson(req): ValidJson<CreateProject>,
+) -> Result<(StatusCode, Json<ProjectBody>), ApiError> {
+    let new = NewProject {
+        title: req.title,
+        description: req.description,
+        skills: req.skills,
+        budget_min: req.budget_min,
+        budget_max: req.budget_max,
+        currency: req.currency,
+        deadline: req.deadline,
+        status: req.status,
+    };
+    let project = service::create(&state, me, new).await?;
+    Ok((StatusCode::CREATED, Json(ProjectBody { project })))
+}
+
+/// `GET /api/projects/{id}` — a project (a draft only to its owner).
+#[utoipa::path(get, path = "/api/projects/{id}", tag = "projects",
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    MaybeAuthUser(me): MaybeAuthUser,
+    ValidPath(id): ValidPath<ProjectId>,
+) -> Result<Json<ProjectBody>, ApiError> {
+    let project = service::get(&state, me, id).await?;
+    Ok(Json(ProjectBody { project }))
+}
+
 /// `PUT /api/projects/{id}` — the owner edits or moves a project.
 #[utoipa::path(put, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = UpdateProject,
+    params(("id" = String, Path, format = Uuid)), request_body = UpdateProject,
     responses((status = 200, body = ProjectBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "A move that is not allowed (the allowed ones in `details.allowed`), or a budget edit after a response was accepted", body = ErrorBody),
@@ -192,140 +177,106 @@ pub struct UpdateProject {
 pub async fn update(
     State(state): State<AppState>,
     me: AuthUser,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<ProjectId>,
     ValidJson(req): ValidJson<UpdateProject>,
 ) -> Result<Json<ProjectBody>, ApiError> {
-    let mut tx = state.work().await?;
-    let was = visible(&mut tx, &id, Some(&me)).await?;
-    if was.owner_id != me.user_id {
-        return Err(ApiError::forbidden("only the project's owner edits it"));
-    }
-    if was.status == Status::Archived {
-        return Err(ApiError::conflict("an archived project cannot change"));
-    }
-    let mut project = edited(&state, &was, &req)?;
-    project.updated_at = state.clock.now();
-    if !store::update(&mut tx, &project, was.status).await? {
-        return Err(ApiError::conflict(
-            "the project changed meanwhile; read it and try again",
-        ));
-    }
-    if project.skills != was.skills {
-        store::set_skills(&mut tx, &project.id, &project.skills).await?;
-    }
-    if project.status != was.status {
-        let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
-        tx.record(&event(
-            "project.status_changed",
-            &project,
-            me.user_id,
-            data,
-            &state,
-        ))
-        .await?;
-    }
-    tx.commit().await?;
+    let edit = Edit {
+        title: req.title,
+        description: req.description,
+        skills: req.skills,
+        budget_min: req.budget_min,
+        budget_max: req.budget_max,
+        currency: req.currency,
+        deadline: req.deadline,
+        status: req.status,
+    };
+    let project = service::update(&state, me, id, edit).await?;
     Ok(Json(ProjectBody { project }))
-}
-
-/// `was` with `req`'s changes, checked.
-fn edited(state: &AppState, was: &Project, req: &UpdateProject) -> Result<Project, ApiError> {
-    let mut project = was.clone();
-    if let Some(title) = &req.title {
-        project.title = model::text("title", title, 3, 200)?;
-    }
-    if let Some(description) = &req.description {
-        project.description = model::text("description", description, 1, 20_000)?;
-    }
-    if let Some(skills) = &req.skills {
-        project.skills = model::skills("skills", skills)?;
-    }
-    if let Some(d) = &req.deadline {
-        project.deadline = d.as_deref().map(|d| deadline(state, d)).transpose()?;
-    }
-    let money = req.budget_min.is_some() || req.budget_max.is_some() || req.currency.is_some();
-    if money {
-        if was.accepted_response_id.is_some() {
-            return Err(ApiError::conflict(
-                "the budget is settled once a response is accepted",
-            ));
-        }
-        if let Some(min) = req.budget_min {
-            project.budget_min = min;
-        }
-        if let Some(max) = req.budget_max {
-            project.budget_max = max;
-        }
-        model::budget(project.budget_min, project.budget_max)?;
-        if let Some(currency) = &req.currency
-            && *currency != was.currency
-            && was.responses_count > 0
-        {
-            return Err(ApiError::conflict(
-                "the currency cannot change once there are responses (their bids are in it)",
-            ));
-        }
-        if let Some(currency) = &req.currency {
-            project.currency = currency.clone();
-        }
-    }
-    if let Some(to) = req.status
-        && to != was.status
-    {
-        was.status.check_move(to)?;
-        if to == Status::InProgress {
-            return Err(ApiError::conflict(
-                "a project moves to in_progress when its owner accepts a response",
-            )
-            .with_details(json!({"from": was.status, "to": to, "allowed": ["cancelled"]})));
-        }
-        project.status = to;
-    }
-    Ok(project)
 }
 
 /// `DELETE /api/projects/{id}` — the owner or an admin removes a project:
 /// erased when nobody responded, archived (kept for those who did)
 /// otherwise.
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     me: AuthUser,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<ProjectId>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.work().await?;
-    let project = visible(&mut tx, &id, Some(&me)).await?;
-    if project.owner_id != me.user_id && !me.is_admin() {
-        return Err(ApiError::forbidden(
-            "only the project's owner or an admin deletes it",
-        ));
-    }
-    let archived = project.responses_count > 0;
-    if archived {
-        if project.status == Status::Archived {
-            return Ok(StatusCode::NO_CONTENT);
-        }
-        let now = state.clock.now();
-        if !store::set_status(&mut tx, &id, project.status, Status::Archived, now).await? {
-            return Err(ApiError::conflict(
-                "the project changed meanwhile; try again",
-            ));
-        }
-    } else {
-        store::delete(&mut tx, &id).await?;
-    }
-    let data = json!({"project_id": project.id, "archived": archived});
-    tx.record(&event(
-        "project.deleted",
-        &project,
-        me.user_id,
-        data,
-        &state,
-    ))
-    .await?;
-    tx.commit().await?;
+    service::delete(&state, me, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/projects/{id}/responses` — respond to an open project.
+#[utoipa::path(post, path = "/api/projects/{id}/responses", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = CreateResponse,
+    responses((status = 201, body = ResponseBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "My own project", body = ErrorBody),
+        (status = 404, description = "No such project, or a draft", body = ErrorBody),
+        (status = 409, description = "Not open, or I responded already (`details.response`)", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_response(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidPath(id): ValidPath<ProjectId>,
+    ValidJson(req): ValidJson<CreateResponse>,
+) -> Result<(StatusCode, Json<ResponseBody>), ApiError> {
+    let new = NewResponse {
+        cover_letter: req.cover_letter,
+        bid_amount: req.bid_amount,
+        currency: req.currency,
+        eta_days: req.eta_days,
+    };
+    let response = responses::create(&state, me, id, new).await?;
+    Ok((StatusCode::CREATED, Json(ResponseBody { response })))
+}
+
+/// `GET /api/projects/{id}/responses` — all of them for the owner (and
+/// admins), my own for anyone else; oldest first.
+#[utoipa::path(get, path = "/api/projects/{id}/responses", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ResponsesQuery),
+    responses((status = 200, body = ResponsePage), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_responses(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidPath(id): ValidPath<ProjectId>,
+    ValidQuery(query): ValidQuery<ResponsesQuery>,
+) -> Result<Json<ResponsePage>, ApiError> {
+    let page = (
+        page_limit(query.limit, 20)?,
+        i64::from(query.offset.unwrap_or(0)),
+    );
+    let found = responses::list(&state, me, id, page).await?;
+    Ok(Json(ResponsePage {
+        items: found.items,
+        total: found.total,
+        has_more: found.has_more,
+    }))
+}
+
+/// `PUT /api/projects/{id}/responses/{rid}` — accept, reject, withdraw or edit.
+#[utoipa::path(put, path = "/api/projects/{id}/responses/{rid}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("rid" = String, Path, format = Uuid)), request_body = UpdateResponse,
+    responses((status = 200, body = ResponseBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Not pending, or the project is not open", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_response(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidPath(ids): ValidPath<(ProjectId, ResponseId)>,
+    ValidJson(req): ValidJson<UpdateResponse>,
+) -> Result<Json<ResponseBody>, ApiError> {
+    let change = Change {
+        status: req.status,
+        cover_letter: req.cover_letter,
+        bid_amount: req.bid_amount,
+        eta_days: req.eta_days,
+    };
+    let response = responses::update(&state, me, ids, change).await?;
+    Ok(Json(ResponseBody { response }))
 }

@@ -3,10 +3,12 @@
 //! acceptance opens a chat and notifies both sides. See docs/projects.md.
 
 mod accepted;
+pub mod error;
 mod handlers;
 pub mod model;
-mod responses;
-mod search;
+pub mod responses;
+pub mod search;
+pub mod service;
 mod store;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -15,11 +17,12 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub use accepted::Accepted;
+pub use error::ProjectsError;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(search::search, handlers::create))
+        .routes(routes!(handlers::search, handlers::create))
         .routes(routes!(handlers::get, handlers::update, handlers::delete))
-        .routes(routes!(responses::list, responses::create))
-        .routes(routes!(responses::update))
+        .routes(routes!(handlers::list_responses, handlers::create_response))
+        .routes(routes!(handlers::update_response))
 }

@@ -1,11 +1,11 @@
 //! Projects and responses as the API shows them, their statuses and the
 //! moves between them, and the checks on what people type.
 
-use plaza_core::{Currency, Timestamp, UserId};
+use plaza_core::{Currency, ProjectId, ResponseId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::ApiError;
+use super::error::{ProjectsError, invalid};
 
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -60,26 +60,28 @@ impl Status {
         }
     }
 
-    /// 409 unless `self → to` is a move, naming the ones there are.
-    pub fn check_move(self, to: Self) -> Result<(), ApiError> {
+    /// A conflict unless `self → to` is a move, naming the ones there are.
+    pub fn check_move(self, to: Self) -> Result<(), ProjectsError> {
         if self.moves().contains(&to) {
             return Ok(());
         }
-        let allowed: Vec<&str> = self.moves().iter().map(|s| s.as_str()).collect();
-        let listed = if allowed.is_empty() {
-            "none".to_owned()
-        } else {
-            allowed.join(", ")
-        };
-        Err(ApiError::conflict(format!(
-            "a project cannot move from {} to {}; from {} it can move to: {listed}",
-            self.as_str(),
-            to.as_str(),
-            self.as_str()
-        ))
-        .with_details(serde_json::json!({
-            "from": self, "to": to, "allowed": allowed,
-        })))
+        Err(ProjectsError::BadMove {
+            from: self,
+            to,
+            allowed: self.moves().iter().map(|s| s.as_str()).collect(),
+        })
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ResponseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -118,7 +120,8 @@ impl ResponseStatus {
 /// A project.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Project {
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ProjectId,
     #[schema(value_type = String)]
     pub owner_id: UserId,
     pub title: String,
@@ -134,7 +137,8 @@ pub struct Project {
     pub deadline: Option<jiff::civil::Date>,
     pub status: Status,
     pub responses_count: i64,
-    pub accepted_response_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub accepted_response_id: Option<ResponseId>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -144,8 +148,10 @@ pub struct Project {
 /// A freelancer's response (proposal) to a project.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Response {
-    pub id: String,
-    pub project_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ResponseId,
+    #[schema(value_type = String, format = Uuid)]
+    pub project_id: ProjectId,
     #[schema(value_type = String)]
     pub freelancer_id: UserId,
     pub cover_letter: String,
@@ -162,14 +168,16 @@ pub struct Response {
 }
 
 /// Trimmed text of `min..=max` characters.
-pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, ApiError> {
+pub fn text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ProjectsError> {
     let value = value.trim();
     let n = value.chars().count();
     if n < min || n > max {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("{min} to {max} characters"),
-        ));
+        return Err(invalid(field, format!("{min} to {max} characters")));
     }
     Ok(value.to_owned())
 }
@@ -179,12 +187,9 @@ pub const MAX_SKILLS: usize = 20;
 
 /// Skills lower-cased, trimmed, without repeats, in the order given:
 /// letters, digits, spaces and `+ # . -` (`c++`, `c#`, `node.js`).
-pub fn skills(field: &str, given: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn skills(field: &'static str, given: &[String]) -> Result<Vec<String>, ProjectsError> {
     if given.len() > MAX_SKILLS {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("at most {MAX_SKILLS} skills"),
-        ));
+        return Err(invalid(field, format!("at most {MAX_SKILLS} skills")));
     }
     let mut out: Vec<String> = Vec::with_capacity(given.len());
     for skill in given {
@@ -194,7 +199,7 @@ pub fn skills(field: &str, given: &[String]) -> Result<Vec<String>, ApiError> {
                 .chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '+' | '#' | '.' | '-'));
         if !fine {
-            return Err(ApiError::invalid_field(
+            return Err(invalid(
                 field,
                 "each 1 to 40 letters, digits, spaces or + # . -",
             ));
@@ -207,22 +212,16 @@ pub fn skills(field: &str, given: &[String]) -> Result<Vec<String>, ApiError> {
 }
 
 /// A budget: each bound positive, `min ≤ max`.
-pub fn budget(min: Option<i64>, max: Option<i64>) -> Result<(), ApiError> {
+pub fn budget(min: Option<i64>, max: Option<i64>) -> Result<(), ProjectsError> {
     for (field, v) in [("budget_min", min), ("budget_max", max)] {
         if v.is_some_and(|v| v <= 0) {
-            return Err(ApiError::invalid_field(
-                field,
-                "a positive amount in minor units",
-            ));
+            return Err(invalid(field, "a positive amount in minor units"));
         }
     }
     if let (Some(lo), Some(hi)) = (min, max)
         && lo > hi
     {
-        return Err(ApiError::invalid_field(
-            "budget_max",
-            "must not be below budget_min",
-        ));
+        return Err(invalid("budget_max", "must not be below budget_min"));
     }
     Ok(())
 }

@@ -1,21 +1,19 @@
-//! `GET /api/projects`: browse and full-text search. Words are matched by
+//! Browsing and full-text search (`GET /api/projects`). Words are matched by
 //! prefix in the title, the skills and the description — SQLite FTS5 ranked
 //! by bm25 (title 10, skills 5, description 1), PostgreSQL a weighted
 //! `tsvector` ranked by `ts_rank` (title and skills A, description B) — the
 //! one place the two databases need their own SQL. Filters and sorting are
 //! one SQL text for both.
 
-use axum::Json;
-use axum::extract::State;
 use plaza_core::UserId;
 use plaza_platform::db::{Backend, placeholders};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::error::{ProjectsError, invalid};
 use super::model::{Project, Status};
 use super::store::{ProjectRow, project_columns};
-use crate::http::{ApiError, ErrorBody, ValidQuery, page_limit};
-use crate::http::{AuthUser, MaybeAuthUser};
+use crate::http::AuthUser;
 use crate::state::AppState;
 
 /// Words of a query at most; more are refused.
@@ -56,7 +54,7 @@ pub struct SearchQuery {
     /// `newest`, `budget` or `relevance`.
     sort: Option<Sort>,
     /// 1–100, default 20.
-    limit: Option<u32>,
+    pub limit: Option<u32>,
     /// Default 0, at most 10 000.
     offset: Option<u32>,
 }
@@ -69,20 +67,17 @@ pub struct ProjectPage {
 }
 
 /// The words of `q`: runs of letters and digits, lower-cased.
-fn words(q: &str) -> Result<Vec<String>, ApiError> {
+fn words(q: &str) -> Result<Vec<String>, ProjectsError> {
     let words: Vec<String> = q
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
     if words.is_empty() {
-        return Err(ApiError::invalid_field("q", "no words to search for"));
+        return Err(invalid("q", "no words to search for"));
     }
     if words.len() > MAX_WORDS {
-        return Err(ApiError::invalid_field(
-            "q",
-            format!("at most {MAX_WORDS} words"),
-        ));
+        return Err(invalid("q", format!("at most {MAX_WORDS} words")));
     }
     Ok(words)
 }
@@ -133,22 +128,18 @@ fn bind_all<'q, O>(
     query
 }
 
-/// `GET /api/projects` — search and browse projects.
-#[utoipa::path(get, path = "/api/projects", tag = "projects",
-    params(SearchQuery),
-    responses((status = 200, body = ProjectPage), (status = 422, body = ErrorBody)))]
+/// Projects matching `query`, as `me` (anyone) may list them: open ones
+/// by default, drafts and archives only one's own.
+#[tracing::instrument(skip(state, me))]
 pub async fn search(
-    State(state): State<AppState>,
-    MaybeAuthUser(me): MaybeAuthUser,
-    ValidQuery(query): ValidQuery<SearchQuery>,
-) -> Result<Json<ProjectPage>, ApiError> {
-    let limit = page_limit(query.limit, 20)?;
+    state: &AppState,
+    me: Option<AuthUser>,
+    query: &SearchQuery,
+    limit: i64,
+) -> Result<ProjectPage, ProjectsError> {
     let offset = query.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
-        return Err(ApiError::invalid_field(
-            "offset",
-            format!("at most {MAX_OFFSET}"),
-        ));
+        return Err(invalid("offset", format!("at most {MAX_OFFSET}")));
     }
     let words = query.q.as_deref().map(words).transpose()?;
     let sort = query.sort.unwrap_or(if words.is_some() {
@@ -157,12 +148,12 @@ pub async fn search(
         Sort::Newest
     });
     if sort == Sort::Relevance && words.is_none() {
-        return Err(ApiError::invalid_field("sort", "relevance needs `q`"));
+        return Err(invalid("sort", "relevance needs `q`"));
     }
     let status = match query.status.as_deref() {
         None => Status::Open,
         Some(s) => Status::parse(s).ok_or_else(|| {
-            ApiError::invalid_field(
+            invalid(
                 "status",
                 "one of draft, open, in_progress, completed, cancelled, archived",
             )
@@ -177,7 +168,7 @@ pub async fn search(
         }
         None => ("projects".to_owned(), None),
     };
-    narrow(&mut filter, &query, status, me.as_ref())?;
+    narrow(&mut filter, query, status, me.as_ref())?;
     let order = order(sort, rank.as_deref(), backend);
     let from = format!("FROM {source} WHERE {}", filter.sql());
     let n = filter.args.len();
@@ -198,11 +189,11 @@ pub async fn search(
         .fetch_one(&mut *conn)
         .await?;
     let items: Vec<Project> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(ProjectPage {
+    Ok(ProjectPage {
         has_more: i64::from(offset) + (items.len() as i64) < total,
         items,
         total,
-    }))
+    })
 }
 
 /// Adds the full-text match of `words` to `filter`: the FROM source and
@@ -241,7 +232,7 @@ fn narrow(
     query: &SearchQuery,
     status: Status,
     me: Option<&AuthUser>,
-) -> Result<(), ApiError> {
+) -> Result<(), ProjectsError> {
     let p = filter.arg(Arg::Text(status.as_str().to_owned()));
     filter.clause(format!("status = {p}"));
     if matches!(status, Status::Draft | Status::Archived) && !me.is_some_and(AuthUser::is_admin) {
@@ -253,7 +244,7 @@ fn narrow(
     if let Some(owner) = &query.owner_id {
         let owner: UserId = owner
             .parse()
-            .map_err(|_| ApiError::invalid_field("owner_id", "a user id"))?;
+            .map_err(|_| invalid("owner_id", "a user id"))?;
         let p = filter.arg(Arg::Text(owner.to_string()));
         filter.clause(format!("owner_id = {p}"));
     }
@@ -279,7 +270,7 @@ fn narrow(
     }
     if let Some(currency) = &query.currency {
         let currency = plaza_core::Currency::parse(currency)
-            .map_err(|e| ApiError::invalid_field("currency", e))?;
+            .map_err(|e| invalid("currency", e.to_string()))?;
         let p = filter.arg(Arg::Text(currency.to_string()));
         filter.clause(format!("currency = {p}"));
     }

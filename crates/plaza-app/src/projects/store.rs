@@ -1,6 +1,6 @@
 //! The marketplace tables' SQL (search lives in `search.rs`).
 
-use plaza_core::{Currency, Timestamp, UserId};
+use plaza_core::{Currency, ProjectId, ResponseId, Timestamp, UserId};
 use sqlx::AnyConnection;
 
 use super::model::{Project, Response, ResponseStatus, Status};
@@ -16,7 +16,7 @@ pub(crate) use project_columns;
 
 #[derive(sqlx::FromRow)]
 pub struct ProjectRow {
-    id: String,
+    id: ProjectId,
     owner_id: UserId,
     title: String,
     description: String,
@@ -27,7 +27,7 @@ pub struct ProjectRow {
     deadline: Option<String>,
     status: String,
     responses_count: i64,
-    accepted_response_id: Option<String>,
+    accepted_response_id: Option<ResponseId>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -67,7 +67,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Project) -> Result<(), sqlx::E
          currency, deadline, status, responses_count, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)",
     )
-    .bind(&p.id)
+    .bind(p.id)
     .bind(p.owner_id)
     .bind(&p.title)
     .bind(&p.description)
@@ -80,12 +80,12 @@ pub async fn insert(conn: &mut AnyConnection, p: &Project) -> Result<(), sqlx::E
     .bind(p.created_at)
     .execute(&mut *conn)
     .await?;
-    set_skills(conn, &p.id, &p.skills).await
+    set_skills(conn, p.id, &p.skills).await
 }
 
 pub async fn set_skills(
     conn: &mut AnyConnection,
-    project: &str,
+    project: ProjectId,
     skills: &[String],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM project_skills WHERE project_id = $1")
@@ -102,7 +102,7 @@ pub async fn set_skills(
     Ok(())
 }
 
-pub async fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Project>, sqlx::Error> {
+pub async fn find(conn: &mut AnyConnection, id: ProjectId) -> Result<Option<Project>, sqlx::Error> {
     let row: Option<ProjectRow> = sqlx::query_as(concat!(
         "SELECT ",
         project_columns!(),
@@ -126,7 +126,7 @@ pub async fn update(
          budget_max = $6, currency = $7, deadline = $8, status = $9, updated_at = $10 \
          WHERE id = $1 AND status = $11",
     )
-    .bind(&p.id)
+    .bind(p.id)
     .bind(&p.title)
     .bind(&p.description)
     .bind(p.skills.join(","))
@@ -142,7 +142,7 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+pub async fn delete(conn: &mut AnyConnection, id: ProjectId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM projects WHERE id = $1")
         .bind(id)
         .execute(conn)
@@ -153,7 +153,7 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Erro
 /// Moves the project from `from` to `to`; false if it was not at `from`.
 pub async fn set_status(
     conn: &mut AnyConnection,
-    id: &str,
+    id: ProjectId,
     from: Status,
     to: Status,
     now: Timestamp,
@@ -174,8 +174,8 @@ pub async fn set_status(
 /// one finds it still open.
 pub async fn start_with(
     conn: &mut AnyConnection,
-    id: &str,
-    response: &str,
+    id: ProjectId,
+    response: ResponseId,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -200,8 +200,8 @@ macro_rules! response_columns {
 
 #[derive(sqlx::FromRow)]
 struct ResponseRow {
-    id: String,
-    project_id: String,
+    id: ResponseId,
+    project_id: ProjectId,
     freelancer_id: UserId,
     cover_letter: String,
     bid_amount: i64,
@@ -230,7 +230,10 @@ impl From<ResponseRow> for Response {
 }
 
 /// Counts a new response on the project if it is open; false if not.
-pub async fn count_response(conn: &mut AnyConnection, project: &str) -> Result<bool, sqlx::Error> {
+pub async fn count_response(
+    conn: &mut AnyConnection,
+    project: ProjectId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE projects SET responses_count = responses_count + 1 \
          WHERE id = $1 AND status = 'open'",
@@ -249,8 +252,8 @@ pub async fn insert_response(conn: &mut AnyConnection, r: &Response) -> Result<(
          currency, eta_days, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
-    .bind(&r.id)
-    .bind(&r.project_id)
+    .bind(r.id)
+    .bind(r.project_id)
     .bind(r.freelancer_id)
     .bind(&r.cover_letter)
     .bind(r.bid_amount)
@@ -265,8 +268,8 @@ pub async fn insert_response(conn: &mut AnyConnection, r: &Response) -> Result<(
 
 pub async fn find_response(
     conn: &mut AnyConnection,
-    project: &str,
-    id: &str,
+    project: ProjectId,
+    id: ResponseId,
 ) -> Result<Option<Response>, sqlx::Error> {
     let row: Option<ResponseRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -283,7 +286,7 @@ pub async fn find_response(
 /// `freelancer`'s response to `project`, if any.
 pub async fn response_of(
     conn: &mut AnyConnection,
-    project: &str,
+    project: ProjectId,
     freelancer: UserId,
 ) -> Result<Option<Response>, sqlx::Error> {
     let row: Option<ResponseRow> = sqlx::query_as(concat!(
@@ -302,7 +305,7 @@ pub async fn response_of(
 /// `freelancer`'s), and how many in all.
 pub async fn responses(
     conn: &mut AnyConnection,
-    project: &str,
+    project: ProjectId,
     freelancer: Option<UserId>,
     limit: i64,
     offset: i64,
@@ -337,7 +340,7 @@ pub async fn update_response(conn: &mut AnyConnection, r: &Response) -> Result<b
         "UPDATE project_responses SET cover_letter = $2, bid_amount = $3, eta_days = $4, \
          updated_at = $5 WHERE id = $1 AND status = 'pending'",
     )
-    .bind(&r.id)
+    .bind(r.id)
     .bind(&r.cover_letter)
     .bind(r.bid_amount)
     .bind(r.eta_days)
@@ -350,7 +353,7 @@ pub async fn update_response(conn: &mut AnyConnection, r: &Response) -> Result<b
 /// Moves a pending response to `to`; false if it was not pending.
 pub async fn settle_response(
     conn: &mut AnyConnection,
-    id: &str,
+    id: ResponseId,
     to: ResponseStatus,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
@@ -369,11 +372,11 @@ pub async fn settle_response(
 /// Rejects every other pending response to `project`; who they were from.
 pub async fn reject_others(
     conn: &mut AnyConnection,
-    project: &str,
-    accepted: &str,
+    project: ProjectId,
+    accepted: ResponseId,
     now: Timestamp,
-) -> Result<Vec<(String, UserId)>, sqlx::Error> {
-    let others: Vec<(String, UserId)> = sqlx::query_as(
+) -> Result<Vec<(ResponseId, UserId)>, sqlx::Error> {
+    let others: Vec<(ResponseId, UserId)> = sqlx::query_as(
         "SELECT id, freelancer_id FROM project_responses \
          WHERE project_id = $1 AND id <> $2 AND status = 'pending'",
     )

@@ -103,6 +103,18 @@ codes! {
     MEDITATION_ROUND_RUNNING = "meditation.round_running", CONFLICT, Conflict;
     MEDITATION_ROOM_FULL = "meditation.room_full", CONFLICT, Conflict;
 
+    // The marketplace.
+    PROJECTS_NOT_FOUND = "projects.not_found", NOT_FOUND, NotFound;
+    PROJECTS_RESPONSE_NOT_FOUND = "projects.response_not_found", NOT_FOUND, NotFound;
+    PROJECTS_FORBIDDEN = "projects.forbidden", FORBIDDEN, Forbidden;
+    PROJECTS_ARCHIVED = "projects.archived", CONFLICT, Conflict;
+    PROJECTS_CHANGED = "projects.changed", CONFLICT, Conflict;
+    PROJECTS_SETTLED = "projects.settled", CONFLICT, Conflict;
+    PROJECTS_BAD_MOVE = "projects.bad_move", CONFLICT, Conflict;
+    PROJECTS_ALREADY_RESPONDED = "projects.already_responded", CONFLICT, Conflict;
+    PROJECTS_NOT_OPEN = "projects.not_open", CONFLICT, Conflict;
+    PROJECTS_NOT_PENDING = "projects.not_pending", CONFLICT, Conflict;
+
     // The job queue's dashboard.
     JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;
     JOBS_RUNNING = "jobs.running", CONFLICT, Conflict;

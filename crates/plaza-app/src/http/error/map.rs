@@ -13,6 +13,7 @@ use crate::jobs::service::JobsError;
 use crate::meditation::MeditationError;
 use crate::notifications::NotificationsError;
 use crate::profiles::ProfilesError;
+use crate::projects::ProjectsError;
 use crate::realtime::presence::StatusError;
 use crate::users::CreateUserError;
 
@@ -229,6 +230,49 @@ impl From<MeditationError> for ApiError {
                 codes::MEDITATION_ROOM_FULL,
                 Some(serde_json::json!({"max_participants": max})),
             ),
+        };
+        let error = ApiError::new(code, message);
+        match details {
+            Some(details) => error.with_details(details),
+            None => error,
+        }
+    }
+}
+
+impl From<ProjectsError> for ApiError {
+    fn from(e: ProjectsError) -> Self {
+        use ProjectsError as E;
+        let message = e.to_string();
+        let (code, details) = match e {
+            E::Invalid { field, reason } => return ApiError::invalid_field(field, reason),
+            E::Unclear(why) => return ApiError::validation(why),
+            E::Db(e) => return e.into(),
+            E::NotFound => (codes::PROJECTS_NOT_FOUND, None),
+            E::ResponseNotFound => (codes::PROJECTS_RESPONSE_NOT_FOUND, None),
+            E::Forbidden(_) => (codes::PROJECTS_FORBIDDEN, None),
+            E::Archived => (codes::PROJECTS_ARCHIVED, None),
+            E::Changed(_) => (codes::PROJECTS_CHANGED, None),
+            E::Settled(_) => (codes::PROJECTS_SETTLED, None),
+            E::BadMove { from, to, allowed } => (
+                codes::PROJECTS_BAD_MOVE,
+                Some(serde_json::json!({"from": from, "to": to, "allowed": allowed})),
+            ),
+            E::StartByAccepting { from } => (
+                codes::PROJECTS_BAD_MOVE,
+                Some(
+                    serde_json::json!({"from": from, "to": "in_progress", "allowed": ["cancelled"]}),
+                ),
+            ),
+            E::AlreadyResponded(mine) => (
+                codes::PROJECTS_ALREADY_RESPONDED,
+                mine.map(|r| serde_json::json!({"response": r})),
+            ),
+            E::NotOpen(_) => (codes::PROJECTS_NOT_OPEN, None),
+            E::CannotAccept(status) => (
+                codes::PROJECTS_NOT_OPEN,
+                Some(serde_json::json!({"status": status})),
+            ),
+            E::NotPending(_) => (codes::PROJECTS_NOT_PENDING, None),
         };
         let error = ApiError::new(code, message);
         match details {
