@@ -1,5 +1,4 @@
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
@@ -9,9 +8,6 @@ use serde::Serialize;
 
 use crate::http::ApiError;
 use crate::state::AppState;
-
-/// How long one readiness check may take.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -62,60 +58,11 @@ pub async fn health_v1(State(state): State<AppState>) -> Json<Health> {
     )
 )]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    let database = check(state.db.ping());
-    let redis = async {
-        match &state.redis {
-            Some(redis) => Some(check(redis.ping()).await),
-            None => None,
-        }
-    };
-    let storage = async {
-        if state.storage.is_remote() {
-            Some(check(state.storage.ping()).await)
-        } else {
-            None
-        }
-    };
-    let (database, redis, storage) = tokio::join!(database, redis, storage);
-    let mut results = vec![("database", database)];
-    results.extend(redis.map(|r| ("redis", r)));
-    results.extend(storage.map(|r| ("storage", r)));
-
-    let mut checks = BTreeMap::new();
-    let mut failed = Vec::new();
-    for (name, result) in results {
-        match result {
-            Ok(()) => {
-                checks.insert(name, "ok".to_owned());
-            }
-            Err(reason) => {
-                // The cause goes to the log; the answer only names the service.
-                tracing::error!(service = name, reason, "readiness check failed");
-                checks.insert(name, "unavailable".to_owned());
-                failed.push(name);
-            }
-        }
-    }
-    if failed.is_empty() {
-        return Ok(Json(Readiness {
-            status: "ready",
-            checks,
-        }));
-    }
-    Err(
-        ApiError::dependency(format!("not ready: {} did not answer", failed.join(", ")))
-            .with_details(serde_json::json!({ "failed": failed, "checks": checks })),
-    )
-}
-
-async fn check<E: std::fmt::Display>(
-    probe: impl Future<Output = Result<(), E>>,
-) -> Result<(), String> {
-    match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),
-    }
+    let checks = super::service::readiness(&state).await?;
+    Ok(Json(Readiness {
+        status: "ready",
+        checks,
+    }))
 }
 
 /// `GET /metrics` — Prometheus text format.

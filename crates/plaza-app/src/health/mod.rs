@@ -2,6 +2,7 @@
 //! backing service answers) and `/metrics` for Prometheus.
 
 mod handlers;
+pub mod service;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

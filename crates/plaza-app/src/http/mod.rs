@@ -121,7 +121,10 @@ fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+    ApiError::new(
+        error::codes::ROUTE_NOT_FOUND,
+        format!("no route for {method} {}", uri.path()),
+    )
 }
 
 fn request_span(req: &Request) -> tracing::Span {

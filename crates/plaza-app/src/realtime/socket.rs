@@ -22,6 +22,7 @@ use super::commands;
 use super::conn::{Close, Conn};
 use super::order::Order;
 use crate::http::auth::check;
+use crate::http::error::codes;
 use crate::http::{ApiError, AuthUser};
 use crate::state::AppState;
 
@@ -67,7 +68,8 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     if !state.config.features.websocket {
-        return Err(ApiError::not_found(
+        return Err(ApiError::new(
+            codes::REALTIME_OFF,
             "WebSockets are turned off (PLAZA_FEATURES_WEBSOCKET)",
         ));
     }

@@ -38,6 +38,7 @@ codes! {
     INPUT_UNSUPPORTED_MEDIA_TYPE = "input.unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, UnsupportedMediaType;
     INPUT_NOT_AN_UPGRADE = "input.not_an_upgrade", BAD_REQUEST, ValidationError;
     ROUTE_NOT_FOUND = "route.not_found", NOT_FOUND, NotFound;
+    REALTIME_OFF = "realtime.off", NOT_FOUND, NotFound;
     ROUTE_METHOD_NOT_ALLOWED = "route.method_not_allowed", METHOD_NOT_ALLOWED, MethodNotAllowed;
     REQUEST_REFUSED = "request.refused", BAD_REQUEST, ValidationError;
     AUTH_TOKEN_MISSING = "auth.token_missing", UNAUTHORIZED, AuthenticationError;
@@ -49,6 +50,9 @@ codes! {
     SERVER_DATABASE_BUSY = "server.database_busy", SERVICE_UNAVAILABLE, DependencyError;
     SERVER_SHUTTING_DOWN = "server.shutting_down", SERVICE_UNAVAILABLE, DependencyError;
     SERVER_TIMEOUT = "server.timeout", GATEWAY_TIMEOUT, TimeoutError;
+
+    // Readiness.
+    HEALTH_NOT_READY = "health.not_ready", SERVICE_UNAVAILABLE, DependencyError;
 
     // Accounts, signing in, second factors, recovery, social sign-in.
     USERS_NOT_FOUND = "users.not_found", NOT_FOUND, NotFound;
@@ -127,12 +131,6 @@ codes! {
     CHAT_FORBIDDEN = "chat.forbidden", FORBIDDEN, Forbidden;
     CHAT_NOT_JOINED = "chat.not_joined", FORBIDDEN, Forbidden;
     CHAT_MUTED = "chat.muted", FORBIDDEN, Forbidden;
-
-    // Not yet named by their slice.
-    RESOURCE_NOT_FOUND = "resource.not_found", NOT_FOUND, NotFound;
-    RESOURCE_CONFLICT = "resource.conflict", CONFLICT, Conflict;
-    ACCESS_FORBIDDEN = "access.forbidden", FORBIDDEN, Forbidden;
-    AUTH_UNAUTHENTICATED = "auth.unauthenticated", UNAUTHORIZED, AuthenticationError;
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::{ApiError, Code, codes};
 use crate::auth::AuthError;
 use crate::chat::ChatError;
 use crate::files::FilesError;
+use crate::health::service::NotReady;
 use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::service::JobsError;
 use crate::meditation::MeditationError;
@@ -279,5 +280,12 @@ impl From<ProjectsError> for ApiError {
             Some(details) => error.with_details(details),
             None => error,
         }
+    }
+}
+
+impl From<NotReady> for ApiError {
+    fn from(e: NotReady) -> Self {
+        let details = serde_json::json!({ "failed": e.failed, "checks": e.checks });
+        ApiError::new(codes::HEALTH_NOT_READY, e.to_string()).with_details(details)
     }
 }

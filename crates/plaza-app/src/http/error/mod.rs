@@ -168,36 +168,10 @@ impl ApiError {
         e
     }
 
-    /// Not yet named by its slice (404 `resource.not_found`).
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(codes::RESOURCE_NOT_FOUND, message)
-    }
-
-    /// Not yet named by its slice (409 `resource.conflict`).
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(codes::RESOURCE_CONFLICT, message)
-    }
-
-    /// Not yet named by its slice (403 `access.forbidden`).
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(codes::ACCESS_FORBIDDEN, message)
-    }
-
-    /// Not yet named by its slice (401 `auth.unauthenticated`).
-    pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::challenge(codes::AUTH_UNAUTHENTICATED, message)
-    }
-
     /// A WebSocket route reached without a valid upgrade (400, or the 405 or
     /// 426 axum chose for the rule broken).
     pub fn not_an_upgrade(status: StatusCode, message: impl Into<String>) -> Self {
         Self::new(codes::INPUT_NOT_AN_UPGRADE, message).with_status(status)
-    }
-
-    /// A 401: the bare `Bearer` challenge goes with it (RFC 6750 §3.1).
-    pub(crate) fn challenge(code: &'static Code, message: impl Into<String>) -> Self {
-        Self::new(code, message)
-            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
