@@ -1,7 +1,10 @@
-//! The plaza product: the HTTP layer that every slice shares (`http`), and
-//! one folder per domain, each a vertical slice with its routes, rules and
-//! SQL side by side.
+//! The plaza product: the HTTP layer that every slice shares (`http`), the
+//! context every use case receives (`state`), one folder per domain — each
+//! a vertical slice with its routes, use cases and SQL side by side — and
+//! the composition root that wires them (`app`). docs/architecture.md
+//! draws which may import which.
 
+pub mod app;
 pub mod auth;
 pub mod chat;
 pub mod files;
@@ -16,7 +19,8 @@ pub mod realtime;
 pub mod state;
 pub mod users;
 
-pub use http::{router, serve};
+pub use app::{router, router_with};
+pub use http::serve;
 pub use state::{AppState, Services};
 
 /// Every migration, embedded from `migrations/` at build time.

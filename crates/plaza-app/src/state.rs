@@ -10,7 +10,7 @@ use plaza_core::SharedClock;
 use plaza_platform::Platform;
 use plaza_platform::config::Config;
 
-use crate::http::auth::AuthKit;
+use crate::http::auth::kit::AuthKit;
 use crate::users::password::Passwords;
 
 /// The ports and settings handlers share; cheap to clone.
@@ -22,9 +22,9 @@ pub struct Services {
     pub passwords: Passwords,
     pub auth: AuthKit,
     /// This node's WebSocket connections and the chats they receive.
-    pub hub: crate::realtime::Hub,
+    pub hub: crate::realtime::hub::Hub,
     /// This node's group meditation sockets and their rooms.
-    pub rooms: crate::meditation::Rooms,
+    pub rooms: crate::meditation::rooms::live::Rooms,
 }
 
 impl Deref for AppState {
@@ -61,30 +61,9 @@ impl AppState {
         Ok(Self(Arc::new(Services {
             passwords: Passwords::new(platform.cpu.clone()),
             auth: AuthKit::new(platform.cache.clone(), platform.config.auth.access_ttl.0),
-            hub: crate::realtime::Hub::new(),
-            rooms: crate::meditation::Rooms::new(),
+            hub: crate::realtime::hub::Hub::new(),
+            rooms: crate::meditation::rooms::live::Rooms::new(),
             platform,
         })))
-    }
-
-    /// Starts the background work of a serving node — the outbox relay,
-    /// and job workers on every queue unless `jobs.run` is off — once the
-    /// database is migrated.
-    pub fn start(&self) {
-        plaza_platform::outbox::spawn(self.clone());
-        if self.config.jobs.run {
-            self.start_jobs(&crate::jobs::QUEUES);
-        }
-    }
-
-    /// Runs job workers for `queues` on this node, with every slice's job
-    /// kinds, and the schedules.
-    pub fn start_jobs(&self, queues: &[&str]) {
-        plaza_platform::jobs::start(
-            self,
-            crate::jobs::registry(),
-            crate::jobs::schedules(),
-            queues,
-        );
     }
 }

@@ -113,7 +113,7 @@ async fn worker(config: Config, args: crate::cli::WorkerArgs) -> Result<(), Fail
         migrate::up(&state.db, MIGRATIONS, state.clock.now()).await?;
     }
     let queues: Vec<&str> = if args.queues.is_empty() {
-        plaza_app::jobs::QUEUES.to_vec()
+        plaza_app::app::QUEUES.to_vec()
     } else {
         args.queues.iter().map(String::as_str).collect()
     };

@@ -4,26 +4,12 @@
 //! why they live with sign-in.
 
 use plaza_core::{Role, UserId};
-use plaza_platform::Work;
 
 use super::error::AuthError;
+use super::new_account;
 use crate::http::AdminUser;
-use crate::notifications::Notice;
 use crate::state::AppState;
 use crate::users::{self, CreateUserError, NewUser, User};
-
-/// Creates an account in `work`, with seed 003's welcome (a mail and a
-/// notice in the app).
-pub async fn insert(
-    work: &mut Work<'_>,
-    new: NewUser,
-    hash: Option<&str>,
-) -> Result<User, CreateUserError> {
-    let user = users::insert_user(work, new, hash).await?;
-    let welcome = Notice::template("user.registered", serde_json::json!({}));
-    crate::notifications::send(work, &[user.id], &welcome).await?;
-    Ok(user)
-}
 
 /// Makes an account with its welcome, outside any request (an operator's
 /// `plaza user create`).
@@ -31,7 +17,7 @@ pub async fn insert(
 pub async fn create_user(state: &AppState, new: NewUser) -> Result<User, CreateUserError> {
     let hash = users::hash_password(state, &new).await?;
     let mut work = state.work().await?;
-    let user = insert(&mut work, new, hash.as_deref()).await?;
+    let user = new_account::insert(&mut work, new, hash.as_deref()).await?;
     work.commit().await?;
     tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok(user)
@@ -44,7 +30,7 @@ pub async fn create(state: &AppState, _admin: AdminUser, new: NewUser) -> Result
     let invite = new.password.is_none();
     let hash = users::hash_password(state, &new).await?;
     let mut work = state.work().await?;
-    let user = insert(&mut work, new, hash.as_deref()).await?;
+    let user = new_account::insert(&mut work, new, hash.as_deref()).await?;
     if invite {
         super::recovery::service::mail_invitation(state, &mut work, &user).await?;
     }
@@ -94,7 +80,7 @@ pub async fn change(
         } else {
             "role_changed"
         };
-        super::service::end_all_sessions(state, &mut work, id, None, reason).await?;
+        super::sessions::end_all_sessions(state, &mut work, id, None, reason).await?;
     }
     work.commit().await?;
     if changed {
@@ -128,7 +114,7 @@ pub async fn delete(state: &AppState, id: UserId) -> Result<(), AuthError> {
     let user = users::service::find(&mut work, id)
         .await?
         .ok_or(AuthError::UserNotFound)?;
-    super::service::end_all_sessions(state, &mut work, id, None, "account_deleted").await?;
+    super::sessions::end_all_sessions(state, &mut work, id, None, "account_deleted").await?;
     if let Some(avatar) = user.avatar_id {
         crate::files::service::forget(&mut work, avatar).await?;
         work.after_commit(crate::files::service::remove_objects(state, avatar));
@@ -143,6 +129,6 @@ pub async fn delete(state: &AppState, id: UserId) -> Result<(), AuthError> {
 /// Forgets an account's secrets: factors, linked providers, pending tokens.
 async fn forget_secrets(conn: &mut sqlx::AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
     super::mfa::service::forget(conn, user).await?;
-    super::oauth::service::forget(conn, user).await?;
+    super::oauth::account::forget(conn, user).await?;
     super::one_time::forget(conn, user).await
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use plaza_platform::config::Rate;
 use plaza_platform::ratelimit::Decision;
 
-use crate::users::CreateUserError;
+use crate::users::error::CreateUserError;
 use crate::users::password::HashError;
 
 #[derive(Debug, thiserror::Error)]

@@ -8,10 +8,12 @@ pub mod accounts;
 pub mod error;
 pub(crate) mod handlers;
 pub mod mfa;
+pub(crate) mod new_account;
 pub mod oauth;
 mod one_time;
 pub mod recovery;
 pub mod service;
+pub mod sessions;
 mod store;
 
 use axum::middleware::from_fn_with_state;

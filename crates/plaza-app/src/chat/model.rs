@@ -115,7 +115,7 @@ pub struct Message {
     pub created_at: Timestamp,
     /// emoji → `{count, me}`.
     pub reactions: super::reactions::Reactions,
-    pub attachments: Vec<crate::files::FileView>,
+    pub attachments: Vec<crate::files::model::FileView>,
 }
 
 /// A `messages` row as stored (the tombstone as a timestamp).

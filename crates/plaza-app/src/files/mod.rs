@@ -3,6 +3,7 @@
 //! through `GET /api/files/{id}`, never by a client's path. Avatars are
 //! set through `profiles`.
 
+pub mod error;
 mod handlers;
 pub mod image;
 pub mod model;
@@ -15,8 +16,9 @@ use axum::middleware::from_fn_with_state;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use error::FilesError;
 pub use model::FileView;
-pub use service::{FilesError, MAX_AVATAR_BYTES};
+pub use service::MAX_AVATAR_BYTES;
 pub use store::FileRow;
 
 use crate::http::{LimitClass, ratelimit};

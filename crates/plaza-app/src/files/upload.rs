@@ -7,7 +7,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 
-use super::service::FilesError;
+use super::error::FilesError;
 
 /// An upload's file name (as the client gave it) and bytes.
 pub type Upload = (Option<String>, Bytes);

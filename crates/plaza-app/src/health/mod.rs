@@ -1,6 +1,7 @@
 //! Liveness (`/health`, `/api/v1/health`), readiness (`/ready`: every
 //! backing service answers) and `/metrics` for Prometheus.
 
+pub mod error;
 mod handlers;
 pub mod service;
 

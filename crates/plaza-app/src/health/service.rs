@@ -3,18 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::error::NotReady;
 use crate::state::AppState;
 
 /// How long one readiness check may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// A backing service that did not answer.
-#[derive(Debug, thiserror::Error)]
-#[error("not ready: {} did not answer", failed.join(", "))]
-pub struct NotReady {
-    pub failed: Vec<&'static str>,
-    pub checks: BTreeMap<&'static str, String>,
-}
 
 /// Asks the database and every configured service at once: each is `ok`
 /// or `unavailable` (the cause goes to the log, not the answer).

@@ -28,8 +28,6 @@ use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{AdminUser, AuthUser, MaybeAuthUser};
 pub use error::{ApiError, ErrorBody, ErrorKind};
@@ -40,45 +38,11 @@ pub use ratelimit::LimitClass;
 
 use crate::state::AppState;
 
-/// The whole application: every enabled slice, the docs, and the middleware.
-pub fn router(state: AppState) -> Router {
-    router_with(state, OpenApiRouter::new())
-}
-
-/// The application with `extra` routes mounted beside the slices' `/api`
-/// routes, under the same middleware and limits (tests use this to add
-/// routes that sleep or panic).
-pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
-    let general = axum::middleware::from_fn_with_state(
-        (state.clone(), LimitClass::General),
-        ratelimit::rate_limit,
-    );
-    // Everything an application calls is limited; probes and docs are not.
-    let (mut limited, limited_api) = OpenApiRouter::new()
-        .merge(crate::auth::router(&state))
-        .merge(crate::profiles::router(&state))
-        .merge(crate::files::router(&state))
-        .merge(crate::chat::router())
-        .merge(crate::realtime::router())
-        .merge(crate::jobs::router())
-        .merge(crate::notifications::router())
-        .merge(crate::meditation::router())
-        .merge(crate::projects::router())
-        .merge(extra)
-        .split_for_parts();
-    if limited.has_routes() {
-        // axum refuses a route layer on a router without routes.
-        limited = limited.route_layer(general);
-    }
-    let (open, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .merge(crate::health::router())
-        .split_for_parts();
-    api.merge(limited_api);
-    let routes = open.merge(limited).merge(openapi::docs_router(api));
-    with_middleware(routes, state)
-}
-
-fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+/// `routes` under the middleware every request passes: ids, tracing,
+/// metrics, compression, the error envelope, CORS, security headers, the
+/// body limit, shutdown, authentication, the timeout and panics; unknown
+/// paths answer `route.not_found`.
+pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let http = &state.config.http;
     let body_limit = usize::try_from(http.body_limit.0).unwrap_or(usize::MAX);
     routes

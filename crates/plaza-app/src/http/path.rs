@@ -63,7 +63,7 @@ impl PathId for crate::chat::model::MemberId {
     fn parse(raw: &str) -> Result<Self, ApiError> {
         raw.parse()
             .map(Self)
-            .map_err(|_| crate::chat::ChatError::MemberNotFound.into())
+            .map_err(|_| crate::chat::error::ChatError::MemberNotFound.into())
     }
 }
 
@@ -87,15 +87,15 @@ macro_rules! path_ids {
 }
 
 path_ids! {
-    UserId => crate::auth::AuthError::UserNotFound.into();
-    SessionId => crate::auth::AuthError::SessionNotFound.into();
-    FileId => crate::files::FilesError::NotFound.into();
-    ChatId => crate::chat::ChatError::NotFound.into();
-    MessageId => crate::chat::ChatError::MessageNotFound.into();
-    JobId => crate::jobs::service::JobsError::NotFound.into();
-    NotificationId => crate::notifications::NotificationsError::NotFound.into();
-    TemplateId => crate::notifications::NotificationsError::TemplateNotFound.into();
-    RoomId => crate::meditation::MeditationError::RoomNotFound.into();
-    ProjectId => crate::projects::ProjectsError::NotFound.into();
-    ResponseId => crate::projects::ProjectsError::ResponseNotFound.into();
+    UserId => crate::auth::error::AuthError::UserNotFound.into();
+    SessionId => crate::auth::error::AuthError::SessionNotFound.into();
+    FileId => crate::files::error::FilesError::NotFound.into();
+    ChatId => crate::chat::error::ChatError::NotFound.into();
+    MessageId => crate::chat::error::ChatError::MessageNotFound.into();
+    JobId => crate::jobs::error::JobsError::NotFound.into();
+    NotificationId => crate::notifications::error::NotificationsError::NotFound.into();
+    TemplateId => crate::notifications::error::NotificationsError::TemplateNotFound.into();
+    RoomId => crate::meditation::error::MeditationError::RoomNotFound.into();
+    ProjectId => crate::projects::error::ProjectsError::NotFound.into();
+    ResponseId => crate::projects::error::ProjectsError::ResponseNotFound.into();
 }

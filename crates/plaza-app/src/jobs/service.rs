@@ -4,26 +4,9 @@
 use plaza_core::JobId;
 use plaza_platform::jobs::store::{self, Job};
 
+use super::error::JobsError;
 use crate::http::AdminUser;
 use crate::state::AppState;
-
-#[derive(Debug, thiserror::Error)]
-pub enum JobsError {
-    #[error("no such job")]
-    NotFound,
-    #[error("the job is running; delete it once it has finished")]
-    Running,
-    /// A retry or cancel that does not fit the job's state.
-    #[error("{refusal}; this one is {state}")]
-    WrongState {
-        refusal: &'static str,
-        state: String,
-    },
-    #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// The states a job can be listed by.
 pub const STATES: [&str; 5] = ["waiting", "active", "completed", "dead", "cancelled"];

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::model::MAX_SESSION_SEC;
 use super::record::{self, EndedBy};
 use super::store;
-use crate::jobs::{JobKind, Priority};
 use crate::state::AppState;
+use plaza_platform::jobs::{JobKind, Priority};
 
 /// Sessions closed per run (the next run takes the rest).
 const BATCH: i64 = 500;

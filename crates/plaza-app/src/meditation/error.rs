@@ -2,7 +2,7 @@
 //! code.
 
 use super::model::Session;
-use super::rooms::Round;
+use super::rooms::model::Round;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MeditationError {

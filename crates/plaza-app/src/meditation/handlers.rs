@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::analytics::{self, Analytics, Period, Range, Scope};
+use super::analytics::{self, Analytics, Range, Scope};
 use super::model::{Session, SessionType};
 use super::service::{self, End, HistoryQuery as History, Start};
 use super::stats::{self, Stats};
+use super::tally::Period;
 use crate::http::{ApiError, AuthUser, ErrorBody, ValidJson, ValidQuery, page_limit};
 use crate::state::AppState;
 

@@ -15,6 +15,7 @@ pub mod rooms;
 pub mod service;
 mod stats;
 mod store;
+mod tally;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -12,8 +12,8 @@ use jiff::civil::Date;
 use plaza_core::{Timestamp, UserId};
 use plaza_platform::db::{Backend, placeholders};
 
-use super::analytics::{Bucket, Period, Tally};
 use super::error::MeditationError;
+use super::tally::{Bucket, Period, Tally};
 use crate::state::AppState;
 
 /// People looked up per statement when the tail is checked against the

@@ -11,9 +11,9 @@ use std::time::Duration;
 use plaza_core::{Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::analytics::Tally;
-use crate::jobs::{JobKind, Priority};
+use super::tally::Tally;
 use crate::state::AppState;
+use plaza_platform::jobs::{JobKind, Priority};
 
 /// How far behind now a run stops (commits in flight land before it).
 pub const SETTLE: Duration = Duration::from_secs(60);

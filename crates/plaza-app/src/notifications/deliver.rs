@@ -16,8 +16,8 @@ use super::render::{self, Rendered, Source};
 use super::store;
 use plaza_platform::Work;
 
-use crate::jobs::JobKind;
 use crate::state::AppState;
+use plaza_platform::jobs::JobKind;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Deliver {

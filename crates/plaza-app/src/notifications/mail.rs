@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use plaza_platform::Work;
 
-use crate::jobs::{JobKind, Priority};
 use crate::state::AppState;
+use plaza_platform::jobs::{JobKind, Priority};
 
 /// An account mail: high priority, so a sign-in code is never stuck behind
 /// a bulk announcement.

@@ -7,6 +7,7 @@
 //! notification is delivered if and only if the change committed.
 
 mod deliver;
+pub mod error;
 mod handlers;
 pub mod mail;
 mod model;
@@ -19,8 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use deliver::{Deliver, quiet_until, send};
+pub use error::NotificationsError;
 pub use model::{Channel, Notice, Notification};
-pub use service::NotificationsError;
 
 use crate::state::AppState;
 

@@ -7,32 +7,12 @@ use plaza_core::{NotificationId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::error::{NotificationsError, invalid};
 use super::model::{Channel, KINDS, Notice, Notification, valid_type};
 use super::store;
 use crate::http::{AdminUser, AuthUser};
 use crate::state::AppState;
 use crate::users;
-
-#[derive(Debug, thiserror::Error)]
-pub enum NotificationsError {
-    #[error("no such notification")]
-    NotFound,
-    #[error("no such template")]
-    TemplateNotFound,
-    #[error("a template for this type, channel and locale exists; change that one")]
-    TemplateTaken,
-    #[error("{field}: {reason}")]
-    Invalid { field: String, reason: String },
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
-
-pub(super) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> NotificationsError {
-    NotificationsError::Invalid {
-        field: field.into(),
-        reason: reason.into(),
-    }
-}
 
 /// A page of someone's notifications, and how many are unread in all.
 #[derive(Debug)]

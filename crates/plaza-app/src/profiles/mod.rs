@@ -3,13 +3,15 @@
 //! (views carry second factors; deletion and bans end sessions) and
 //! `files` (avatars); the account record is `users`.
 
+pub mod error;
 mod handlers;
 pub mod service;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use service::{ProfileUpdate, ProfilesError};
+pub use error::ProfilesError;
+pub use service::ProfileUpdate;
 
 use crate::state::AppState;
 

@@ -8,7 +8,7 @@ use plaza_core::{DisplayName, UserId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::AuthError;
+use super::error::ProfilesError;
 use crate::auth::accounts::{self, Change};
 use crate::auth::mfa::service::{factors, factors_of};
 use crate::files::upload::Upload;
@@ -16,25 +16,7 @@ use crate::files::{FilesError, service as files};
 use crate::http::{AdminUser, AuthUser};
 use crate::state::AppState;
 use crate::users::fields::{Bio, Locale, Settings, TimeZoneName, nullable};
-use crate::users::{self, Audience, CreateUserError, NewUser, User, UserView};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProfilesError {
-    #[error("no such user")]
-    NotFound,
-    #[error("{0}")]
-    Forbidden(&'static str),
-    #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
-    #[error(transparent)]
-    Create(#[from] CreateUserError),
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error(transparent)]
-    Files(#[from] FilesError),
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
+use crate::users::{self, Audience, NewUser, User, UserView};
 
 /// Fields to change; absent ones stay, `null` clears a clearable one.
 #[derive(Debug, Default, Deserialize, ToSchema)]

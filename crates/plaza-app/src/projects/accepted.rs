@@ -10,9 +10,9 @@ use serde_json::json;
 use super::store;
 use crate::chat::model::ChatKind;
 use crate::chat::service::{NewChat, create_chat};
-use crate::jobs::JobKind;
 use crate::notifications::{Notice, send};
 use crate::state::AppState;
+use plaza_platform::jobs::JobKind;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Accepted {

@@ -7,6 +7,7 @@ pub mod error;
 mod handlers;
 pub mod model;
 pub mod responses;
+pub mod rules;
 pub mod search;
 pub mod service;
 mod store;

@@ -10,7 +10,8 @@ use plaza_platform::db::unique_violation;
 use serde_json::json;
 
 use super::error::{ProjectsError, invalid};
-use super::model::{self, Project, Response, ResponseStatus, Status};
+use super::model::{Project, Response, ResponseStatus, Status};
+use super::rules;
 use super::service::{event, visible};
 use super::store;
 use crate::http::AuthUser;
@@ -86,7 +87,7 @@ pub async fn create(
         id: ResponseId::new(),
         project_id: id,
         freelancer_id: me.user_id,
-        cover_letter: model::text("cover_letter", &new.cover_letter, 1, 5000)?,
+        cover_letter: rules::text("cover_letter", &new.cover_letter, 1, 5000)?,
         bid_amount: bid(new.bid_amount)?,
         currency: new.currency,
         eta_days: eta(new.eta_days)?,
@@ -212,7 +213,7 @@ async fn edit(
         return Err(ProjectsError::NotPending(response.status));
     }
     if let Some(letter) = &change.cover_letter {
-        response.cover_letter = model::text("cover_letter", letter, 1, 5000)?;
+        response.cover_letter = rules::text("cover_letter", letter, 1, 5000)?;
     }
     if let Some(amount) = change.bid_amount {
         response.bid_amount = bid(amount)?;

@@ -250,7 +250,7 @@ fn narrow(
     }
     if let Some(skills) = &query.skills {
         let given: Vec<String> = skills.split(',').map(str::to_owned).collect();
-        let skills = super::model::skills("skills", &given)?;
+        let skills = super::rules::skills("skills", &given)?;
         let first = filter.args.len() + 1;
         for skill in &skills {
             filter.arg(Arg::Text(skill.clone()));

@@ -6,7 +6,8 @@ use plaza_platform::outbox::Event;
 use serde_json::{Value, json};
 
 use super::error::{ProjectsError, invalid};
-use super::model::{self, Project, Status};
+use super::model::{Project, Status};
+use super::rules;
 use super::store;
 use crate::http::AuthUser;
 use crate::state::AppState;
@@ -79,14 +80,14 @@ pub async fn create(
     if !matches!(status, Status::Draft | Status::Open) {
         return Err(invalid("status", "draft or open"));
     }
-    model::budget(new.budget_min, new.budget_max)?;
+    rules::budget(new.budget_min, new.budget_max)?;
     let now = state.clock.now();
     let project = Project {
         id: ProjectId::new(),
         owner_id: me.user_id,
-        title: model::text("title", &new.title, 3, 200)?,
-        description: model::text("description", &new.description, 1, 20_000)?,
-        skills: model::skills("skills", &new.skills)?,
+        title: rules::text("title", &new.title, 3, 200)?,
+        description: rules::text("description", &new.description, 1, 20_000)?,
+        skills: rules::skills("skills", &new.skills)?,
         budget_min: new.budget_min,
         budget_max: new.budget_max,
         currency: new.currency,
@@ -192,13 +193,13 @@ pub async fn update(
 fn edited(now: Timestamp, was: &Project, edit: &Edit) -> Result<Project, ProjectsError> {
     let mut project = was.clone();
     if let Some(title) = &edit.title {
-        project.title = model::text("title", title, 3, 200)?;
+        project.title = rules::text("title", title, 3, 200)?;
     }
     if let Some(description) = &edit.description {
-        project.description = model::text("description", description, 1, 20_000)?;
+        project.description = rules::text("description", description, 1, 20_000)?;
     }
     if let Some(skills) = &edit.skills {
-        project.skills = model::skills("skills", skills)?;
+        project.skills = rules::skills("skills", skills)?;
     }
     if let Some(d) = &edit.deadline {
         project.deadline = d.as_deref().map(|d| deadline(now, d)).transpose()?;
@@ -231,7 +232,7 @@ fn rebudget(was: &Project, project: &mut Project, edit: &Edit) -> Result<(), Pro
     if let Some(max) = edit.budget_max {
         project.budget_max = max;
     }
-    model::budget(project.budget_min, project.budget_max)?;
+    rules::budget(project.budget_min, project.budget_max)?;
     if let Some(currency) = &edit.currency {
         if *currency != was.currency && was.responses_count > 0 {
             return Err(ProjectsError::Settled(

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::Utf8Bytes;
 use plaza_core::ChatId;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::conn::{Conn, Out};
+use super::envelope::{Envelope, error_data, parse};
 use super::frame;
 use crate::chat::request::send_request;
 use crate::chat::{ChatError, events, service};
@@ -25,16 +25,6 @@ const RESUME_PAGE: i64 = 500;
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 
 const TYPES: &str = "auth, ping, join_room, leave_room, typing, send_message, mark_read, resume";
-
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    data: Value,
-    #[serde(default)]
-    id: Option<Value>,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,15 +87,6 @@ impl Resume {
             Self::Many { rooms } => rooms,
         }
     }
-}
-
-/// The token of an `auth` frame.
-pub fn auth_token(text: &str) -> Option<String> {
-    let envelope: Envelope = serde_json::from_str(text).ok()?;
-    if envelope.kind != "auth" {
-        return None;
-    }
-    envelope.data.get("token")?.as_str().map(str::to_owned)
 }
 
 /// The chats a `resume` frame names, if it is one.
@@ -180,8 +161,8 @@ impl<'a> Reader<'a> {
                 let room: Room = parse(data)?;
                 let chat = room.chat()?;
                 service::may_watch(self.state, chat, self.me.user_id).await?;
-                if let Some(room) = self.state.hub.enter(self.state, chat, self.conn) {
-                    room.live(super::hub::LIVE_WAIT).await;
+                if let Some(room) = super::delivery::enter(self.state, chat, self.conn) {
+                    room.live(super::delivery::LIVE_WAIT).await;
                 }
                 self.ack(json!({"room_id": chat}));
             }
@@ -315,31 +296,6 @@ impl super::socket::Frames for Reader<'_> {
     }
 
     async fn beat(&mut self) {
-        super::presence::heartbeat(self.state, self.conn).await;
+        super::service::heartbeat(self.state, self.conn).await;
     }
-}
-
-/// An `error` frame's data: DESIGN §3's fields.
-pub fn error_data(e: &ApiError, now: plaza_core::Timestamp) -> Value {
-    json!({
-        "error": e.message(),
-        "type": e.kind(),
-        "code": e.code(),
-        "status": e.status().as_u16(),
-        "details": e.details(),
-        "timestamp": now,
-    })
-}
-
-/// A frame's `data` as `T`, or a 422 naming the field.
-pub fn parse<T: DeserializeOwned>(data: Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(data).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            ApiError::validation(format!("data: {inner}"))
-        } else {
-            ApiError::invalid_field(&path, inner)
-        }
-    })
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::presence::{self, UserOnline};
+use super::service::{self, UserOnline};
 use super::socket::{self, WsQuery};
 use crate::http::{ApiError, AuthUser, ErrorBody, MaybeAuthUser, ValidQuery};
 use crate::state::AppState;
@@ -58,6 +58,6 @@ pub async fn online_status(
     me: AuthUser,
     ValidQuery(query): ValidQuery<OnlineQuery>,
 ) -> Result<Json<OnlineStatus>, ApiError> {
-    let users = presence::status(&state, me, &query.ids).await?;
+    let users = service::status(&state, me, &query.ids).await?;
     Ok(Json(OnlineStatus { users }))
 }

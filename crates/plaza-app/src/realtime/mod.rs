@@ -3,11 +3,14 @@
 //! and presence. See docs/realtime.md for the protocol.
 
 mod commands;
-mod conn;
+pub mod conn;
+mod delivery;
+pub mod envelope;
+pub mod error;
 mod handlers;
-mod hub;
+pub mod hub;
 mod order;
-pub mod presence;
+pub mod service;
 mod socket;
 mod ws;
 
@@ -21,8 +24,8 @@ pub use hub::Hub;
 
 // For other modules' sockets (group meditation): the same upgrade checks,
 // authentication, bounded queue, writer and frame conventions.
-pub(crate) use commands::{error_data, parse};
 pub(crate) use conn::{Close, Conn, Out};
+pub(crate) use envelope::{Envelope, error_data, parse};
 pub(crate) use socket::{Frames, Halves, WsQuery, finish, read, upgrade, write};
 
 use crate::state::AppState;

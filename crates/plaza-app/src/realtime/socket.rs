@@ -18,8 +18,8 @@ use serde::Deserialize;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use utoipa::IntoParams;
 
-use super::commands;
 use super::conn::{Close, Conn};
+use super::envelope;
 use super::order::Order;
 use crate::http::auth::check;
 use crate::http::error::codes;
@@ -117,7 +117,7 @@ async fn authenticate(
     let Some(Ok(Message::Text(text))) = first else {
         return Err(REFUSED);
     };
-    let token = commands::auth_token(&text).ok_or(REFUSED)?;
+    let token = envelope::auth_token(&text).ok_or(REFUSED)?;
     check(state, &token).await.map_err(|_| Close {
         code: 1008,
         reason: "invalid or expired access token",

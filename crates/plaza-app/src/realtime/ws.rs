@@ -13,7 +13,7 @@ use tokio::time::timeout;
 use super::commands::{self, Reader};
 use super::conn::{Close, Out};
 use super::socket::{self, Halves};
-use super::{frame, presence};
+use super::{frame, service};
 use crate::http::AuthUser;
 use crate::state::AppState;
 
@@ -29,11 +29,11 @@ pub(crate) async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUse
             conn.push(Out::Hold(chat));
         }
     }
-    match Box::pin(state.hub.attach(&state, &conn)).await {
+    match Box::pin(super::delivery::attach(&state, &conn)).await {
         Ok(chats) => {
             let ready = json!({"user_id": me.user_id, "chats": chats});
             conn.push(Out::Reply(frame("ready", ready)));
-            Box::pin(presence::online(&state, &conn)).await;
+            Box::pin(service::online(&state, &conn)).await;
             let mut reader = Reader::new(&state, &conn, me);
             if first.is_none() || socket::one(&conn, &mut reader, first).await {
                 socket::read(&conn, &mut stream, ws.ping_interval.0, &mut reader).await;
@@ -49,5 +49,5 @@ pub(crate) async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUse
     }
     state.hub.close(&conn);
     socket::finish(&conn, writer).await;
-    Box::pin(presence::offline(&state, &conn)).await;
+    Box::pin(service::offline(&state, &conn)).await;
 }

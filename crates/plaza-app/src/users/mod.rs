@@ -3,11 +3,13 @@
 //! their own units of work (`service`). No routes: profiles and the
 //! directory are `profiles`, signing in is `auth`.
 
+pub mod error;
 pub mod fields;
 pub mod model;
 pub mod password;
 pub mod service;
 mod store;
 
+pub use error::CreateUserError;
 pub use model::{Audience, NewUser, User, UserView};
-pub use service::{CreateUserError, hash_password, insert_user};
+pub use service::{hash_password, insert_user};

@@ -8,8 +8,8 @@ use plaza_platform::Work;
 use plaza_platform::db::unique_violation;
 use plaza_platform::outbox::Event;
 
+use super::error::CreateUserError;
 use super::model::{NewUser, User};
-use super::password::HashError;
 use super::store;
 use crate::state::AppState;
 
@@ -19,18 +19,6 @@ pub use super::store::{
     set_email, set_email_verified, set_password_hash, set_role_and_ban, time_zone, update_profile,
     username_taken,
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum CreateUserError {
-    #[error("an account with this email already exists")]
-    EmailTaken,
-    #[error("this username is taken")]
-    UsernameTaken,
-    #[error(transparent)]
-    Hash(#[from] HashError),
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// The new account's password hash. Hashing is slow, so it happens before
 /// the transaction opens (SQLite has one writer).

@@ -305,7 +305,7 @@ impl Builder {
         .await
         .unwrap();
         state.start();
-        let app = plaza_app::http::router_with(state.clone(), self.routes);
+        let app = plaza_app::router_with(state.clone(), self.routes);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(plaza_app::serve(listener, app, state.shutdown.clone()));

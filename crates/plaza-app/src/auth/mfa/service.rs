@@ -11,11 +11,12 @@ use plaza_platform::secret::{random_digits, token_hash};
 use serde_json::json;
 use sqlx::AnyConnection;
 
+pub use super::factors::{factors, factors_of, forget};
 use super::{store, totp};
 use crate::auth::error::{AuthError, invalid};
 use crate::auth::one_time::{self, Found, Purpose};
 use crate::auth::recovery::service::confirm_password;
-use crate::auth::service::{Client, Issued, end_all_sessions, open_and_issue};
+use crate::auth::sessions::{Client, Issued, end_all_sessions, open_and_issue};
 use crate::http::AuthUser;
 use crate::state::AppState;
 use crate::users::{self, User};
@@ -38,26 +39,6 @@ pub struct TotpSetup {
 pub struct Enabled {
     pub two_factor: Vec<String>,
     pub recovery_codes: Option<Vec<String>>,
-}
-
-/// The factors `user` has on (`totp`, `email`), as of the latest write.
-pub async fn factors(state: &AppState, user: UserId) -> Result<Vec<String>, sqlx::Error> {
-    let mut conn = state.db.fresh().acquire().await?;
-    store::methods(&mut conn, user).await
-}
-
-/// [`factors`] of each of `users` (a page of them), in one query.
-pub async fn factors_of(
-    state: &AppState,
-    users: &[UserId],
-) -> Result<std::collections::HashMap<UserId, Vec<String>>, sqlx::Error> {
-    let mut conn = state.db.fresh().acquire().await?;
-    store::methods_of(&mut conn, users).await
-}
-
-/// Turns every factor off and forgets the recovery codes (a deleted account).
-pub async fn forget(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
-    store::clear(conn, user).await
 }
 
 /// A new authenticator secret, on once confirmed with a code.

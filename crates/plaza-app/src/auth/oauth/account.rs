@@ -60,7 +60,7 @@ pub async fn sign_in(state: &AppState, identity: &Identity) -> Result<User, Auth
                 role: Role::User,
                 email_verified: identity.email_verified,
             };
-            crate::auth::accounts::insert(&mut tx, new, None).await?
+            crate::auth::new_account::insert(&mut tx, new, None).await?
         }
     };
     sqlx::query(

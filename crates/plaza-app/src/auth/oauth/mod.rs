@@ -1,6 +1,6 @@
 //! Sign-in with OAuth 2.0 / OpenID Connect providers (seeds 001, 004).
 
-mod account;
+pub(crate) mod account;
 pub(crate) mod handlers;
 mod provider;
 pub mod service;

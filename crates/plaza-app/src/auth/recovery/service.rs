@@ -13,7 +13,7 @@ use plaza_platform::mail::Mail;
 
 use crate::auth::error::{AuthError, bad_token, invalid};
 use crate::auth::one_time::{self, Purpose};
-use crate::auth::service::end_all_sessions;
+use crate::auth::sessions::end_all_sessions;
 use crate::http::AuthUser;
 use crate::notifications::mail;
 use crate::state::AppState;

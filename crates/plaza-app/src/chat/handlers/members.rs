@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::chat::model::{Chat, MemberId, MemberRole};
 use crate::chat::service;
-use crate::chat::store::Member;
+use crate::chat::service::Member;
 use crate::http::{ApiError, AuthUser, ErrorBody, ValidJson, ValidPath};
 use crate::state::AppState;
 

@@ -11,7 +11,8 @@ use super::membership;
 use crate::chat::error::{ChatError, invalid};
 use crate::chat::events;
 use crate::chat::model::{Chat, ChatKind, MemberRole, Visibility};
-use crate::chat::store::{self, Member};
+use crate::chat::store;
+pub use crate::chat::store::Member;
 use crate::state::AppState;
 
 fn may_manage(actor: MemberRole, target: MemberRole) -> bool {

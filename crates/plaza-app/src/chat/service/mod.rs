@@ -12,7 +12,9 @@ mod threads;
 use plaza_core::{ChatId, Timestamp, UserId};
 
 pub use chats::{ChatDetail, ChatSummary, NewChat, create_chat, get_chat, list_chats};
-pub use members::{add_members, change_role, channels, join, leave, list_members, mute, remove};
+pub use members::{
+    Member, add_members, change_role, channels, join, leave, list_members, mute, remove,
+};
 pub use messages::{
     MAX_CONTENT, MessagePage, NewMessage, backlog, delete_message, edit_message, group_page,
     list_messages, mark_read, send_message, send_to_group,

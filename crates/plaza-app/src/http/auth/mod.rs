@@ -1,10 +1,11 @@
 //! Who is calling. A middleware checks the bearer token once per request
 //! (signature, claims, revocation) and leaves the outcome in the request;
 //! the extractors turn it into a handler argument or a 401/403. The signing
-//! key and the revocation list ([`AuthKit`]) live here too, so every
+//! key and the revocation list (`kit.rs`) live here too, so every
 //! transport checks tokens the same way; the `auth` slice issues them.
 
 pub mod jwt;
+pub mod kit;
 mod revocation;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -12,46 +13,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use plaza_core::{Role, SessionId, Timestamp, UserId};
-use plaza_platform::config::AuthConfig;
-use plaza_platform::db::Db;
-use tokio::sync::OnceCell;
+use plaza_core::{Role, SessionId, UserId};
 
 pub use jwt::{Signer, TokenError};
+pub use kit::AuthKit;
 pub use revocation::Revocations;
 
 use super::error::codes;
 use super::{ApiError, Principal};
 use crate::state::AppState;
-
-/// The auth machinery a node holds: its signing key (loaded on first use,
-/// after migrations) and the revocation list.
-#[derive(Debug)]
-pub struct AuthKit {
-    signer: OnceCell<Signer>,
-    pub revocations: Revocations,
-}
-
-impl AuthKit {
-    pub fn new(cache: plaza_platform::cache::SharedCache, access_ttl: std::time::Duration) -> Self {
-        Self {
-            signer: OnceCell::new(),
-            revocations: Revocations::new(cache, access_ttl),
-        }
-    }
-
-    /// The deployment's signing key, loaded (or made) on first use.
-    pub async fn signer(
-        &self,
-        db: &Db,
-        config: &AuthConfig,
-        now: Timestamp,
-    ) -> Result<&Signer, sqlx::Error> {
-        self.signer
-            .get_or_try_init(|| Signer::load(db, config, now))
-            .await
-    }
-}
 
 /// A signed-in caller: the handler runs only for a valid, unrevoked token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,18 +5,18 @@
 use std::fmt::Display;
 
 use super::{ApiError, Code, codes};
-use crate::auth::AuthError;
-use crate::chat::ChatError;
-use crate::files::FilesError;
-use crate::health::service::NotReady;
+use crate::auth::error::AuthError;
+use crate::chat::error::ChatError;
+use crate::files::error::FilesError;
+use crate::health::error::NotReady;
 use crate::http::ratelimit::{refusal, too_many_after};
-use crate::jobs::service::JobsError;
-use crate::meditation::MeditationError;
-use crate::notifications::NotificationsError;
-use crate::profiles::ProfilesError;
-use crate::projects::ProjectsError;
-use crate::realtime::presence::StatusError;
-use crate::users::CreateUserError;
+use crate::jobs::error::JobsError;
+use crate::meditation::error::MeditationError;
+use crate::notifications::error::NotificationsError;
+use crate::profiles::error::ProfilesError;
+use crate::projects::error::ProjectsError;
+use crate::realtime::error::StatusError;
+use crate::users::error::CreateUserError;
 
 /// `code` with the error's own words.
 fn coded(code: &'static Code, e: &impl Display) -> ApiError {

@@ -1,30 +1,21 @@
-//! This node's group-meditation sockets and the rooms they are in. A room's
-//! frames go out on one bus topic — a line naming the room, then the frame —
-//! so every node passes them to its own sockets in that room; a socket's
-//! queue and writer are the chat socket's (`realtime::Conn`).
+//! This node's group-meditation sockets and the rooms they are in: plain
+//! data, which `fanout.rs` feeds. A socket's queue and writer are the chat
+//! socket's (`realtime::conn::Conn`).
 //!
-//! Who is in a room is kept in the database, one row per socket, which the
-//! socket's node refreshes every [`HEARTBEAT`]; a row older than [`STALE`]
-//! (by the wall clock) belongs to a node that died and is not counted.
+//! Who is in a room is kept in the database, one row per socket; a row
+//! older than [`STALE`] (by the wall clock) belongs to a node that died
+//! and is not counted.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes, BytesMut};
 use plaza_core::{RoomId, SessionId, Timestamp, UserId};
-use serde::Serialize;
 use tokio::sync::OnceCell;
 
-use crate::auth::service::SESSION_ENDED_TOPIC;
-use crate::realtime::{self, Close, Conn, Out, frame};
-use crate::state::AppState;
+use crate::realtime::conn::Conn;
 
-/// The bus topic of every room's frames.
-pub const TOPIC: &str = "meditation.rooms";
-/// How often a node says its sockets are still in their rooms.
-const HEARTBEAT: Duration = Duration::from_secs(30);
 /// A socket not refreshed for this long is not counted.
 pub const STALE: Duration = Duration::from_secs(90);
 
@@ -119,124 +110,24 @@ impl Rooms {
         }
     }
 
-    fn in_room(&self, room: RoomId) -> Vec<Arc<Conn>> {
+    pub(super) fn in_room(&self, room: RoomId) -> Vec<Arc<Conn>> {
         lock(&self.rooms).get(&room).cloned().unwrap_or_default()
     }
 
-    fn all(&self) -> Vec<Arc<Conn>> {
+    pub(super) fn all(&self) -> Vec<Arc<Conn>> {
         lock(&self.sockets)
             .values()
             .map(|(c, _)| Arc::clone(c))
             .collect()
     }
 
-    /// Subscribes, once per node, to the rooms' frames and to ended
-    /// sign-in sessions, and starts the heartbeat and the shutdown close.
-    pub async fn listen(&self, state: &AppState) {
-        self.listening
-            .get_or_init(|| async {
-                for topic in [TOPIC, SESSION_ENDED_TOPIC] {
-                    let sub = realtime::subscribe(state, topic).await;
-                    tokio::spawn(listener(state.clone(), topic, sub));
-                }
-                tokio::spawn(heartbeat(state.clone()));
-                let state = state.clone();
-                tokio::spawn(async move {
-                    state.shutdown.stopping().await;
-                    for conn in state.rooms.all() {
-                        conn.close(Close::SHUTDOWN);
-                    }
-                });
-            })
-            .await;
+    /// Whether no socket here is in a room.
+    pub(super) fn is_idle(&self) -> bool {
+        lock(&self.rooms).is_empty()
     }
-}
 
-/// Sends a `kind` frame to everyone in `room`, on every node. A room that
-/// `closes` also lets its sockets go.
-pub async fn publish(
-    state: &AppState,
-    room: RoomId,
-    kind: &str,
-    data: impl Serialize,
-    closes: bool,
-) {
-    let frame = frame(kind, data);
-    let room_id = room.to_string();
-    let mut payload = BytesMut::with_capacity(room_id.len() + frame.len() + 8);
-    payload.put_slice(room_id.as_bytes());
-    if closes {
-        payload.put_slice(b" close");
-    }
-    payload.put_u8(b'\n');
-    payload.put_slice(frame.as_bytes());
-    if let Err(e) = state.bus.publish(TOPIC, payload.freeze()).await {
-        tracing::warn!(room_id = %room, kind, error = %e, "cannot publish a room's frame");
-    }
-}
-
-/// The room, whether it closes, and the frame of a [`TOPIC`] message.
-fn split(payload: &Bytes) -> Option<(RoomId, bool, &[u8])> {
-    let at = payload.iter().position(|b| *b == b'\n')?;
-    let head = std::str::from_utf8(&payload[..at]).ok()?;
-    let (room, closes) = match head.strip_suffix(" close") {
-        Some(room) => (room, true),
-        None => (head, false),
-    };
-    Some((room.parse().ok()?, closes, &payload[at + 1..]))
-}
-
-async fn listener(
-    state: AppState,
-    topic: &'static str,
-    mut sub: plaza_platform::bus::Subscription,
-) {
-    while let Some(message) = realtime::receive(&mut sub, topic).await {
-        if topic == SESSION_ENDED_TOPIC {
-            let Some(session) = realtime::ended_session(&message.payload) else {
-                continue;
-            };
-            for conn in state
-                .rooms
-                .all()
-                .into_iter()
-                .filter(|c| c.session == session)
-            {
-                conn.close(Close::SESSION_ENDED);
-            }
-            continue;
-        }
-        let Some((room, closes, body)) = split(&message.payload) else {
-            continue;
-        };
-        let Ok(body) = axum::extract::ws::Utf8Bytes::try_from(Bytes::copy_from_slice(body)) else {
-            continue;
-        };
-        for conn in state.rooms.in_room(room) {
-            conn.push(Out::Reply(body.clone()));
-            if closes {
-                state.rooms.leave(room, &conn);
-            }
-        }
-    }
-}
-
-/// Refreshes this node's rows in `meditation_room_members` until shutdown.
-async fn heartbeat(state: AppState) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(HEARTBEAT) => {}
-            () = state.shutdown.stopping() => return,
-        }
-        if lock(&state.rooms.rooms).is_empty() {
-            continue;
-        }
-        let touched = match state.db.writer().acquire().await {
-            Ok(mut conn) => super::store::touch(&mut conn, state.rooms.node(), wall()).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = touched {
-            tracing::warn!(error = %e, "cannot refresh this node's meditation rooms");
-        }
+    /// Runs `start` once per node (the node-wide listeners).
+    pub(super) async fn once(&self, start: impl Future<Output = ()>) {
+        self.listening.get_or_init(|| start).await;
     }
 }

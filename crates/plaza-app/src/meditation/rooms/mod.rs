@@ -4,8 +4,10 @@
 //! begins in step, and each participant's part is recorded as a session.
 //! See docs/meditation.md.
 
+mod access;
+mod fanout;
 pub(super) mod handlers;
-mod live;
+pub mod live;
 pub mod model;
 pub mod round;
 pub mod service;

@@ -11,16 +11,17 @@ use plaza_core::{MeditationId, RoomId, RoundId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::live::{self, fresh_since};
+use super::fanout;
+use super::live::fresh_since;
 use super::model::Round;
 use super::store::{self, Room};
 use crate::http::AuthUser;
-use crate::jobs::{JobKind, Priority};
 use crate::meditation::error::{MeditationError, invalid};
 use crate::meditation::model::{MAX_SESSION_SEC, Session, SessionType};
 use crate::meditation::record::{self, EndedBy};
 use crate::meditation::store as sessions;
 use crate::state::AppState;
+use plaza_platform::jobs::{JobKind, Priority};
 
 /// Between the host's `start` and `starts_at`: time for every client, on
 /// every node, to hear of it and count down together.
@@ -72,7 +73,7 @@ pub async fn joining(
 ) -> Result<Session, MeditationError> {
     let no_room = || invalid("room_id", "no such room");
     let room: RoomId = room.parse().map_err(|_| no_room())?;
-    let room = super::service::visible(tx, room, me)
+    let room = super::access::visible(tx, room, me)
         .await
         .map_err(|e| match e {
             MeditationError::RoomNotFound => no_room(),
@@ -148,7 +149,7 @@ pub async fn start(
         "duration_sec": duration_sec, "starts_at": round.starts_at, "ends_at": round.ends_at,
         "server_time": now, "skipped": skipped,
     });
-    live::publish(state, room.id, "session_started", data, false).await;
+    fanout::publish(state, room.id, "session_started", data, false).await;
     Ok(())
 }
 
@@ -226,7 +227,7 @@ pub async fn finish(
         "room_id": room, "round_id": round, "ended_at": at, "reason": reason.as_str(),
         "server_time": now,
     });
-    live::publish(state, room, "session_ended", data, false).await;
+    fanout::publish(state, room, "session_ended", data, false).await;
     Ok(true)
 }
 

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use plaza_core::{RoomId, UserId};
 use serde_json::json;
 
+use super::access::visible;
+use super::fanout;
 use super::live::{self, fresh_since};
 use super::model::{RoomDetail, RoomView, Round, Visibility};
 use super::round::{self, Reason};
@@ -129,20 +131,6 @@ pub async fn list(
     })
 }
 
-/// A room I may see (admins see every room), or `RoomNotFound`.
-pub(super) async fn visible(
-    conn: &mut sqlx::AnyConnection,
-    id: RoomId,
-    me: &AuthUser,
-) -> Result<Room, MeditationError> {
-    let room = if me.is_admin() {
-        store::find(conn, id).await?
-    } else {
-        store::visible(conn, id, me.user_id).await?
-    };
-    room.ok_or(MeditationError::RoomNotFound)
-}
-
 /// A room and who is in it.
 #[tracing::instrument(skip(state, me))]
 pub async fn get(
@@ -201,7 +189,7 @@ pub async fn close(state: &AppState, me: AuthUser, id: RoomId) -> Result<(), Med
     let mut conn = state.db.writer().acquire().await?;
     store::delete(&mut conn, room.id).await?;
     let data = json!({"room_id": room.id});
-    live::publish(state, room.id, "room_closed", data, true).await;
+    fanout::publish(state, room.id, "room_closed", data, true).await;
     Ok(())
 }
 
@@ -358,5 +346,5 @@ async fn participants(state: &AppState, room: RoomId) -> Result<Vec<Participant>
 /// Tells everyone in `room`, on every node, who is in it.
 async fn announce(state: &AppState, room: RoomId, participants: &[Participant]) {
     let data = json!({"room_id": room, "count": participants.len(), "participants": participants});
-    live::publish(state, room, "participants", data, false).await;
+    fanout::publish(state, room, "participants", data, false).await;
 }

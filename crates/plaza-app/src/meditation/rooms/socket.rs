@@ -45,7 +45,7 @@ pub async fn connect(
 }
 
 async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUser) {
-    state.rooms.listen(&state).await;
+    super::fanout::listen(&state).await;
     let ws = &state.config.ws;
     let capacity = usize::try_from(ws.send_queue).unwrap_or(usize::MAX);
     let conn = state.rooms.open(me.user_id, me.session_id, capacity);
@@ -65,15 +65,6 @@ async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUser) {
     }
     state.rooms.close(&conn);
     realtime::finish(&conn, writer).await;
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    data: Value,
-    id: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +113,7 @@ impl Socket<'_> {
         if text.len() as u64 > limit {
             return self.refuse(&ApiError::payload_too_large(limit));
         }
-        let envelope: Envelope = match serde_json::from_str(text.as_str()) {
+        let envelope: realtime::Envelope = match serde_json::from_str(text.as_str()) {
             Ok(e) => e,
             Err(e) => {
                 return self.refuse(&ApiError::bad_request(format!("malformed JSON: {e}")));

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::service;
+use super::service::TemplateRow;
 use crate::http::{AdminUser, ApiError, ErrorBody, ValidJson, ValidPath, ValidQuery};
 use crate::notifications::model::Channel;
-use crate::notifications::store::TemplateRow;
 use crate::state::AppState;
 use crate::users::fields::Locale;
 

@@ -5,10 +5,11 @@
 use plaza_core::{TemplateId, Timestamp};
 use plaza_platform::db::unique_violation;
 
+use super::super::error::{NotificationsError, invalid};
 use super::super::model::{Channel, valid_type};
 use super::super::render::{self, Source};
-use super::super::service::{NotificationsError, invalid};
-use super::super::store::{self, TemplateRow};
+use super::super::store;
+pub use super::super::store::TemplateRow;
 use crate::http::AdminUser;
 use crate::state::AppState;
 use crate::users::fields::Locale;

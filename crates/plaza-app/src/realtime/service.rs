@@ -1,6 +1,7 @@
-//! Presence: a user is online while any of their sockets, on any node, has
-//! sent a heartbeat within its time to live. Going online or offline is
-//! told to the people they share a direct chat with (their contacts).
+//! The real-time slice's use cases, which are presence: a user is online
+//! while any of their sockets, on any node, has sent a heartbeat within its
+//! time to live. Going online or offline is told to the people they share
+//! a direct chat with (their contacts).
 
 use plaza_core::UserId;
 use serde::Serialize;
@@ -8,9 +9,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::conn::Conn;
+use super::error::StatusError;
 use super::frame;
 use super::hub::{USERS_TOPIC, addressed};
-use crate::chat::ChatError;
 use crate::chat::service as chats;
 use crate::http::AuthUser;
 use crate::state::AppState;
@@ -80,17 +81,6 @@ pub struct UserOnline {
     #[schema(value_type = String)]
     pub user_id: UserId,
     pub online: bool,
-}
-
-/// Why a status request was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum StatusError {
-    #[error("ids: {0}")]
-    Ids(String),
-    #[error(transparent)]
-    Chat(#[from] ChatError),
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
 }
 
 /// Who of the comma-separated `ids` is online now; only those who share a
