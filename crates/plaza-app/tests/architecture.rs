@@ -230,6 +230,64 @@ fn no_file_imports_in_a_circle() {
     assert!(app >= 10, "app.rs imports {app} files");
 }
 
+/// The slices from the bottom up: each may import only those before it.
+/// `http` (below every slice), `state` (the context) and `app` (the
+/// composition root, above all) are not slices.
+const LAYERS: [&str; 11] = [
+    "users",
+    "files",
+    "chat",
+    "realtime",
+    "notifications",
+    "auth",
+    "profiles",
+    "meditation",
+    "projects",
+    "jobs",
+    "health",
+];
+
+#[test]
+fn slices_import_only_downward() {
+    let modules = modules();
+    let slice = |m: &[String]| {
+        m.first()
+            .map(String::as_str)
+            .filter(|s| !matches!(*s, "http" | "state" | "app"))
+            .map(str::to_owned)
+    };
+    let mut upward = Vec::new();
+    for (module, (_, code)) in &modules {
+        let Some(from) = slice(module) else { continue };
+        let at = LAYERS.iter().position(|l| *l == from);
+        assert!(
+            at.is_some(),
+            "`{from}` is not in LAYERS (and docs/architecture.md)"
+        );
+        for target in imports(&modules, module, code) {
+            let Some(to) = slice(&target) else { continue };
+            let to_at = LAYERS.iter().position(|l| *l == to);
+            if to != from && to_at >= at {
+                upward.push(format!("{} -> {}", module.join("/"), target.join("/")));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports running upward:\n{}",
+        upward.join("\n")
+    );
+    let docs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/architecture.md"),
+    )
+    .expect("docs/architecture.md");
+    let order = LAYERS.join(" < ");
+    assert!(
+        docs.contains(&order),
+        "docs/architecture.md should draw `{order}`"
+    );
+}
+
 /// The files `module` names with `crate::…`, `super::…` and `self::…`
 /// paths, in `use` trees or inline.
 /// (`super` in `a/b.rs`, module `a::b`, is `a`; in `a/mod.rs`, module `a`,

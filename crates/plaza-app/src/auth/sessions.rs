@@ -11,6 +11,7 @@ use super::error::AuthError;
 use super::mfa::factors::factors;
 use super::store::{self, Session};
 use crate::http::AuthUser;
+pub use crate::http::auth::revocation::SESSION_ENDED_TOPIC;
 use crate::state::AppState;
 use crate::users::{self, User};
 
@@ -32,9 +33,6 @@ pub struct Issued {
     pub refresh_token: String,
     pub expires_in: u64,
 }
-
-/// Bus topic carrying the id of each session that ended.
-pub const SESSION_ENDED_TOPIC: &str = "auth.session.ended";
 
 /// Opens a session for a user who has proven who they are.
 pub(crate) async fn open_and_issue(

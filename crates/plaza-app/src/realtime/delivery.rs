@@ -21,9 +21,9 @@ use serde::Deserialize;
 use super::conn::{Close, Conn, Out};
 use super::frame;
 use super::hub::{self, Room, USERS_TOPIC};
-use crate::auth::sessions::SESSION_ENDED_TOPIC;
 use crate::chat::events::{self, MEMBERSHIP_TOPIC, Membership};
 use crate::chat::service as chats;
+use crate::http::auth::revocation::SESSION_ENDED_TOPIC;
 use crate::state::AppState;
 
 /// How long a socket waits for a chat's subscription before it is

@@ -6,7 +6,7 @@
 
 pub mod jwt;
 pub mod kit;
-mod revocation;
+pub mod revocation;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;

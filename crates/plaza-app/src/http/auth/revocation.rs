@@ -14,6 +14,10 @@ use plaza_platform::cache::SharedCache;
 use plaza_platform::db::Db;
 use tokio::sync::OnceCell;
 
+/// Bus topic carrying the id of each session that ended, so every node
+/// closes that session's sockets.
+pub const SESSION_ENDED_TOPIC: &str = "auth.session.ended";
+
 #[derive(Debug)]
 pub struct Revocations {
     cache: SharedCache,

@@ -11,7 +11,7 @@ use plaza_core::RoomId;
 use serde::Serialize;
 
 use super::live::wall;
-use crate::auth::sessions::SESSION_ENDED_TOPIC;
+use crate::http::auth::revocation::SESSION_ENDED_TOPIC;
 use crate::realtime::{self, Close, Out, frame};
 use crate::state::AppState;
 
