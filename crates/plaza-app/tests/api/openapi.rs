@@ -1,6 +1,6 @@
-//! The OpenAPI document covers the accounts, jobs and notifications
-//! surfaces, and every operation it
-//! marks as needing a bearer token refuses requests without one.
+//! The OpenAPI document covers every surface, every operation it marks as
+//! needing a bearer token refuses requests without one, and every id in a
+//! path answers a malformed value as an unknown one.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -114,4 +114,70 @@ async fn every_account_endpoint_is_documented_and_guarded() {
         }
     }
     assert!(guarded >= 20, "only {guarded} operations need a token");
+}
+
+/// Every route with an id in its path, walked from the OpenAPI document:
+/// a malformed id answers the 404 an unknown one gets — the error format,
+/// the entity's own code — before any body or permission is looked at.
+#[tokio::test]
+async fn a_malformed_id_is_not_found_on_every_route() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.rate_limit.general =
+                plaza_platform::config::Rate::new(100_000, std::time::Duration::from_secs(60));
+        })
+        .spawn()
+        .await;
+    app.register("walker@example.com").await;
+    let admin = app.make_admin("walker@example.com").await;
+    let doc: Value = app
+        .get("/api-docs/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let unknown = "0199a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b";
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Ok(method) = Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            let params: Vec<&Value> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .collect();
+            let is_id = |p: &Value| p["schema"]["format"] == "uuid";
+            for bad in params.iter().filter(|p| is_id(p)) {
+                let mut concrete = path.clone();
+                for p in &params {
+                    let name = p["name"].as_str().unwrap();
+                    let value = if std::ptr::eq(*p, *bad) {
+                        "not-an-id"
+                    } else if is_id(p) {
+                        unknown
+                    } else {
+                        "x"
+                    };
+                    concrete = concrete.replace(&format!("{{{name}}}"), value);
+                }
+                let body = serde_json::json!({});
+                let res = app
+                    .send(method.clone(), &concrete, Some(&admin.access), Some(&body))
+                    .await;
+                let status = res.status().as_u16();
+                assert_eq!(status, 404, "{method} {concrete}");
+                let error = error_body(res, 404, "not_found").await;
+                let code = error["code"].as_str().unwrap();
+                assert!(
+                    code.ends_with("not_found") && code != "route.not_found",
+                    "{method} {concrete}: {error}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} id parameters checked");
 }
