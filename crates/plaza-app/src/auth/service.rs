@@ -142,6 +142,7 @@ async fn check_password(state: &AppState, name: &str, password: &str) -> Result<
 
 /// After a correct password or a provider's word: tokens, or a challenge
 /// when the account has second factors.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn after_proof(
     state: &AppState,
     user: User,

@@ -35,6 +35,7 @@ pub struct Issued {
 }
 
 /// Opens a session for a user who has proven who they are.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn open_and_issue(
     state: &AppState,
     user: User,
@@ -152,6 +153,7 @@ pub async fn end_every_session(state: &AppState, user: UserId) -> Result<(), Aut
 /// Ends every session of `user` but `keep` (the caller's, on a password
 /// change), in the caller's unit of work; the sessions' tokens stop working
 /// on every node once it commits.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn end_all_sessions<'a>(
     state: &'a AppState,
     work: &mut Work<'a>,
@@ -190,6 +192,7 @@ pub async fn sessions(state: &AppState, user: UserId) -> Result<Vec<Session>, Au
 }
 
 /// Opens a session in `work`: its row and first refresh token.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn open_session(
     state: &AppState,
     work: &mut Work<'_>,
@@ -214,6 +217,7 @@ pub(super) async fn open_session(
 }
 
 /// Signs an access token for `session` and hands out the pair.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn issue(
     state: &AppState,
     user: User,

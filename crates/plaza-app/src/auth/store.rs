@@ -14,6 +14,7 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_session(conn: &mut AnyConnection, s: &Session) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at, expires_at) \
@@ -31,6 +32,7 @@ pub async fn insert_session(conn: &mut AnyConnection, s: &Session) -> Result<(),
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_refresh(
     conn: &mut AnyConnection,
     token_hash: &str,
@@ -65,6 +67,7 @@ pub struct RefreshRow {
     pub deleted_at: Option<Timestamp>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_refresh(
     conn: &mut AnyConnection,
     token_hash: &str,
@@ -81,6 +84,7 @@ pub async fn find_refresh(
 }
 
 /// Marks a token used; false when another request used it first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_refresh(
     conn: &mut AnyConnection,
     token_hash: &str,
@@ -98,6 +102,7 @@ pub async fn use_refresh(
 
 /// Whether a token rotated out of `token_hash` has itself been used: then
 /// `token_hash` is no longer the newest token's parent.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn child_used(conn: &mut AnyConnection, token_hash: &str) -> Result<bool, sqlx::Error> {
     let used: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM refresh_tokens WHERE parent_hash = $1 AND used_at IS NOT NULL LIMIT 1",
@@ -108,6 +113,7 @@ pub async fn child_used(conn: &mut AnyConnection, token_hash: &str) -> Result<bo
     Ok(used.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch_session(
     conn: &mut AnyConnection,
     id: SessionId,
@@ -126,6 +132,7 @@ pub async fn touch_session(
 }
 
 /// Ends one session; false when it was not the user's or already ended.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_session(
     conn: &mut AnyConnection,
     id: SessionId,
@@ -147,6 +154,7 @@ pub async fn revoke_session(
 }
 
 /// Ends every open session of `user` except `keep`; returns those ended.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_user_sessions(
     conn: &mut AnyConnection,
     user: UserId,
@@ -167,6 +175,7 @@ pub async fn revoke_user_sessions(
 }
 
 /// Open, unexpired sessions, most recently used first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_sessions(
     conn: &mut AnyConnection,
     user: UserId,

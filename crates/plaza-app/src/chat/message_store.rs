@@ -17,6 +17,7 @@ use super::model::{Message, MessageRow, message_columns};
 /// orders a chat's senders), on SQLite an insert whose trigger moves the
 /// chat's `last_seq` and the read marker (the database lock orders all).
 /// A failed insert (a repeated `client_id`) takes no seq.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_if_allowed(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -70,6 +71,7 @@ pub async fn insert_if_allowed(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_message(
     conn: &mut AnyConnection,
     id: MessageId,
@@ -85,6 +87,7 @@ pub async fn find_message(
     Ok(row.map(Message::from))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_client_id(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -106,6 +109,7 @@ pub async fn find_by_client_id(
 
 /// Messages of `chat` after `after` or before `before` (exclusive), oldest
 /// first; `limit + 1` are read so the caller can tell whether more exist.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_messages(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -146,6 +150,7 @@ pub async fn list_messages(
 
 /// The newest message of each `(chat, last_seq)` given, in one statement;
 /// chats without messages are absent.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_messages(
     conn: &mut AnyConnection,
     chats: &[(ChatId, i64)],
@@ -174,6 +179,7 @@ pub async fn last_messages(
         .collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn edit_message(
     conn: &mut AnyConnection,
     id: MessageId,
@@ -190,6 +196,7 @@ pub async fn edit_message(
 }
 
 /// Leaves a tombstone: the row and its seq stay, the content goes.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_message(
     conn: &mut AnyConnection,
     id: MessageId,
@@ -204,6 +211,7 @@ pub async fn delete_message(
 }
 
 /// Replies in the thread of `root`, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replies(
     conn: &mut AnyConnection,
     root: MessageId,
@@ -222,6 +230,7 @@ pub async fn replies(
 }
 
 /// A page of `chat`'s messages by offset from the newest (seed 002), and the total.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn page_newest_first(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -256,6 +265,7 @@ fn fts5_query(words: &[String]) -> String {
 
 /// Messages of `me`'s chats (of `chat` only, if given) with all of
 /// `words`, best match first; the one query whose SQL differs by database.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -305,6 +315,7 @@ pub async fn search(
 }
 
 /// The newest reply seq `me` has read in the thread of `root` (0 for none).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn thread_read(
     conn: &mut AnyConnection,
     root: MessageId,
@@ -321,6 +332,7 @@ pub async fn thread_read(
 }
 
 /// Moves `me`'s read marker in the thread of `root` up to `seq` (never back).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_thread_read(
     conn: &mut AnyConnection,
     root: MessageId,

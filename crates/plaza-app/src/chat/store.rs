@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 
 use super::model::{Chat, MemberRole};
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_chat(
     conn: &mut AnyConnection,
     chat: &Chat,
@@ -28,6 +29,7 @@ pub async fn insert_chat(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_member(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -47,6 +49,7 @@ pub async fn add_member(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_chat(conn: &mut AnyConnection, id: ChatId) -> Result<Option<Chat>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, name, visibility, group_id, created_by, last_seq, last_message_at, created_at \
@@ -66,6 +69,7 @@ pub struct ChatAndMember {
     pub muted_until: Option<Timestamp>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_with_member(
     conn: &mut AnyConnection,
     id: ChatId,
@@ -83,6 +87,7 @@ pub async fn find_with_member(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_direct(
     conn: &mut AnyConnection,
     key: &str,
@@ -93,6 +98,7 @@ pub async fn find_direct(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn member_role(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -105,6 +111,7 @@ pub async fn member_role(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_read(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -133,6 +140,7 @@ pub struct MyChat {
 }
 
 /// `user`'s chats, most recent activity first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn my_chats(
     conn: &mut AnyConnection,
     user: UserId,
@@ -168,6 +176,7 @@ pub struct Member {
     pub joined_at: Timestamp,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn members(conn: &mut AnyConnection, chat: ChatId) -> Result<Vec<Member>, sqlx::Error> {
     sqlx::query_as(
         "SELECT m.user_id, u.username, u.display_name, m.role, m.last_read_seq, m.joined_at \
@@ -179,6 +188,7 @@ pub async fn members(conn: &mut AnyConnection, chat: ChatId) -> Result<Vec<Membe
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_role(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -195,6 +205,7 @@ pub async fn set_role(
 }
 
 /// Removes `user` from `chat` and, for a group, from its channels.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remove_member(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -212,6 +223,7 @@ pub async fn remove_member(
 }
 
 /// Channels of `group` that `user` may see: public ones and those they are in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn channels(
     conn: &mut AnyConnection,
     group: ChatId,
@@ -229,6 +241,7 @@ pub async fn channels(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_muted_until(
     conn: &mut AnyConnection,
     chat: ChatId,
@@ -245,6 +258,7 @@ pub async fn set_muted_until(
 }
 
 /// Every chat `user` is a member of.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn chat_ids_of(
     conn: &mut AnyConnection,
     user: UserId,
@@ -256,6 +270,7 @@ pub async fn chat_ids_of(
 }
 
 /// The channels of `group`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn channel_ids(
     conn: &mut AnyConnection,
     group: ChatId,
@@ -267,6 +282,7 @@ pub async fn channel_ids(
 }
 
 /// The other members of `user`'s direct chats: whom their presence concerns.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn direct_contacts(
     conn: &mut AnyConnection,
     user: UserId,
@@ -283,6 +299,7 @@ pub async fn direct_contacts(
 }
 
 /// Those of `users` who share at least one chat with `me` (or are `me`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn share_a_chat(
     conn: &mut AnyConnection,
     me: UserId,
@@ -310,6 +327,7 @@ pub async fn share_a_chat(
 }
 
 /// The seq of `chat`'s newest message (0 when it has none).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_seq(conn: &mut AnyConnection, chat: ChatId) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = $1")
         .bind(chat)

@@ -185,11 +185,13 @@ async fn may_read(
 
 /// Forgets a file's record in the caller's unit of work (its objects are
 /// removed with [`remove_objects`] once that commits).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn forget(conn: &mut sqlx::AnyConnection, id: FileId) -> Result<(), sqlx::Error> {
     store::delete(conn, id).await
 }
 
 /// Deletes every stored object of a file whose row is gone.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remove_objects(state: &AppState, id: FileId) {
     for variant in ["original", "256", "64"] {
         if let Err(e) = state.storage.delete(&key(id, variant)).await {

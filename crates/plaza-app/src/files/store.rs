@@ -26,6 +26,7 @@ impl FileRow {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO files (id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, name, created_at) \
@@ -47,6 +48,7 @@ pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::E
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(conn: &mut AnyConnection, id: FileId) -> Result<Option<FileRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, owner_id, purpose, visibility, content_type, byte_size, width, height, variants, name, created_at \
@@ -60,6 +62,7 @@ pub async fn find(conn: &mut AnyConnection, id: FileId) -> Result<Option<FileRow
 /// Whether `viewer` is a member of a chat where the file is attached to a
 /// message still there (the chat slice's tables: the one access rule that
 /// reads them).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn shared_with(
     conn: &mut AnyConnection,
     id: FileId,
@@ -77,6 +80,7 @@ pub async fn shared_with(
     Ok(shared.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut AnyConnection, id: FileId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM files WHERE id = $1")
         .bind(id)
@@ -86,6 +90,7 @@ pub async fn delete(conn: &mut AnyConnection, id: FileId) -> Result<(), sqlx::Er
 }
 
 /// The files attached to messages of `chat` with seq in `from..=to`, in order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attached_in_range(
     conn: &mut AnyConnection,
     chat: plaza_core::ChatId,

@@ -86,6 +86,7 @@ fn bind_insert<'q>(
 }
 
 /// Starts `s`; a unique violation if `user` has an active session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     conn: &mut AnyConnection,
     user: UserId,
@@ -99,6 +100,7 @@ pub async fn insert(
 
 /// Starts `s` unless `user` has an active session (then false), without
 /// failing the transaction it runs in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_if_idle(
     conn: &mut AnyConnection,
     user: UserId,
@@ -112,6 +114,7 @@ pub async fn insert_if_idle(
     Ok(done.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn active(
     conn: &mut AnyConnection,
     user: UserId,
@@ -127,6 +130,7 @@ pub async fn active(
     Ok(row.map(Into::into))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(
     conn: &mut AnyConnection,
     user: UserId,
@@ -145,6 +149,7 @@ pub async fn find(
 }
 
 /// The most recently started of someone's finished sessions.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn last_ended(
     conn: &mut AnyConnection,
     user: UserId,
@@ -162,6 +167,7 @@ pub async fn last_ended(
 }
 
 /// Open sessions started before `before`, oldest first, with their owners.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stale(
     conn: &mut AnyConnection,
     before: Timestamp,
@@ -181,6 +187,7 @@ pub async fn stale(
 }
 
 /// The open sessions of a room's group session, with their owners.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_in_round(
     conn: &mut AnyConnection,
     round: RoundId,
@@ -197,6 +204,7 @@ pub async fn open_in_round(
 }
 
 /// Ends the session if it is still open; false if it was not.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn finish(
     conn: &mut AnyConnection,
     user: UserId,
@@ -234,6 +242,7 @@ pub struct HistoryFilter<'a> {
 }
 
 /// A page of someone's sessions, newest first, and how many match in all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn history(
     conn: &mut AnyConnection,
     user: UserId,
@@ -270,6 +279,7 @@ pub async fn history(
 }
 
 /// `user`'s finished sessions: when each started, how long, which kind.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ended_sessions(
     conn: &mut AnyConnection,
     user: UserId,
@@ -283,14 +293,21 @@ pub async fn ended_sessions(
     .await
 }
 
-/// `user`'s rolled-up days from `first` to `last` (dates as `YYYY-MM-DD`):
-/// `(day, sessions, seconds, mood_delta_sum, mood_count)`.
+/// A rolled-up day: `(day, sessions, seconds, mood_delta_sum, mood_count)`.
+pub type DayRow = (String, i64, i64, i64, i64);
+
+/// A session not yet rolled up: `(started_at, duration_sec, mood_before,
+/// mood_after)`.
+pub type UnrolledRow = (Timestamp, i64, Option<i64>, Option<i64>);
+
+/// `user`'s rolled-up days from `first` to `last` (dates as `YYYY-MM-DD`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rolled_days(
     conn: &mut AnyConnection,
     user: UserId,
     first: &str,
     last: &str,
-) -> Result<Vec<(String, i64, i64, i64, i64)>, sqlx::Error> {
+) -> Result<Vec<DayRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT day, sessions, seconds, mood_delta_sum, mood_count FROM meditation_daily \
          WHERE user_id = $1 AND day >= $2 AND day <= $3",
@@ -303,14 +320,14 @@ pub async fn rolled_days(
 }
 
 /// `user`'s sessions started in `since..until` that ended after `rolled`
-/// (the roll-up has not reached them): `(started_at, duration_sec,
-/// mood_before, mood_after)`.
+/// (the roll-up has not reached them).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unrolled(
     conn: &mut AnyConnection,
     user: UserId,
     (since, until): (Timestamp, Timestamp),
     rolled: Timestamp,
-) -> Result<Vec<(Timestamp, i64, Option<i64>, Option<i64>)>, sqlx::Error> {
+) -> Result<Vec<UnrolledRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT started_at, duration_sec, mood_before, mood_after FROM meditation_sessions \
          WHERE user_id = $1 AND ended_at > $4 AND started_at >= $2 AND started_at < $3",

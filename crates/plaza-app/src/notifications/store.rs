@@ -49,6 +49,7 @@ impl From<Row> for Notification {
 }
 
 /// Stores a notification; false if this delivery already stored it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     conn: &mut AnyConnection,
     user: UserId,
@@ -72,6 +73,7 @@ pub async fn insert(
 
 /// A page of someone's notifications, newest first, one more than `limit`
 /// to tell whether more follow.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut AnyConnection,
     user: UserId,
@@ -94,6 +96,7 @@ pub async fn list(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unread_count(conn: &mut AnyConnection, user: UserId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
@@ -103,6 +106,7 @@ pub async fn unread_count(conn: &mut AnyConnection, user: UserId) -> Result<i64,
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(
     conn: &mut AnyConnection,
     user: UserId,
@@ -121,6 +125,7 @@ pub async fn find(
 }
 
 /// Marks one notification read (keeping the first time) or unread.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_read(
     conn: &mut AnyConnection,
     user: UserId,
@@ -143,6 +148,7 @@ pub async fn set_read(
 }
 
 /// Marks all of someone's notifications read; how many were unread.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn read_all(
     conn: &mut AnyConnection,
     user: UserId,
@@ -157,6 +163,7 @@ pub async fn read_all(
     Ok(done.rows_affected())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(
     conn: &mut AnyConnection,
     user: UserId,
@@ -171,6 +178,7 @@ pub async fn delete(
 }
 
 /// Someone's explicit choices: (type, channel, enabled).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn subscriptions(
     conn: &mut AnyConnection,
     user: UserId,
@@ -185,6 +193,7 @@ pub async fn subscriptions(
     Ok(rows.into_iter().map(|(t, c, e)| (t, c, e != 0)).collect())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_subscription(
     conn: &mut AnyConnection,
     user: UserId,
@@ -207,6 +216,7 @@ pub async fn set_subscription(
 }
 
 /// Quiet hours as stored: ("22:00", "07:00").
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn quiet_hours(
     conn: &mut AnyConnection,
     user: UserId,
@@ -220,6 +230,7 @@ pub async fn quiet_hours(
     Ok(row.and_then(|(s, e)| s.zip(e)))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_quiet_hours(
     conn: &mut AnyConnection,
     user: UserId,
@@ -241,6 +252,7 @@ pub async fn set_quiet_hours(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recipient(
     conn: &mut AnyConnection,
     user: UserId,
@@ -290,6 +302,7 @@ impl TemplateRow {
 }
 
 /// The templates of `kind` for any of `channels` and `locales`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn templates_for(
     conn: &mut AnyConnection,
     kind: &str,
@@ -304,6 +317,7 @@ pub async fn templates_for(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_templates(
     conn: &mut AnyConnection,
     kind: Option<&str>,
@@ -319,6 +333,7 @@ pub async fn list_templates(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_template(
     conn: &mut AnyConnection,
     id: TemplateId,
@@ -333,6 +348,7 @@ pub async fn find_template(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_template(conn: &mut AnyConnection, t: &TemplateRow) -> Result<(), sqlx::Error> {
     sqlx::query(concat!(
         "INSERT INTO notification_templates (",
@@ -353,6 +369,7 @@ pub async fn insert_template(conn: &mut AnyConnection, t: &TemplateRow) -> Resul
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_template(conn: &mut AnyConnection, t: &TemplateRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE notification_templates SET type = $2, channel = $3, locale = $4, subject = $5, \
@@ -371,6 +388,7 @@ pub async fn update_template(conn: &mut AnyConnection, t: &TemplateRow) -> Resul
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_template(
     conn: &mut AnyConnection,
     id: TemplateId,
@@ -383,6 +401,7 @@ pub async fn delete_template(
 }
 
 /// Types some template exists for.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn templated_types(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT DISTINCT type FROM notification_templates ORDER BY type")
         .fetch_all(conn)

@@ -113,6 +113,7 @@ pub async fn create(
 
 /// Who may see a project: anyone while it is listed; a draft its owner;
 /// an archived one its owner and the people who responded; admins all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn visible(
     conn: &mut sqlx::AnyConnection,
     id: ProjectId,

@@ -61,6 +61,7 @@ fn split_skills(joined: &str) -> Vec<String> {
         .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, p: &Project) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO projects (id, owner_id, title, description, skills, budget_min, budget_max, \
@@ -83,6 +84,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Project) -> Result<(), sqlx::E
     set_skills(conn, p.id, &p.skills).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_skills(
     conn: &mut AnyConnection,
     project: ProjectId,
@@ -102,6 +104,7 @@ pub async fn set_skills(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(conn: &mut AnyConnection, id: ProjectId) -> Result<Option<Project>, sqlx::Error> {
     let row: Option<ProjectRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -116,6 +119,7 @@ pub async fn find(conn: &mut AnyConnection, id: ProjectId) -> Result<Option<Proj
 
 /// Writes an edited project's row (its skills' rows are [`set_skills`]'s);
 /// false if its status changed meanwhile from `was` (a concurrent accept).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     conn: &mut AnyConnection,
     p: &Project,
@@ -142,6 +146,7 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut AnyConnection, id: ProjectId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM projects WHERE id = $1")
         .bind(id)
@@ -151,6 +156,7 @@ pub async fn delete(conn: &mut AnyConnection, id: ProjectId) -> Result<(), sqlx:
 }
 
 /// Moves the project from `from` to `to`; false if it was not at `from`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_status(
     conn: &mut AnyConnection,
     id: ProjectId,
@@ -172,6 +178,7 @@ pub async fn set_status(
 
 /// Starts the project with `response`: only one accept wins, because only
 /// one finds it still open.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn start_with(
     conn: &mut AnyConnection,
     id: ProjectId,
@@ -230,6 +237,7 @@ impl From<ResponseRow> for Response {
 }
 
 /// Counts a new response on the project if it is open; false if not.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_response(
     conn: &mut AnyConnection,
     project: ProjectId,
@@ -246,6 +254,7 @@ pub async fn count_response(
 
 /// Stores a response; a unique violation when the freelancer has responded
 /// already.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_response(conn: &mut AnyConnection, r: &Response) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO project_responses (id, project_id, freelancer_id, cover_letter, bid_amount, \
@@ -266,6 +275,7 @@ pub async fn insert_response(conn: &mut AnyConnection, r: &Response) -> Result<(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_response(
     conn: &mut AnyConnection,
     project: ProjectId,
@@ -284,6 +294,7 @@ pub async fn find_response(
 }
 
 /// `freelancer`'s response to `project`, if any.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn response_of(
     conn: &mut AnyConnection,
     project: ProjectId,
@@ -303,6 +314,7 @@ pub async fn response_of(
 
 /// A page of a project's responses, oldest first (all of them, or only
 /// `freelancer`'s), and how many in all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn responses(
     conn: &mut AnyConnection,
     project: ProjectId,
@@ -335,6 +347,7 @@ pub async fn responses(
 }
 
 /// Writes an edited pending response; false if it is no longer pending.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_response(conn: &mut AnyConnection, r: &Response) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE project_responses SET cover_letter = $2, bid_amount = $3, eta_days = $4, \
@@ -351,6 +364,7 @@ pub async fn update_response(conn: &mut AnyConnection, r: &Response) -> Result<b
 }
 
 /// Moves a pending response to `to`; false if it was not pending.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn settle_response(
     conn: &mut AnyConnection,
     id: ResponseId,
@@ -370,6 +384,7 @@ pub async fn settle_response(
 }
 
 /// Rejects every other pending response to `project`; who they were from.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reject_others(
     conn: &mut AnyConnection,
     project: ProjectId,

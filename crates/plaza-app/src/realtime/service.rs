@@ -28,6 +28,7 @@ async fn is_online(state: &AppState, user: UserId) -> bool {
 }
 
 /// A socket of `conn.user` is up.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn online(state: &AppState, conn: &Conn) {
     let was = is_online(state, conn.user).await;
     heartbeat(state, conn).await;
@@ -36,6 +37,7 @@ pub async fn online(state: &AppState, conn: &Conn) {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn heartbeat(state: &AppState, conn: &Conn) {
     let key = state.hub.presence_key(conn);
     state
@@ -45,6 +47,7 @@ pub async fn heartbeat(state: &AppState, conn: &Conn) {
 }
 
 /// A socket of `conn.user` closed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn offline(state: &AppState, conn: &Conn) {
     let key = state.hub.presence_key(conn);
     state.presence.leave(&conn.user.to_string(), &key).await;

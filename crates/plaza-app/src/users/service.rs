@@ -22,6 +22,7 @@ pub use super::store::{
 
 /// The new account's password hash. Hashing is slow, so it happens before
 /// the transaction opens (SQLite has one writer).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_password(
     state: &AppState,
     new: &NewUser,
@@ -36,6 +37,7 @@ pub async fn hash_password(
 /// `user.registered` recorded there too. The email and username are unique
 /// regardless of case; a missing username is made from the email, with a
 /// number added if taken.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_user(
     tx: &mut Work<'_>,
     new: NewUser,

@@ -8,6 +8,7 @@ use sqlx::AnyConnection;
 use super::model::user_columns;
 use super::model::{User, UserRow};
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(
     conn: &mut AnyConnection,
     user: &User,
@@ -33,6 +34,7 @@ pub async fn insert(
 }
 
 /// Someone's time zone: the profile's IANA name, and the zone it names.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn time_zone(
     conn: &mut AnyConnection,
     id: UserId,
@@ -46,6 +48,7 @@ pub async fn time_zone(
 }
 
 /// Which of `ids` are live (not deleted) accounts, in one query.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live(conn: &mut AnyConnection, ids: &[UserId]) -> Result<Vec<UserId>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -62,6 +65,7 @@ pub async fn live(conn: &mut AnyConnection, ids: &[UserId]) -> Result<Vec<UserId
     query.fetch_all(conn).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, sqlx::Error> {
     let row: Option<UserRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -74,6 +78,7 @@ pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, 
     Ok(row.map(User::from))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_email(
     conn: &mut AnyConnection,
     email: &Email,
@@ -109,6 +114,7 @@ struct CredentialsRow {
 
 /// The account with this email or username, and its sign-in state, in
 /// one read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn credentials(
     conn: &mut AnyConnection,
     login: &str,
@@ -137,6 +143,7 @@ pub async fn credentials(
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn password_hash(
     conn: &mut AnyConnection,
     id: UserId,
@@ -149,6 +156,7 @@ pub async fn password_hash(
     Ok(hash.flatten())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password_hash(
     conn: &mut AnyConnection,
     id: UserId,
@@ -166,6 +174,7 @@ pub async fn set_password_hash(
 
 /// Counts a failed sign-in; returns the failures in a row so far (counted
 /// in the database, so parallel attempts each see their own number).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_failed_login(conn: &mut AnyConnection, id: UserId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
@@ -175,6 +184,7 @@ pub async fn record_failed_login(conn: &mut AnyConnection, id: UserId) -> Result
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_until(
     conn: &mut AnyConnection,
     id: UserId,
@@ -188,6 +198,7 @@ pub async fn lock_until(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reset_failed_logins(conn: &mut AnyConnection, id: UserId) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE users SET failed_logins = 0, locked_until = NULL \
@@ -199,6 +210,7 @@ pub async fn reset_failed_logins(conn: &mut AnyConnection, id: UserId) -> Result
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn username_taken(
     conn: &mut AnyConnection,
     username: &Username,
@@ -211,6 +223,7 @@ pub async fn username_taken(
     Ok(found.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn email_taken(conn: &mut AnyConnection, email: &Email) -> Result<bool, sqlx::Error> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM users WHERE lower(email) = lower($1)")
@@ -221,6 +234,7 @@ pub async fn email_taken(conn: &mut AnyConnection, email: &Email) -> Result<bool
 }
 
 /// Writes the fields a profile edit may change.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_profile(conn: &mut AnyConnection, user: &User) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE users SET display_name = $2, bio = $3, timezone = $4, locale = $5, \
@@ -238,6 +252,7 @@ pub async fn update_profile(conn: &mut AnyConnection, user: &User) -> Result<(),
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_avatar(
     conn: &mut AnyConnection,
     id: UserId,
@@ -253,6 +268,7 @@ pub async fn set_avatar(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_role_and_ban(
     conn: &mut AnyConnection,
     id: UserId,
@@ -270,6 +286,7 @@ pub async fn set_role_and_ban(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_email_verified(
     conn: &mut AnyConnection,
     id: UserId,
@@ -285,6 +302,7 @@ pub async fn set_email_verified(
 
 /// Removes what identifies a person, keeping the row (and its id) that
 /// other users' history points at.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn anonymise(
     conn: &mut AnyConnection,
     id: UserId,
@@ -320,6 +338,7 @@ fn prefix_pattern(prefix: &str) -> String {
 
 /// Accounts whose username or display name (or a word of it) starts with
 /// `q`, exact matches first, then usernames that start with it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     conn: &mut AnyConnection,
     q: &str,
@@ -358,6 +377,7 @@ pub async fn search(
 
 /// Every live account for admins, newest first, optionally matching `q` in
 /// email, username or display name.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_all(
     conn: &mut AnyConnection,
     q: Option<&str>,
@@ -391,6 +411,7 @@ pub async fn list_all(
 }
 
 /// Moves the account to a proven new address.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_email(
     conn: &mut AnyConnection,
     id: UserId,

@@ -3,6 +3,7 @@ use std::io::IsTerminal;
 use tracing::level_filters::LevelFilter;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -46,6 +47,14 @@ pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, Loggin
             reason: e.to_string(),
         })
     };
+    // At debug and trace every span that closes logs how long it was busy
+    // and idle, so a slow request shows which service and store call took
+    // the time; at info that would be noise.
+    let timings = if level.contains("debug") || level.contains("trace") {
+        FmtSpan::CLOSE
+    } else {
+        FmtSpan::NONE
+    };
     let mut layers: Vec<BoxedLayer> = Vec::new();
     let mut guards = Vec::new();
 
@@ -54,7 +63,7 @@ pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, Loggin
     let (writer, guard) = tracing_appender::non_blocking(stdout);
     guards.push(guard);
     layers.push(
-        format_layer(config.format, writer, ansi)
+        format_layer(config.format, writer, ansi, timings.clone())
             .with_filter(filter()?)
             .boxed(),
     );
@@ -77,7 +86,7 @@ pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, Loggin
                 .map_err(|e| dir_error(config, e.to_string()))?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
             guards.push(guard);
-            let layer = format_layer(config.format, writer, false);
+            let layer = format_layer(config.format, writer, false, timings.clone());
             layers.push(if only_errors {
                 layer.with_filter(LevelFilter::ERROR).boxed()
             } else {
@@ -101,11 +110,13 @@ fn dir_error(config: &LogConfig, reason: String) -> LoggingError {
     }
 }
 
-fn format_layer<W>(format: LogFormat, writer: W, ansi: bool) -> BoxedLayer
+fn format_layer<W>(format: LogFormat, writer: W, ansi: bool, spans: FmtSpan) -> BoxedLayer
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    let base = tracing_subscriber::fmt::layer().with_writer(writer);
+    let base = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_span_events(spans);
     match format {
         LogFormat::Json => base
             .json()

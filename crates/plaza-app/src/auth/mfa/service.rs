@@ -173,6 +173,7 @@ pub async fn regenerate_recovery_codes(
 
 /// Starts the second step of `user`'s sign-in: a challenge token naming
 /// the factors; with email the only factor, the code is mailed at once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn challenge(
     state: &AppState,
     user: &User,

@@ -9,6 +9,7 @@ pub struct TotpRow {
     pub enabled_at: Option<Timestamp>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn totp(conn: &mut AnyConnection, user: UserId) -> Result<Option<TotpRow>, sqlx::Error> {
     sqlx::query_as("SELECT secret, enabled_at FROM user_totp WHERE user_id = $1")
         .bind(user)
@@ -17,6 +18,7 @@ pub async fn totp(conn: &mut AnyConnection, user: UserId) -> Result<Option<TotpR
 }
 
 /// Replaces a pending (unconfirmed) secret.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_pending_totp(
     conn: &mut AnyConnection,
     user: UserId,
@@ -36,6 +38,7 @@ pub async fn set_pending_totp(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn enable_totp(
     conn: &mut AnyConnection,
     user: UserId,
@@ -53,6 +56,7 @@ pub async fn enable_totp(
 
 /// Records that `step`'s code was used; false when it (or a later one) was
 /// used before, so a code works once (RFC 6238 §5.2).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_step(
     conn: &mut AnyConnection,
     user: UserId,
@@ -67,6 +71,7 @@ pub async fn use_step(
     Ok(done.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_email_factor(
     conn: &mut AnyConnection,
     user: UserId,
@@ -82,12 +87,14 @@ pub async fn set_email_factor(
 
 /// The factors `user` has on, in a stable order (one query: it runs on
 /// every sign-in, refresh and `me`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn methods(conn: &mut AnyConnection, user: UserId) -> Result<Vec<String>, sqlx::Error> {
     let mut of = methods_of(conn, &[user]).await?;
     Ok(of.remove(&user).unwrap_or_default())
 }
 
 /// The enabled factors of each of `users`, in one statement.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn methods_of(
     conn: &mut AnyConnection,
     users: &[UserId],
@@ -121,6 +128,7 @@ pub async fn methods_of(
 }
 
 /// Turns every factor off and forgets the recovery codes.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::Error> {
     for sql in [
         "DELETE FROM user_totp WHERE user_id = $1",
@@ -132,6 +140,7 @@ pub async fn clear(conn: &mut AnyConnection, user: UserId) -> Result<(), sqlx::E
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replace_recovery_codes(
     conn: &mut AnyConnection,
     user: UserId,
@@ -152,6 +161,7 @@ pub async fn replace_recovery_codes(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn has_recovery_codes(
     conn: &mut AnyConnection,
     user: UserId,
@@ -165,6 +175,7 @@ pub async fn has_recovery_codes(
 }
 
 /// Uses one recovery code; false when none unused matches.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_recovery_code(
     conn: &mut AnyConnection,
     user: UserId,

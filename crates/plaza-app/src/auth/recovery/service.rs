@@ -57,6 +57,7 @@ async fn mail_link(
 }
 
 /// Mails a link that proves the address, in `work`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mail_verification(
     state: &AppState,
     work: &mut Work<'_>,
@@ -70,6 +71,7 @@ pub async fn mail_verification(
 }
 
 /// Mails the owner of an admin-made account a link to choose a password.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mail_invitation(
     state: &AppState,
     work: &mut Work<'_>,
@@ -263,6 +265,7 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<(), A
 
 /// Confirms a signed-in user's password before a sensitive change; a wrong
 /// one is an error on `field` (the token itself is fine).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn confirm_password(
     state: &AppState,
     user: UserId,

@@ -376,6 +376,7 @@ pub async fn mark_read(
 }
 
 /// Fills in reactions and attachments for a page of messages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn with_reactions(
     conn: &mut sqlx::AnyConnection,
     chat: ChatId,

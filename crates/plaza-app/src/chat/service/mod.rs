@@ -34,6 +34,7 @@ use super::store;
 
 /// The caller's role in `chat`; a chat they may not see is `NotFound`,
 /// a public channel they have not joined is `NotJoined`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn membership(
     conn: &mut sqlx::AnyConnection,
     chat: ChatId,
@@ -73,6 +74,7 @@ async fn membership_and_mute(
 
 /// Whether `me` may watch `chat` live (`join_room`, `resume`): members, and
 /// members of the group of a public channel.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn may_watch(
     state: &crate::state::AppState,
     chat: ChatId,
@@ -94,6 +96,7 @@ async fn watchable(
 }
 
 /// Whether `me` may signal typing in `chat` (a member who may see it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn may_type(
     state: &crate::state::AppState,
     chat: ChatId,

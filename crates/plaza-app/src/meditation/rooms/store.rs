@@ -53,6 +53,7 @@ pub struct Participant {
     pub joined_at: Timestamp,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, room: &Room) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO meditation_rooms (id, name, description, host_id, visibility, type, \
@@ -71,6 +72,7 @@ pub async fn insert(conn: &mut AnyConnection, room: &Room) -> Result<(), sqlx::E
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find(conn: &mut AnyConnection, id: RoomId) -> Result<Option<Room>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
@@ -83,6 +85,7 @@ pub async fn find(conn: &mut AnyConnection, id: RoomId) -> Result<Option<Room>, 
 }
 
 /// The room if `user` may see it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn visible(
     conn: &mut AnyConnection,
     id: RoomId,
@@ -101,6 +104,7 @@ pub async fn visible(
 }
 
 /// A page of the rooms `user` may see, newest first, and how many in all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     conn: &mut AnyConnection,
     user: UserId,
@@ -130,6 +134,7 @@ pub async fn list(
 }
 
 /// Invites `users`; how many were not invited before.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn invite(
     conn: &mut AnyConnection,
     room: RoomId,
@@ -152,6 +157,7 @@ pub async fn invite(
 
 /// Holds the room's row until the transaction ends (a no-op update: a row
 /// lock on PostgreSQL, the write lock on SQLite).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock(conn: &mut AnyConnection, id: RoomId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE meditation_rooms SET max_participants = max_participants WHERE id = $1")
         .bind(id)
@@ -160,6 +166,7 @@ pub async fn lock(conn: &mut AnyConnection, id: RoomId) -> Result<(), sqlx::Erro
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut AnyConnection, id: RoomId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM meditation_rooms WHERE id = $1")
         .bind(id)
@@ -169,6 +176,7 @@ pub async fn delete(conn: &mut AnyConnection, id: RoomId) -> Result<(), sqlx::Er
 }
 
 /// How many people are in each of `rooms` (sockets seen since `since`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn counts(
     conn: &mut AnyConnection,
     rooms: &[RoomId],
@@ -191,6 +199,7 @@ pub async fn counts(
 }
 
 /// Who is in `room`, in the order they came.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn participants(
     conn: &mut AnyConnection,
     room: RoomId,
@@ -209,6 +218,7 @@ pub async fn participants(
 }
 
 /// The people in `room`, once each.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn people(
     conn: &mut AnyConnection,
     room: RoomId,
@@ -225,6 +235,7 @@ pub async fn people(
 }
 
 /// Whether `user` has a socket in `room`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_in(
     conn: &mut AnyConnection,
     room: RoomId,
@@ -251,6 +262,7 @@ pub struct Member<'a> {
     pub user: UserId,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_member(
     conn: &mut AnyConnection,
     m: &Member<'_>,
@@ -272,6 +284,7 @@ pub async fn add_member(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remove_member(conn: &mut AnyConnection, m: &Member<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "DELETE FROM meditation_room_members WHERE room_id = $1 AND node = $2 AND conn = $3",
@@ -285,6 +298,7 @@ pub async fn remove_member(conn: &mut AnyConnection, m: &Member<'_>) -> Result<(
 }
 
 /// Forgets the sockets of `room` not seen since `since` (their node died).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn forget_stale(
     conn: &mut AnyConnection,
     room: RoomId,
@@ -299,6 +313,7 @@ pub async fn forget_stale(
 }
 
 /// The node's heartbeat: its sockets are still there.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch(
     conn: &mut AnyConnection,
     node: &str,
@@ -313,6 +328,7 @@ pub async fn touch(
 }
 
 /// Marks a group session under way; false if one already is.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn begin_round(
     conn: &mut AnyConnection,
     room: RoomId,
@@ -334,6 +350,7 @@ pub async fn begin_round(
 }
 
 /// Marks the group session `round` over; false if it was not under way.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_round(
     conn: &mut AnyConnection,
     room: RoomId,
