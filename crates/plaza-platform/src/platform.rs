@@ -70,34 +70,7 @@ impl Platform {
         crate::telemetry::metrics_handle();
         crate::tls::install();
         let db = Db::connect(&config).await?;
-        let memory = MemoryCache::new(config.cache.memory_capacity.0, clock.clone());
-        let (redis, cache, bus, limiter): (_, SharedCache, SharedBus, SharedLimiter) = match &config
-            .redis
-            .url
-        {
-            None => (
-                None,
-                Arc::new(memory),
-                Arc::new(MemoryBus::new()),
-                Arc::new(MemoryLimiter::new(clock.clone())),
-            ),
-            Some(url) => {
-                let redis = Redis::connect(url, &config.redis).await?;
-                let named = |e: &dyn std::fmt::Display| {
-                    anyhow::anyhow!("{}: {e}", var_for_key("redis.url"))
-                };
-                let bus: SharedBus =
-                    Arc::new(RedisBus::connect(&redis).await.map_err(|e| named(&e))?);
-                let cache =
-                    LayeredCache::new(memory, redis.clone(), bus.clone(), config.cache.local_ttl.0)
-                        .await
-                        .map_err(|e| named(&e))?;
-                let limiter = RedisLimiter::new(redis.clone())
-                    .await
-                    .map_err(|e| named(&format!("cannot load the rate-limit script: {e}")))?;
-                (Some(redis), Arc::new(cache), bus, Arc::new(limiter))
-            }
-        };
+        let (redis, cache, bus, limiter) = shared_ports(&config, &clock).await?;
         let mailer = mail::from_config(&config)
             .map_err(|e| anyhow::anyhow!("{}: {e}", var_for_key("mail.smtp_url")))?;
         let storage = Storage::from_config(&config)
@@ -154,4 +127,30 @@ impl Platform {
             redis.quit().await;
         }
     }
+}
+
+/// The ports nodes share: in-process without Redis, on Redis with it.
+async fn shared_ports(
+    config: &Config,
+    clock: &SharedClock,
+) -> anyhow::Result<(Option<Redis>, SharedCache, SharedBus, SharedLimiter)> {
+    let memory = MemoryCache::new(config.cache.memory_capacity.0, clock.clone());
+    let Some(url) = &config.redis.url else {
+        return Ok((
+            None,
+            Arc::new(memory),
+            Arc::new(MemoryBus::new()),
+            Arc::new(MemoryLimiter::new(clock.clone())),
+        ));
+    };
+    let redis = Redis::connect(url, &config.redis).await?;
+    let named = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", var_for_key("redis.url"));
+    let bus: SharedBus = Arc::new(RedisBus::connect(&redis).await.map_err(|e| named(&e))?);
+    let cache = LayeredCache::new(memory, redis.clone(), bus.clone(), config.cache.local_ttl.0)
+        .await
+        .map_err(|e| named(&e))?;
+    let limiter = RedisLimiter::new(redis.clone())
+        .await
+        .map_err(|e| named(&format!("cannot load the rate-limit script: {e}")))?;
+    Ok((Some(redis), Arc::new(cache), bus, Arc::new(limiter)))
 }

@@ -51,23 +51,42 @@ pub async fn send(work: &mut Work<'_>, to: &[UserId], notice: &Notice) -> Result
     Ok(())
 }
 
-async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
-    let notice = &job.notice;
-    let (to, channels, quiet, templates) = {
+/// Whom a delivery reaches, and how: read before any rendering.
+struct Audience {
+    to: Recipient,
+    channels: std::collections::BTreeSet<Channel>,
+    quiet: Option<(String, String)>,
+    templates: Vec<store::TemplateRow>,
+}
+
+impl Audience {
+    /// None when the person was deleted or banned meanwhile.
+    async fn read(state: &AppState, job: &Deliver) -> Result<Option<Self>, sqlx::Error> {
         let mut conn = state.db.reader().acquire().await?;
         let Some(to) = store::recipient(&mut conn, job.user_id).await? else {
-            // Deleted or banned meanwhile: nothing to tell.
-            return Ok(());
+            return Ok(None);
         };
         let chosen = store::subscriptions(&mut conn, job.user_id).await?;
-        let channels = super::model::channels(&notice.kind, &chosen);
-        let quiet = store::quiet_hours(&mut conn, job.user_id).await?;
-        let templates = store::templates_for(&mut conn, &notice.kind).await?;
-        (to, channels, quiet, templates)
-    };
-    let now = state.clock.now();
-    let app_url = state.config.auth.app_url.trim_end_matches('/');
-    let wording = |channel: Channel| -> anyhow::Result<Rendered> {
+        Ok(Some(Self {
+            to,
+            channels: super::model::channels(&job.notice.kind, &chosen),
+            quiet: store::quiet_hours(&mut conn, job.user_id).await?,
+            templates: store::templates_for(&mut conn, &job.notice.kind).await?,
+        }))
+    }
+
+    fn wants(&self, channel: Channel) -> bool {
+        self.channels.contains(&channel)
+    }
+
+    /// The notice's words on `channel`: its literal text, or the best
+    /// template rendered for this person.
+    fn wording(
+        &self,
+        notice: &Notice,
+        channel: Channel,
+        app_url: &str,
+    ) -> anyhow::Result<Rendered> {
         if let Some(title) = &notice.title {
             return Ok(Rendered {
                 title: title.clone(),
@@ -75,64 +94,90 @@ async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
                 html: None,
             });
         }
-        let source = pick(&templates, &notice.kind, channel, &to.locale).ok_or_else(|| {
-            anyhow::anyhow!(
-                "no template for {} on {} and no literal text",
-                notice.kind,
-                channel.as_str()
-            )
-        })?;
-        Ok(render::render(&source, &to, &notice.data, app_url)?)
-    };
+        let source =
+            pick(&self.templates, &notice.kind, channel, &self.to.locale).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no template for {} on {} and no literal text",
+                    notice.kind,
+                    channel.as_str()
+                )
+            })?;
+        Ok(render::render(&source, &self.to, &notice.data, app_url)?)
+    }
 
-    let shown = if channels.contains(&Channel::InApp) || channels.contains(&Channel::Websocket) {
-        let r = wording(Channel::InApp)?;
-        Some(Notification {
-            id: job.delivery_id,
-            kind: notice.kind.clone(),
-            title: r.title,
-            body: r.body,
-            data: notice.data.clone(),
-            read: false,
-            read_at: None,
-            created_at: now,
-        })
+    /// When mail may go: now, or when the person's quiet hours end.
+    fn mail_at(&self, now: Timestamp) -> Timestamp {
+        self.quiet
+            .as_ref()
+            .and_then(|(start, end)| quiet_until(now, &self.to.timezone, start, end))
+            .unwrap_or(now)
+    }
+}
+
+async fn deliver(state: &AppState, job: &Deliver) -> anyhow::Result<()> {
+    let Some(audience) = Audience::read(state, job).await? else {
+        return Ok(());
+    };
+    let now = state.clock.now();
+    let app_url = state.config.auth.app_url.trim_end_matches('/');
+    let (in_app, socket) = (
+        audience.wants(Channel::InApp),
+        audience.wants(Channel::Websocket),
+    );
+    let shown = if in_app || socket {
+        let r = audience.wording(&job.notice, Channel::InApp, app_url)?;
+        Some(shown(job, r, now))
     } else {
         None
     };
-    let mail = if channels.contains(&Channel::Email) {
-        let r = wording(Channel::Email)?;
-        Some(NotificationMail {
-            mail: plaza_platform::mail::Mail {
-                to: to.email.clone(),
-                subject: r.title,
-                text: r.body,
-                html: r.html,
-            },
-            delivery_id: job.delivery_id,
-        })
+    let mail = if audience.wants(Channel::Email) {
+        let r = audience.wording(&job.notice, Channel::Email, app_url)?;
+        Some(mailed(job, &audience.to, r))
     } else {
         None
     };
 
     let mut work = state.work().await?;
-    if let (Some(n), true) = (&shown, channels.contains(&Channel::InApp)) {
+    if let (Some(n), true) = (&shown, in_app) {
         store::insert(&mut work, job.user_id, n).await?;
     }
     if let Some(mail) = &mail {
-        let at = quiet
-            .as_ref()
-            .and_then(|(start, end)| quiet_until(now, &to.timezone, start, end))
-            .unwrap_or(now);
-        work.enqueue_at(mail, at).await?;
+        work.enqueue_at(mail, audience.mail_at(now)).await?;
     }
-    if let (Some(n), true) = (shown, channels.contains(&Channel::Websocket)) {
-        let stored = channels.contains(&Channel::InApp);
-        work.after_commit(async move { tell_sockets(state, &to, &n, stored).await });
+    if let (Some(n), true) = (shown, socket) {
+        let to = audience.to;
+        work.after_commit(async move { tell_sockets(state, &to, &n, in_app).await });
     }
     work.commit().await?;
     metrics::counter!("plaza_notifications_delivered_total").increment(1);
     Ok(())
+}
+
+/// The notification as the app shows it.
+fn shown(job: &Deliver, r: Rendered, now: Timestamp) -> Notification {
+    Notification {
+        id: job.delivery_id,
+        kind: job.notice.kind.clone(),
+        title: r.title,
+        body: r.body,
+        data: job.notice.data.clone(),
+        read: false,
+        read_at: None,
+        created_at: now,
+    }
+}
+
+/// The notification's mail, unique per delivery.
+fn mailed(job: &Deliver, to: &Recipient, r: Rendered) -> NotificationMail {
+    NotificationMail {
+        mail: plaza_platform::mail::Mail {
+            to: to.email.clone(),
+            subject: r.title,
+            text: r.body,
+            html: r.html,
+        },
+        delivery_id: job.delivery_id,
+    }
 }
 
 /// The best template for `channel` in `locale`: an admin's before a

@@ -86,66 +86,74 @@ async fn listener(
     mut sub: plaza_platform::bus::Subscription,
 ) {
     while let Some(message) = super::receive(&mut sub, topic).await {
-        let hub = &state.hub;
         match topic {
-            MEMBERSHIP_TOPIC => {
-                let Ok(change) = serde_json::from_slice::<Membership>(&message.payload) else {
-                    tracing::warn!("unreadable membership change");
-                    continue;
-                };
-                let kind = if change.joined {
-                    "chat_joined"
-                } else {
-                    "chat_left"
-                };
-                let notice = frame(kind, serde_json::json!({"chat_ids": change.chat_ids}));
-                let mut rooms = Vec::new();
-                let mut told = Vec::new();
-                for user in &change.user_ids {
-                    for conn in hub.conns_of(*user) {
-                        for chat in &change.chat_ids {
-                            if change.joined {
-                                rooms.extend(enter(&state, *chat, &conn));
-                            } else {
-                                hub.leave(*chat, &conn);
-                            }
-                        }
-                        told.push(conn);
-                    }
-                }
-                // Told once the new rooms are live, so nothing sent after
-                // the notice can be missed.
-                tokio::spawn(async move {
-                    for room in rooms {
-                        room.live(LIVE_WAIT).await;
-                    }
-                    for conn in told {
-                        conn.push(Out::Reply(notice.clone()));
-                    }
-                });
-            }
-            USERS_TOPIC => {
-                let Some((to, body)) = hub::split_addressed(&message.payload) else {
-                    continue;
-                };
-                let Ok(body) = Utf8Bytes::try_from(body) else {
-                    continue;
-                };
-                for user in to {
-                    for conn in hub.conns_of(user) {
-                        conn.push(Out::Reply(body.clone()));
-                    }
-                }
-            }
-            _ => {
-                let Some(session) = super::ended_session(&message.payload) else {
-                    continue;
-                };
-                for conn in hub.all().into_iter().filter(|c| c.session == session) {
-                    conn.close(Close::SESSION_ENDED);
-                }
-            }
+            MEMBERSHIP_TOPIC => membership_changed(&state, &message.payload),
+            USERS_TOPIC => tell_users(&state.hub, &message.payload),
+            _ => close_ended(&state.hub, &message.payload),
         }
+    }
+}
+
+/// People joined or left chats: their sockets here enter or leave the
+/// rooms, and are told once the new rooms are live, so nothing sent after
+/// the notice can be missed.
+fn membership_changed(state: &AppState, payload: &Bytes) {
+    let Ok(change) = serde_json::from_slice::<Membership>(payload) else {
+        tracing::warn!("unreadable membership change");
+        return;
+    };
+    let kind = if change.joined {
+        "chat_joined"
+    } else {
+        "chat_left"
+    };
+    let notice = frame(kind, serde_json::json!({"chat_ids": change.chat_ids}));
+    let mut rooms = Vec::new();
+    let mut told = Vec::new();
+    for user in &change.user_ids {
+        for conn in state.hub.conns_of(*user) {
+            for chat in &change.chat_ids {
+                if change.joined {
+                    rooms.extend(enter(state, *chat, &conn));
+                } else {
+                    state.hub.leave(*chat, &conn);
+                }
+            }
+            told.push(conn);
+        }
+    }
+    tokio::spawn(async move {
+        for room in rooms {
+            room.live(LIVE_WAIT).await;
+        }
+        for conn in told {
+            conn.push(Out::Reply(notice.clone()));
+        }
+    });
+}
+
+/// A frame for some users: to each of their sockets here.
+fn tell_users(hub: &hub::Hub, payload: &Bytes) {
+    let Some((to, body)) = hub::split_addressed(payload) else {
+        return;
+    };
+    let Ok(body) = Utf8Bytes::try_from(body) else {
+        return;
+    };
+    for user in to {
+        for conn in hub.conns_of(user) {
+            conn.push(Out::Reply(body.clone()));
+        }
+    }
+}
+
+/// A session ended: its sockets here close.
+fn close_ended(hub: &hub::Hub, payload: &Bytes) {
+    let Some(session) = super::ended_session(payload) else {
+        return;
+    };
+    for conn in hub.all().into_iter().filter(|c| c.session == session) {
+        conn.close(Close::SESSION_ENDED);
     }
 }
 

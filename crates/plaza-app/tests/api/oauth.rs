@@ -452,3 +452,29 @@ async fn an_account_with_second_factors_still_needs_one_after_the_provider() {
     assert_eq!(answer["mfa_required"], true, "{answer}");
     assert!(answer.get("access_token").is_none());
 }
+
+#[tokio::test]
+async fn a_suspended_account_cannot_sign_in_through_a_provider() {
+    let provider = Provider::start().await;
+    let app = app_with(&provider, |_| {}).await;
+    provider.user(person("ana-123", "ana@example.com", true));
+    let ana = Tokens::from(browse(&app).await.json::<Value>().await.unwrap());
+    app.register("root@example.com").await;
+    let admin = app.make_admin("root@example.com").await;
+    let res = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/admin/users/{}", ana.user_id),
+            Some(&admin.access),
+            Some(&json!({"banned": true})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // Linked by subject, or found by its verified email: refused alike.
+    let body = error_body(browse(&app).await, 403, "forbidden").await;
+    assert_eq!(body["code"], "auth.banned");
+    provider.user(person("ana-other-subject", "ana@example.com", true));
+    let body = error_body(browse(&app).await, 403, "forbidden").await;
+    assert_eq!(body["code"], "auth.banned");
+}

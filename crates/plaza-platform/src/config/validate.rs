@@ -17,6 +17,19 @@ impl Config {
         if self.host.trim().is_empty() {
             bad("host", "must not be empty".into());
         }
+        self.validate_services(&mut bad);
+        self.validate_runtime(&mut bad);
+        self.validate_http(&mut bad);
+        self.validate_accounts(&mut bad);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+
+    /// The database, Redis and the event broker.
+    fn validate_services(&self, bad: &mut impl FnMut(&str, String)) {
         if let Some(url) = &self.database.url
             && !matches!(url.scheme().as_str(), "sqlite" | "postgres" | "postgresql")
         {
@@ -51,6 +64,27 @@ impl Config {
                 ),
             }
         }
+        match (&self.export.url, self.features.event_export) {
+            (Some(url), _) if crate::export::Broker::of(url.expose()).is_none() => bad(
+                "export.url",
+                format!(
+                    "`{}` names no broker; use amqp://… (RabbitMQ) or nats://… (NATS JetStream)",
+                    url.masked()
+                ),
+            ),
+            (None, true) => bad(
+                "export.url",
+                "event export is on (features.event_export) but no broker URL is set".into(),
+            ),
+            _ => {}
+        }
+        if self.database.acquire_timeout.0.is_zero() {
+            bad("database.acquire_timeout", "must be above zero".into());
+        }
+    }
+
+    /// Sockets and job workers.
+    fn validate_runtime(&self, bad: &mut impl FnMut(&str, String)) {
         if self.ws.max_message.0 < 1024 {
             bad("ws.max_message", "must be at least 1KiB".into());
         }
@@ -72,29 +106,16 @@ impl Config {
                 );
             }
         }
-        match (&self.export.url, self.features.event_export) {
-            (Some(url), _) if crate::export::Broker::of(url.expose()).is_none() => bad(
-                "export.url",
-                format!(
-                    "`{}` names no broker; use amqp://… (RabbitMQ) or nats://… (NATS JetStream)",
-                    url.masked()
-                ),
-            ),
-            (None, true) => bad(
-                "export.url",
-                "event export is on (features.event_export) but no broker URL is set".into(),
-            ),
-            _ => {}
-        }
         if self.ws.send_queue < 8 {
             bad("ws.send_queue", "must be at least 8".into());
         }
         if self.ws.ping_interval.0 < Duration::from_secs(1) {
             bad("ws.ping_interval", "must be at least 1s".into());
         }
-        if self.database.acquire_timeout.0.is_zero() {
-            bad("database.acquire_timeout", "must be above zero".into());
-        }
+    }
+
+    /// Logging and the HTTP server.
+    fn validate_http(&self, bad: &mut impl FnMut(&str, String)) {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             bad(
                 "log.level",
@@ -117,12 +138,6 @@ impl Config {
                     format!("`{origin}` is not an origin like https://app.example.com (or *)"),
                 );
             }
-        }
-        self.validate_accounts(&mut bad);
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError(problems))
         }
     }
 

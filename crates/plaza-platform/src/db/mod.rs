@@ -99,67 +99,35 @@ impl Db {
     ) -> Result<Self, DbError> {
         let path = sqlite_path(url.expose());
         let in_memory = path.is_empty() || path.contains(":memory:");
-        if !in_memory
-            && let Some(dir) = Path::new(&path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
-                key: var_for_key(if defaulted {
-                    "data_dir"
-                } else {
-                    "database.url"
-                }),
-                path: dir.to_path_buf(),
-                source,
-            })?;
+        if !in_memory {
+            let key = if defaulted {
+                "data_dir"
+            } else {
+                "database.url"
+            };
+            create_parent(&path, key)?;
         }
+        let connect_error = |source| DbError::Connect {
+            target: url.masked(),
+            source,
+        };
         let writer_url = if in_memory {
             "sqlite::memory:".to_owned()
         } else {
             format!("sqlite://{path}?mode=rwc")
         };
-        let write = AnyPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(acquire)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                         PRAGMA temp_store = MEMORY; \
-                         PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
+        let write = sqlite_pool(1, acquire, WRITER_PRAGMAS)
             .connect_with(any_options(&writer_url)?)
             .await
-            .map_err(|source| DbError::Connect {
-                target: url.masked(),
-                source,
-            })?;
+            .map_err(connect_error)?;
         // An in-memory database exists only on its one connection.
         let read = if in_memory {
             write.clone()
         } else {
-            AnyPoolOptions::new()
-                .max_connections(readers)
-                .acquire_timeout(acquire)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;")
-                            .await?;
-                        Ok(())
-                    })
-                })
+            sqlite_pool(readers, acquire, READER_PRAGMAS)
                 .connect_with(any_options(&format!("sqlite://{path}?mode=ro"))?)
                 .await
-                .map_err(|source| DbError::Connect {
-                    target: url.masked(),
-                    source,
-                })?
+                .map_err(connect_error)?
         };
         Ok(Self {
             backend: Backend::Sqlite,
@@ -268,6 +236,44 @@ pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
             .message()
             .rsplit_once("constraint failed: ")
             .map_or_else(|| db.message().to_owned(), |(_, cols)| cols.to_owned()),
+    })
+}
+
+/// Every SQLite writer connection: WAL, foreign keys, a busy wait, and the
+/// planner's statistics kept fresh.
+const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+     PRAGMA temp_store = MEMORY; \
+     PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;";
+
+/// Every SQLite reader connection.
+const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;";
+
+/// A pool of `size` SQLite connections that each run `pragmas` first.
+fn sqlite_pool(size: u32, acquire: Duration, pragmas: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(acquire)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        })
+}
+
+/// Makes the folder a database file lives in, naming `key` if it cannot.
+fn create_parent(path: &str, key: &str) -> Result<(), DbError> {
+    let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+        key: var_for_key(key),
+        path: dir.to_path_buf(),
+        source,
     })
 }
 

@@ -69,22 +69,9 @@ pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, Loggin
     );
 
     if config.files {
-        std::fs::create_dir_all(&config.dir).map_err(|e| dir_error(config, e.to_string()))?;
-        // Absolute, so the `combined.log` link points at the file from any directory.
-        let dir = config
-            .dir
-            .canonicalize()
-            .map_err(|e| dir_error(config, e.to_string()))?;
+        let dir = log_dir(config)?;
         for (name, only_errors) in [("combined", false), ("error", true)] {
-            let appender = RollingFileAppender::builder()
-                .rotation(Rotation::DAILY)
-                .filename_prefix(name)
-                .filename_suffix("log")
-                .latest_symlink(format!("{name}.log"))
-                .max_log_files(config.retention_days.max(1) as usize)
-                .build(&dir)
-                .map_err(|e| dir_error(config, e.to_string()))?;
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let (writer, guard) = tracing_appender::non_blocking(rolling(config, &dir, name)?);
             guards.push(guard);
             let layer = format_layer(config.format, writer, false, timings.clone());
             layers.push(if only_errors {
@@ -100,6 +87,33 @@ pub fn init_logging(config: &LogConfig, debug: bool) -> Result<LogGuards, Loggin
         .try_init()
         .map_err(|e| LoggingError::Installed(e.to_string()))?;
     Ok(LogGuards(guards))
+}
+
+/// `log.dir`, made if missing, as an absolute path, so the `combined.log`
+/// link points at the file from any directory.
+fn log_dir(config: &LogConfig) -> Result<std::path::PathBuf, LoggingError> {
+    std::fs::create_dir_all(&config.dir).map_err(|e| dir_error(config, e.to_string()))?;
+    config
+        .dir
+        .canonicalize()
+        .map_err(|e| dir_error(config, e.to_string()))
+}
+
+/// `name.YYYY-MM-DD.log` under `dir`, rotated daily, pruned to the newest
+/// `retention_days`, with `name.log` linking to today's.
+fn rolling(
+    config: &LogConfig,
+    dir: &std::path::Path,
+    name: &str,
+) -> Result<RollingFileAppender, LoggingError> {
+    RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix(name)
+        .filename_suffix("log")
+        .latest_symlink(format!("{name}.log"))
+        .max_log_files(config.retention_days.max(1) as usize)
+        .build(dir)
+        .map_err(|e| dir_error(config, e.to_string()))
 }
 
 fn dir_error(config: &LogConfig, reason: String) -> LoggingError {

@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod handlers;
 mod provider;
 pub mod service;
+mod store;
 mod userinfo;
 
 /// A person as a provider describes them.
