@@ -19,8 +19,16 @@ fn main() -> Result<(), String> {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?;
     let dir = Path::new(&manifest).join("../../migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
+    let out = render(&read(&dir)?)?;
+    let out_dir = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
+    std::fs::write(Path::new(&out_dir).join("migrations.rs"), out).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Every migration's scripts in `dir`, by version.
+fn read(dir: &Path) -> Result<BTreeMap<i64, Files>, String> {
     let mut migrations: BTreeMap<i64, Files> = BTreeMap::new();
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
         let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
@@ -57,9 +65,13 @@ fn main() -> Result<(), String> {
             path.canonicalize().map_err(|e| e.to_string())?,
         );
     }
+    Ok(migrations)
+}
 
+/// The `&[Migration]` literal the crate includes.
+fn render(migrations: &BTreeMap<i64, Files>) -> Result<String, String> {
     let mut out = String::from("&[\n");
-    for (version, files) in &migrations {
+    for (version, files) in migrations {
         let pick = |direction: &str, backend: &str| -> Result<String, String> {
             files
                 .scripts
@@ -84,7 +96,5 @@ fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     }
     out.push(']');
-    let out_dir = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
-    std::fs::write(Path::new(&out_dir).join("migrations.rs"), out).map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(out)
 }

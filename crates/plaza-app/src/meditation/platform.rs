@@ -147,7 +147,29 @@ async fn add_tail(
     }
     // Those of the tail's people already counted from the rolled-up days.
     let people: BTreeSet<UserId> = newcomers.values().flatten().copied().collect();
+    for (user, day) in rolled_days_of(conn, (first, to), people).await? {
+        if let Ok(day) = day.parse::<Date>()
+            && let Some(set) = newcomers.get_mut(&period.start_of(day))
+        {
+            set.remove(&user);
+        }
+    }
+    for (start, set) in newcomers {
+        if let Some((_, active)) = sums.get_mut(&start) {
+            *active += i64::try_from(set.len()).unwrap_or(i64::MAX);
+        }
+    }
+    Ok(())
+}
+
+/// The rolled-up days between `first` and `to` of each of `people`.
+async fn rolled_days_of(
+    conn: &mut sqlx::AnyConnection,
+    (first, to): (Date, Date),
+    people: BTreeSet<UserId>,
+) -> Result<Vec<(UserId, String)>, sqlx::Error> {
     let people: Vec<UserId> = people.into_iter().collect();
+    let mut found = Vec::new();
     for chunk in people.chunks(CHUNK) {
         let sql = format!(
             "SELECT user_id, day FROM meditation_daily WHERE day >= $1 AND day <= $2 \
@@ -160,19 +182,7 @@ async fn add_tail(
         for user in chunk {
             query = query.bind(*user);
         }
-        let counted: Vec<(UserId, String)> = query.fetch_all(&mut *conn).await?;
-        for (user, day) in counted {
-            if let Ok(day) = day.parse::<Date>()
-                && let Some(set) = newcomers.get_mut(&period.start_of(day))
-            {
-                set.remove(&user);
-            }
-        }
+        found.extend(query.fetch_all(&mut *conn).await?);
     }
-    for (start, set) in newcomers {
-        if let Some((_, active)) = sums.get_mut(&start) {
-            *active += i64::try_from(set.len()).unwrap_or(i64::MAX);
-        }
-    }
-    Ok(())
+    Ok(found)
 }

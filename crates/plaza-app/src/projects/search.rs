@@ -150,15 +150,7 @@ pub async fn search(
     if sort == Sort::Relevance && words.is_none() {
         return Err(invalid("sort", "relevance needs `q`"));
     }
-    let status = match query.status.as_deref() {
-        None => Status::Open,
-        Some(s) => Status::parse(s).ok_or_else(|| {
-            invalid(
-                "status",
-                "one of draft, open, in_progress, completed, cancelled, archived",
-            )
-        })?,
-    };
+    let status = wanted_status(query.status.as_deref())?;
     let mut filter = Filter::default();
     let backend = state.db.backend();
     let (source, rank) = match &words {
@@ -171,6 +163,36 @@ pub async fn search(
     narrow(&mut filter, query, status, me.as_ref())?;
     let order = order(sort, rank.as_deref(), backend);
     let from = format!("FROM {source} WHERE {}", filter.sql());
+    let mut conn = state.db.reader().acquire().await?;
+    let (items, total) = page(&mut conn, &from, &order, &filter, (limit, offset)).await?;
+    Ok(ProjectPage {
+        has_more: i64::from(offset) + (items.len() as i64) < total,
+        items,
+        total,
+    })
+}
+
+/// The status a search asks for: open unless it names one.
+fn wanted_status(given: Option<&str>) -> Result<Status, ProjectsError> {
+    let Some(given) = given else {
+        return Ok(Status::Open);
+    };
+    Status::parse(given).ok_or_else(|| {
+        invalid(
+            "status",
+            "one of draft, open, in_progress, completed, cancelled, archived",
+        )
+    })
+}
+
+/// One page of what `from` selects, in `order`, and how many there are.
+async fn page(
+    conn: &mut sqlx::AnyConnection,
+    from: &str,
+    order: &str,
+    filter: &Filter,
+    (limit, offset): (i64, u32),
+) -> Result<(Vec<Project>, i64), sqlx::Error> {
     let n = filter.args.len();
     let select = format!(
         "SELECT {} {from} ORDER BY {order} LIMIT ${} OFFSET ${}",
@@ -179,7 +201,6 @@ pub async fn search(
         n + 2
     );
     let count = format!("SELECT CAST(COUNT(*) AS BIGINT) {from}");
-    let mut conn = state.db.reader().acquire().await?;
     let rows: Vec<ProjectRow> = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(select)), &filter.args)
         .bind(limit)
         .bind(i64::from(offset))
@@ -188,12 +209,7 @@ pub async fn search(
     let (total,): (i64,) = bind_all(sqlx::query_as(sqlx::AssertSqlSafe(count)), &filter.args)
         .fetch_one(&mut *conn)
         .await?;
-    let items: Vec<Project> = rows.into_iter().map(Into::into).collect();
-    Ok(ProjectPage {
-        has_more: i64::from(offset) + (items.len() as i64) < total,
-        items,
-        total,
-    })
+    Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
 /// Adds the full-text match of `words` to `filter`: the FROM source and

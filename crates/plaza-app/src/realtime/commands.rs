@@ -14,7 +14,7 @@ use super::conn::{Conn, Out};
 use super::envelope::{Envelope, error_data, parse};
 use super::frame;
 use crate::chat::request::send_request;
-use crate::chat::{ChatError, events, service};
+use crate::chat::{ChatError, service};
 use crate::http::{ApiError, AuthUser};
 use crate::state::AppState;
 
@@ -157,35 +157,13 @@ impl<'a> Reader<'a> {
                 self.reply("pong", json!({"id": self.id, "server_time": now}));
             }
             "auth" => self.ack(json!({})),
-            "join_room" => {
-                let room: Room = parse(data)?;
-                let chat = room.chat()?;
-                service::may_watch(self.state, chat, self.me.user_id).await?;
-                if let Some(room) = super::delivery::enter(self.state, chat, self.conn) {
-                    room.live(super::delivery::LIVE_WAIT).await;
-                }
-                self.ack(json!({"room_id": chat}));
-            }
+            "join_room" => self.join(parse::<Room>(data)?.chat()?).await?,
             "leave_room" => {
-                let room: Room = parse(data)?;
-                let chat = room.chat()?;
+                let chat = parse::<Room>(data)?.chat()?;
                 self.state.hub.leave(chat, self.conn);
                 self.ack(json!({"room_id": chat}));
             }
-            "typing" => {
-                let room: Room = parse(data)?;
-                let chat = room.chat()?;
-                let now = Instant::now();
-                if self
-                    .typed
-                    .is_some_and(|(c, at)| c == chat && now.duration_since(at) < TYPING_EVERY)
-                {
-                    return Ok(());
-                }
-                service::may_type(self.state, chat, self.me.user_id).await?;
-                self.typed = Some((chat, now));
-                events::typing(self.state, chat, self.me.user_id).await;
-            }
+            "typing" => self.typing(parse::<Room>(data)?.chat()?).await?,
             "send_message" => {
                 let send: Send = parse(data)?;
                 let chat = chat_id(send.channel_id.as_deref().unwrap_or(&send.room_id))?;
@@ -201,8 +179,7 @@ impl<'a> Reader<'a> {
                 self.ack(json!({"room_id": chat, "last_read_seq": seq}));
             }
             "resume" => {
-                let resume: Resume = parse(data)?;
-                for room in resume.rooms() {
+                for room in parse::<Resume>(data)?.rooms() {
                     self.resume(room).await;
                 }
             }
@@ -211,6 +188,29 @@ impl<'a> Reader<'a> {
                     "unknown frame type `{other}`; expected one of {TYPES}"
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// Receives `chat`'s events from now on (a chat the caller may watch).
+    async fn join(&mut self, chat: ChatId) -> Result<(), ApiError> {
+        service::may_watch(self.state, chat, self.me.user_id).await?;
+        if let Some(room) = super::delivery::enter(self.state, chat, self.conn) {
+            room.live(super::delivery::LIVE_WAIT).await;
+        }
+        self.ack(json!({"room_id": chat}));
+        Ok(())
+    }
+
+    /// Passes typing on, at most every [`TYPING_EVERY`] per chat.
+    async fn typing(&mut self, chat: ChatId) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let recent = self
+            .typed
+            .is_some_and(|(c, at)| c == chat && now.duration_since(at) < TYPING_EVERY);
+        if !recent {
+            service::typing(self.state, chat, self.me.user_id).await?;
+            self.typed = Some((chat, now));
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! their own units of work (`service`). No routes: profiles and the
 //! directory are `profiles`, signing in is `auth`.
 
+mod credentials_store;
 pub mod error;
 pub mod fields;
 pub mod model;

@@ -13,11 +13,13 @@ use super::model::{NewUser, User};
 use super::store;
 use crate::state::AppState;
 
+pub use super::credentials_store::{
+    Credentials, credentials, lock_until, password_hash, record_failed_login, reset_failed_logins,
+    set_password_hash,
+};
 pub use super::store::{
-    Credentials, anonymise, credentials, email_taken, find, find_by_email, list_all, live,
-    lock_until, password_hash, record_failed_login, reset_failed_logins, search, set_avatar,
-    set_email, set_email_verified, set_password_hash, set_role_and_ban, time_zone, update_profile,
-    username_taken,
+    anonymise, email_taken, find, find_by_email, list_all, live, search, set_avatar, set_email,
+    set_email_verified, set_role_and_ban, time_zone, update_profile, username_taken,
 };
 
 /// The new account's password hash. Hashing is slow, so it happens before

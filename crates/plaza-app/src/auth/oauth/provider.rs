@@ -68,22 +68,54 @@ pub async fn resolve(
     http: &reqwest::Client,
     name: &str,
 ) -> Result<Provider, AuthError> {
-    let (name, c): (&'static str, &OAuthProviderConfig) = match name {
-        "google" => ("google", &config.google),
-        "github" => ("github", &config.github),
-        "oidc" => ("oidc", &config.oidc),
-        _ => {
-            return Err(AuthError::NoProvider(format!(
-                "no sign-in provider `{name}`"
-            )));
-        }
-    };
+    let (name, c) = configured(config, name)?;
     let (Some(client_id), Some(secret)) = (&c.client_id, &c.client_secret) else {
         return Err(AuthError::NoProvider(format!(
             "sign-in with `{name}` is not configured"
         )));
     };
     let p = preset(name);
+    let (authorize_url, token_url, userinfo_url) = endpoints(http, name, c, &p).await?;
+    let scopes = if c.scopes.0.is_empty() {
+        p.scopes.to_owned()
+    } else {
+        c.scopes.0.join(" ")
+    };
+    Ok(Provider {
+        name,
+        client_id: client_id.clone(),
+        client_secret: secret.expose().to_owned(),
+        authorize_url,
+        token_url,
+        userinfo_url,
+        scopes,
+        github: name == "github",
+    })
+}
+
+/// The provider a path names, with its settings.
+fn configured<'c>(
+    config: &'c OAuthConfig,
+    name: &str,
+) -> Result<(&'static str, &'c OAuthProviderConfig), AuthError> {
+    match name {
+        "google" => Ok(("google", &config.google)),
+        "github" => Ok(("github", &config.github)),
+        "oidc" => Ok(("oidc", &config.oidc)),
+        _ => Err(AuthError::NoProvider(format!(
+            "no sign-in provider `{name}`"
+        ))),
+    }
+}
+
+/// The authorize, token and userinfo URLs: configured ones first, then
+/// the issuer's discovery document, then the preset's.
+async fn endpoints(
+    http: &reqwest::Client,
+    name: &str,
+    c: &OAuthProviderConfig,
+    p: &Preset,
+) -> Result<(String, String, String), AuthError> {
     let mut authorize = c.authorize_url.clone().or(p.authorize.map(str::to_owned));
     let mut token = c.token_url.clone().or(p.token.map(str::to_owned));
     let mut userinfo = c.userinfo_url.clone().or(p.userinfo.map(str::to_owned));
@@ -111,27 +143,12 @@ pub async fn resolve(
             .or(found.userinfo_endpoint)
             .or(userinfo);
     }
-    let (Some(authorize_url), Some(token_url), Some(userinfo_url)) = (authorize, token, userinfo)
-    else {
-        return Err(AuthError::ProviderUnavailable(format!(
+    match (authorize, token, userinfo) {
+        (Some(a), Some(t), Some(u)) => Ok((a, t, u)),
+        _ => Err(AuthError::ProviderUnavailable(format!(
             "`{name}` publishes no userinfo endpoint"
-        )));
-    };
-    let scopes = if c.scopes.0.is_empty() {
-        p.scopes.to_owned()
-    } else {
-        c.scopes.0.join(" ")
-    };
-    Ok(Provider {
-        name,
-        client_id: client_id.clone(),
-        client_secret: secret.expose().to_owned(),
-        authorize_url,
-        token_url,
-        userinfo_url,
-        scopes,
-        github: name == "github",
-    })
+        ))),
+    }
 }
 
 async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Discovery, AuthError> {

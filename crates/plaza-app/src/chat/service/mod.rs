@@ -95,14 +95,18 @@ async fn watchable(
     }
 }
 
-/// Whether `me` may signal typing in `chat` (a member who may see it).
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn may_type(
+/// Tells a chat's other members that `me` is typing (members only; not
+/// stored, at most once; the socket limits how often).
+#[tracing::instrument(level = "debug", skip(state))]
+pub async fn typing(
     state: &crate::state::AppState,
     chat: ChatId,
     me: UserId,
 ) -> Result<(), ChatError> {
-    let mut db = state.db.fresh().acquire().await?;
-    membership(&mut db, chat, me).await?;
+    {
+        let mut db = state.db.fresh().acquire().await?;
+        membership(&mut db, chat, me).await?;
+    }
+    super::events::typing(state, chat, me).await;
     Ok(())
 }
