@@ -3,10 +3,13 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use tower::util::option_layer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::AppState;
 
@@ -14,7 +17,7 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 /// Drops an incoming `x-request-id` that is not sane (too long, or with
 /// characters other than letters, digits and `-_.:`), so a fresh one is made.
-pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+pub fn sanitize_request_id(mut req: Request) -> Request {
     let sane = req.headers().get(REQUEST_ID).is_some_and(|v| {
         let b = v.as_bytes();
         !b.is_empty()
@@ -25,7 +28,7 @@ pub async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
     if !sane {
         req.headers_mut().remove(REQUEST_ID);
     }
-    next.run(req).await
+    req
 }
 
 /// Makes request ids: UUIDv7, so they sort by time in logs.
@@ -89,33 +92,46 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const HTML_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                         script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
-/// Headers that keep browsers from misreading or framing responses.
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Headers that keep browsers from misreading or framing responses (and,
+/// with `hsts`, from ever using plain HTTP for this host). Plain
+/// set-header layers: no allocation per request.
+pub fn security_headers(routes: Router<AppState>, hsts: bool) -> Router<AppState> {
+    let hsts = hsts.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
+    routes
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp as fn(&Response) -> Option<HeaderValue>,
+        ))
+        .layer(option_layer(hsts))
+}
+
+/// The page's policy for the bundled docs page, the API's for the rest.
+fn csp(res: &Response) -> Option<HeaderValue> {
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
-    let headers = res.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if is_html { HTML_CSP } else { API_CSP }),
-    );
-    if state.config.http.hsts {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
-    }
-    res
+    Some(HeaderValue::from_static(if is_html {
+        HTML_CSP
+    } else {
+        API_CSP
+    }))
 }

@@ -21,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use plaza_platform::shutdown::Shutdown;
 use tokio::net::TcpListener;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -45,26 +46,16 @@ use crate::state::AppState;
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let http = &state.config.http;
     let body_limit = usize::try_from(http.body_limit.0).unwrap_or(usize::MAX);
-    routes
+    let inner = routes
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             http.request_timeout.0,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            halt_on_shutdown,
-        ))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::security_headers,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
+        .layer(DefaultBodyLimit::max(body_limit));
+    middleware::security_headers(inner, http.hsts)
         .layer(cors(&http.cors_origins.0))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -80,7 +71,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(middleware::MakeRequestIdV7))
-        .layer(axum::middleware::from_fn(middleware::sanitize_request_id))
+        .layer(MapRequestLayer::new(middleware::sanitize_request_id))
         .with_state(state)
 }
 
@@ -172,9 +163,15 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> st
 }
 
 /// Cancels handlers still running when shutdown halts.
-async fn halt_on_shutdown(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Every request's way in: who is calling (the token is checked once,
+/// here), and a 503 instead of an answer once shutdown gives up waiting.
+async fn admit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let answer = async {
+        let req = auth::identify(&state, req).await;
+        next.run(req).await
+    };
     tokio::select! {
-        res = next.run(req) => res,
+        res = answer => res,
         () = state.shutdown.halted() => {
             ApiError::dependency("the server is shutting down; retry the request").into_response()
         }
