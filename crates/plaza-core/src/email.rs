@@ -44,9 +44,9 @@ impl Email {
                     && !label.ends_with('-')
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        let chars_ok = trimmed
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[],;:\\\"".contains(c));
+        let chars_ok = trimmed.chars().all(|c| {
+            !c.is_whitespace() && !crate::text::is_hidden(c) && !"<>()[],;:\\\"".contains(c)
+        });
         if !(local_ok && domain_ok && chars_ok) {
             return Err(EmailError::Malformed);
         }
@@ -96,6 +96,9 @@ mod tests {
             "a@-b.com",
             "a@b.com>",
             "a@b_c.com",
+            "ad\u{202e}min@b.com",
+            "a\u{200b}b@c.com",
+            "a\u{0}b@c.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -8,7 +8,7 @@ pub mod id;
 pub mod money;
 #[cfg(feature = "sqlx")]
 mod sql;
-mod text;
+pub mod text;
 pub mod time;
 pub mod user;
 

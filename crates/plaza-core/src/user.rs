@@ -70,7 +70,8 @@ impl Username {
 
 crate::text::validated_string!(Username, UsernameError);
 
-/// A name shown to people: 1–64 characters once trimmed, no control characters.
+/// A name shown to people: 1–64 characters once trimmed, none hidden
+/// ([`crate::text::is_hidden`]).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
@@ -79,7 +80,7 @@ pub struct DisplayName(String);
 pub enum DisplayNameError {
     #[error("display name must be 1 to 64 characters")]
     Length,
-    #[error("display name must not contain control characters")]
+    #[error("display name must not contain control or invisible characters")]
     Control,
 }
 
@@ -91,7 +92,7 @@ impl DisplayName {
         if s.is_empty() || s.chars().count() > Self::MAX {
             return Err(DisplayNameError::Length);
         }
-        if s.chars().any(char::is_control) {
+        if crate::text::has_hidden(s) {
             return Err(DisplayNameError::Control);
         }
         Ok(Self(s.to_owned()))

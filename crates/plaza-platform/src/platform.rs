@@ -149,7 +149,7 @@ async fn shared_ports(
     let cache = LayeredCache::new(memory, redis.clone(), bus.clone(), config.cache.local_ttl.0)
         .await
         .map_err(|e| named(&e))?;
-    let limiter = RedisLimiter::new(redis.clone())
+    let limiter = RedisLimiter::new(redis.clone(), clock.clone())
         .await
         .map_err(|e| named(&format!("cannot load the rate-limit script: {e}")))?;
     Ok((Some(redis), Arc::new(cache), bus, Arc::new(limiter)))

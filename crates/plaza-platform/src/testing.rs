@@ -189,11 +189,7 @@ pub struct NatsServer {
 
 impl NatsServer {
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let mut server = Self {
             port,
             url: format!("nats://127.0.0.1:{port}"),
@@ -222,16 +218,7 @@ impl NatsServer {
             .spawn()
             .unwrap_or_else(|e| panic!("nats-server is needed for this test ({binary}): {e}"));
         self.child = Some(child);
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("nats-server did not open port {}", self.port);
+        wait_for_port(self.port, "nats-server").await;
     }
 
     /// Stops the server the way an operator would (SIGTERM) and waits.
@@ -256,14 +243,90 @@ impl Drop for NatsServer {
 
 /// A Redis connection whose keys and channels no other test shares.
 pub async fn redis_for_test() -> Redis {
+    redis_at(&redis_url()).await
+}
+
+/// A connection to the Redis at `url`, with a key prefix of its own.
+pub async fn redis_at(url: &str) -> Redis {
     let config = RedisConfig {
         url: None,
         pool_size: 2,
         key_prefix: format!("plaza-test:{}:", uuid::Uuid::now_v7().simple()),
+        ..RedisConfig::default()
     };
-    Redis::connect(&Dsn::new(redis_url()), &config)
+    Redis::connect(&Dsn::new(url.to_owned()), &config)
         .await
         .unwrap_or_else(|e| panic!("Redis is needed for this test: {e}"))
+}
+
+/// A Redis server of a test's own on a free port, which the test may kill
+/// and start again (the shared one is never stopped). Keeps nothing on disk.
+pub struct RedisServer {
+    pub port: u16,
+    pub url: String,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    pub async fn start() -> Self {
+        let mut server = Self {
+            port: free_port(),
+            url: String::new(),
+            child: None,
+        };
+        server.url = format!("redis://127.0.0.1:{}", server.port);
+        server.restart().await;
+        server
+    }
+
+    /// Starts the server (again) on the same port, empty.
+    pub async fn restart(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("redis-server is needed for this test: {e}"));
+        self.child = Some(child);
+        wait_for_port(self.port, "redis-server").await;
+    }
+
+    /// Kills the server (SIGKILL: no goodbye to its clients) and waits.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not open port {port}");
 }
 
 /// A PostgreSQL database of its own, dropped when this is dropped.

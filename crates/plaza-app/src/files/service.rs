@@ -244,9 +244,14 @@ fn sniff(bytes: &[u8]) -> String {
 
 fn clean_name(name: Option<String>) -> Option<String> {
     let name = name?;
-    // Only the last path segment, without control characters, at most 200.
+    // Only the last path segment, without hidden characters (a bidi
+    // override makes `evil\u{202e}gpj.exe` read as `evilexe.jpg`), at most 200.
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = base
+        .chars()
+        .filter(|c| !plaza_core::text::is_hidden(*c))
+        .take(200)
+        .collect();
     (!clean.trim().is_empty()).then(|| clean.trim().to_owned())
 }
 

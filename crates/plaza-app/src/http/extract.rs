@@ -79,7 +79,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Parses JSON into `T`, describing what is wrong in the error format.
+/// A string holding NUL (`\u0000`) anywhere is refused first: no store
+/// keeps it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    refuse_nul(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -88,6 +91,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| describe_json_error(".", &e))?;
     Ok(value)
+}
+
+/// 422 when a JSON text holds an escaped NUL, with its line and column.
+pub fn refuse_nul(json: &[u8]) -> Result<(), ApiError> {
+    let Some(at) = plaza_core::text::escaped_nul(json) else {
+        return Ok(());
+    };
+    let before = &json[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = at
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |n| n + 1)
+        + 1;
+    Err(
+        ApiError::validation("text must not contain the NUL character (\\u0000)")
+            .with_details(json!({ "line": line, "column": column })),
+    )
 }
 
 fn describe_json_error(path: &str, err: &serde_json::Error) -> ApiError {
@@ -142,6 +164,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.contains('\0'))
+        {
+            return Err(ApiError::invalid_field(
+                &name,
+                "must not contain the NUL character (%00)",
+            ));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ValidQuery)
@@ -266,6 +296,17 @@ mod tests {
 
         let e = parse_json::<Signup>(b"[1, 2]").unwrap_err();
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn a_nul_anywhere_is_422_at_its_position() {
+        let e = parse_json::<Signup>(b"{\"email\": \"a@b.io\",\n \"age\": 1, \"x\": \"a\\u0000\"}")
+            .unwrap_err();
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(details(&e), json!({"line": 2, "column": 19}));
+        assert!(e.message().contains("NUL"), "{}", e.message());
+        let e = parse_json::<Signup>(br#"{"email": "a@b.io", "age": 1, "x": "a\\u0000"}"#);
+        assert!(e.is_ok(), "an escaped backslash before u0000 is text");
     }
 
     #[test]

@@ -33,6 +33,23 @@ pub fn text(
     Ok(value.to_owned())
 }
 
+/// A one-line name (a title): [`text`], and nothing hidden in it.
+pub fn name(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ProjectsError> {
+    let value = text(field, value, min, max)?;
+    if plaza_core::text::has_hidden(&value) {
+        return Err(invalid(
+            field,
+            "must not contain control or invisible characters",
+        ));
+    }
+    Ok(value)
+}
+
 /// At most this many skills, each a short word or two.
 pub const MAX_SKILLS: usize = 20;
 

@@ -85,7 +85,7 @@ pub async fn create(
     let project = Project {
         id: ProjectId::new(),
         owner_id: me.user_id,
-        title: rules::text("title", &new.title, 3, 200)?,
+        title: rules::name("title", &new.title, 3, 200)?,
         description: rules::text("description", &new.description, 1, 20_000)?,
         skills: rules::skills("skills", &new.skills)?,
         budget_min: new.budget_min,
@@ -194,7 +194,7 @@ pub async fn update(
 fn edited(now: Timestamp, was: &Project, edit: &Edit) -> Result<Project, ProjectsError> {
     let mut project = was.clone();
     if let Some(title) = &edit.title {
-        project.title = rules::text("title", title, 3, 200)?;
+        project.title = rules::name("title", title, 3, 200)?;
     }
     if let Some(description) = &edit.description {
         project.description = rules::text("description", description, 1, 20_000)?;

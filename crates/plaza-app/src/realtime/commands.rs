@@ -134,14 +134,9 @@ impl<'a> Reader<'a> {
         self.id = None;
         self.kind = None;
         let limit = self.state.config.ws.max_message.0;
-        if text.len() as u64 > limit {
-            return self.refuse(ApiError::payload_too_large(limit));
-        }
-        let envelope: Envelope = match serde_json::from_str(text.as_str()) {
+        let envelope = match Envelope::read(text.as_str(), limit) {
             Ok(e) => e,
-            Err(e) => {
-                return self.refuse(ApiError::bad_request(format!("malformed JSON: {e}")));
-            }
+            Err(e) => return self.refuse(e),
         };
         self.id = envelope.id;
         self.kind = Some(envelope.kind.clone());

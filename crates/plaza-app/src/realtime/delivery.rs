@@ -44,9 +44,10 @@ pub async fn attach(state: &AppState, conn: &Arc<Conn>) -> Result<usize, sqlx::E
         .iter()
         .filter_map(|chat| enter(state, *chat, conn))
         .collect();
-    for room in rooms {
-        room.live(LIVE_WAIT).await;
-    }
+    // All at once, under one limit: a socket with fifty new rooms waits
+    // for the slowest subscription, not for fifty in a row.
+    let waits = rooms.iter().map(|room| room.live(LIVE_WAIT));
+    futures_util::future::join_all(waits).await;
     Ok(chats.len())
 }
 
@@ -66,8 +67,19 @@ async fn listen(state: &AppState) {
         .hub
         .once(async {
             for topic in [MEMBERSHIP_TOPIC, USERS_TOPIC, SESSION_ENDED_TOPIC] {
-                let sub = super::subscribe(state, topic).await;
-                tokio::spawn(listener(state.clone(), topic, sub));
+                // Subscribed before the first socket attaches, unless the
+                // bus is away: then in the background, and sockets do not wait.
+                match state.bus.subscribe(topic).await {
+                    Ok(sub) => drop(tokio::spawn(listener(state.clone(), topic, sub))),
+                    Err(e) => {
+                        tracing::warn!(topic, error = %e, "cannot subscribe yet; retrying in the background");
+                        let state = state.clone();
+                        tokio::spawn(async move {
+                            let sub = super::subscribe(&state, topic).await;
+                            listener(state, topic, sub).await;
+                        });
+                    }
+                }
             }
             let state = state.clone();
             tokio::spawn(async move {
@@ -179,16 +191,25 @@ async fn pump(state: AppState, chat: ChatId, room: Arc<Room>) {
         Err(_) => None,
     };
     let topic = events::topic(chat);
+    let mut missed = false;
     let mut sub = loop {
         match state.bus.subscribe(&topic).await {
             Ok(sub) => break sub,
             Err(e) => {
-                tracing::warn!(chat_id = %chat, error = %e, "cannot subscribe to a chat; retrying");
+                // The bus is away: sockets waiting for this room go ready
+                // now, and what is committed meanwhile is read from the
+                // database once the subscription holds.
+                room.set_live();
+                missed = true;
+                tracing::debug!(chat_id = %chat, error = %e, "cannot subscribe to a chat; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     };
     room.set_live();
+    if missed {
+        catch_up(&state, chat, &room, &mut last).await;
+    }
     loop {
         match sub.recv().await {
             Ok(message) => fan_out(&state, chat, &room, &mut last, message.payload).await,
@@ -236,6 +257,19 @@ async fn fan_out(
         .then_some(head.data.user_id)
         .flatten();
     room.deliver(chat, seq, &frame, skip);
+}
+
+/// Passes on what was committed while the pump could not subscribe.
+async fn catch_up(state: &AppState, chat: ChatId, room: &Room, last: &mut Option<i64>) {
+    let top = match state.db.fresh().acquire().await {
+        Ok(mut db) => chats::last_seq(&mut db, chat).await.ok().flatten(),
+        Err(_) => None,
+    };
+    let after = last.unwrap_or(0);
+    if let Some(top) = top.filter(|top| *top > after) {
+        fill(state, chat, room, after, top + 1).await;
+        *last = Some(top);
+    }
 }
 
 /// Passes on the messages between `after` and `before` from the database.

@@ -19,6 +19,19 @@ pub struct Envelope {
     pub id: Option<Value>,
 }
 
+impl Envelope {
+    /// A client's frame as it came: larger than `limit` → 413, a NUL in
+    /// any string → 422 (as over REST), not an envelope → 400.
+    pub fn read(text: &str, limit: u64) -> Result<Self, ApiError> {
+        if text.len() as u64 > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        crate::http::extract::refuse_nul(text.as_bytes())?;
+        serde_json::from_str(text)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+    }
+}
+
 /// The token of an `auth` frame.
 pub fn auth_token(text: &str) -> Option<String> {
     let envelope: Envelope = serde_json::from_str(text).ok()?;

@@ -35,7 +35,8 @@ pub struct Builder {
     backend: Backend,
     /// Another app's PostgreSQL database, to act as a second node.
     database_url: Option<String>,
-    redis_prefix: Option<String>,
+    /// Redis's address and the key prefix.
+    redis: Option<(String, String)>,
     configure: Vec<Configure>,
     routes: OpenApiRouter<AppState>,
 }
@@ -45,7 +46,7 @@ impl TestApp {
         Builder {
             backend: Backend::Sqlite,
             database_url: None,
-            redis_prefix: None,
+            redis: None,
             configure: Vec::new(),
             routes: OpenApiRouter::new(),
         }
@@ -219,8 +220,13 @@ impl Builder {
 
     /// Use the real Redis, with keys under `prefix` (apps given the same
     /// prefix act as nodes of one deployment).
-    pub fn redis(mut self, prefix: &str) -> Self {
-        self.redis_prefix = Some(prefix.to_owned());
+    pub fn redis(self, prefix: &str) -> Self {
+        self.redis_at(&redis_url(), prefix)
+    }
+
+    /// Use the Redis at `url` (a test's own server), keys under `prefix`.
+    pub fn redis_at(mut self, url: &str, prefix: &str) -> Self {
+        self.redis = Some((url.to_owned(), prefix.to_owned()));
         self
     }
 
@@ -241,8 +247,9 @@ impl Builder {
             .as_ref()
             .expect("a PostgreSQL app");
         self.database_url = Some(url.expose().to_owned());
-        if first.state.redis.is_some() {
-            self.redis_prefix = Some(first.state.config.redis.key_prefix.clone());
+        if let Some(url) = &first.state.config.redis.url {
+            let prefix = first.state.config.redis.key_prefix.clone();
+            self.redis = Some((url.expose().to_owned(), prefix));
         }
         self.backend = Backend::Postgres;
         self
@@ -286,8 +293,8 @@ impl Builder {
                 Some(pg)
             }
         };
-        if let Some(prefix) = &self.redis_prefix {
-            config.redis.url = Some(Dsn::new(redis_url()));
+        if let Some((url, prefix)) = &self.redis {
+            config.redis.url = Some(Dsn::new(url.clone()));
             config.redis.key_prefix = prefix.clone();
         }
         for f in self.configure {

@@ -96,16 +96,21 @@ fn backend(e: fred::error::Error) -> BusError {
 #[async_trait::async_trait]
 impl Bus for RedisBus {
     async fn publish(&self, topic: &str, payload: Bytes) -> Result<(), BusError> {
+        let channel = self.redis.key(topic);
         self.redis
-            .pool()
-            .next()
-            .publish::<(), _, _>(self.redis.key(topic), payload.to_vec())
+            .call(|c| async move { c.publish::<(), _, _>(channel, payload.to_vec()).await })
             .await
             .map_err(backend)
     }
 
     async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError> {
         let _held = self.membership.lock().await;
+        if !self.subscriber.is_connected() {
+            // Fail now; callers retry, and fred resubscribes what it holds.
+            return Err(BusError::Backend(
+                "Redis subscriber is not connected".into(),
+            ));
+        }
         let (rx, new) = self.topics.subscribe(topic);
         if new && let Err(e) = self.subscriber.subscribe(self.redis.key(topic)).await {
             self.topics.forget(topic);

@@ -6,7 +6,7 @@ use fred::interfaces::KeysInterface;
 use fred::types::Expiration;
 use serde::{Deserialize, Serialize};
 
-use super::{Cache, MemoryCache, record};
+use super::{Cache, Lookup, MemoryCache, record};
 use crate::bus::{RecvError, SharedBus};
 use crate::redis::Redis;
 
@@ -91,58 +91,57 @@ impl LayeredCache {
             .publish(INVALIDATE_TOPIC, Bytes::from(payload))
             .await
         {
-            tracing::warn!(key, error = %e, "cannot tell other nodes about a cache change");
+            tracing::debug!(key, error = %e, "cannot tell other nodes about a cache change");
         }
     }
 }
 
 #[async_trait::async_trait]
 impl Cache for LayeredCache {
-    async fn get(&self, key: &str) -> Option<Bytes> {
+    async fn lookup(&self, key: &str) -> Lookup {
         if let Some(entry) = self.local.get_entry(key).await {
             record("hit");
-            return Some(entry.value);
+            return Lookup::Hit(entry.value);
         }
-        let fetched: Result<Option<Vec<u8>>, _> =
-            self.redis.pool().next().get(self.redis_key(key)).await;
+        let redis_key = self.redis_key(key);
+        let fetched: Result<Option<Vec<u8>>, _> = self
+            .redis
+            .call(|c| async move { c.get(redis_key).await })
+            .await;
         match fetched {
             Ok(Some(bytes)) => {
                 record("hit_remote");
                 let value = Bytes::from(bytes);
                 self.local.put(key, value.clone(), self.local_ttl).await;
-                Some(value)
+                Lookup::Hit(value)
             }
             Ok(None) => {
                 record("miss");
-                None
+                Lookup::Miss
             }
             Err(e) => {
                 record("error");
-                tracing::warn!(key, error = %e, "cache read from Redis failed; treating as a miss");
-                None
+                tracing::debug!(key, error = %e, "cache read from Redis failed");
+                Lookup::Unknown
             }
         }
     }
 
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) {
         let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        let (redis_key, bytes) = (self.redis_key(key), value.to_vec());
         let stored: Result<(), _> = self
             .redis
-            .pool()
-            .next()
-            .set(
-                self.redis_key(key),
-                value.to_vec(),
-                Some(Expiration::PX(millis)),
-                None,
-                false,
-            )
+            .call(|c| async move {
+                c.set(redis_key, bytes, Some(Expiration::PX(millis)), None, false)
+                    .await
+            })
             .await;
         match stored {
             Ok(()) => self.local.put(key, value, ttl.min(self.local_ttl)).await,
             Err(e) => {
                 record("error");
-                tracing::warn!(key, error = %e, "cache write to Redis failed");
+                tracing::debug!(key, error = %e, "cache write to Redis failed");
                 self.local.remove(key).await;
             }
         }
@@ -151,10 +150,14 @@ impl Cache for LayeredCache {
 
     async fn delete(&self, key: &str) {
         self.local.remove(key).await;
-        let deleted: Result<i64, _> = self.redis.pool().next().del(self.redis_key(key)).await;
+        let redis_key = self.redis_key(key);
+        let deleted: Result<i64, _> = self
+            .redis
+            .call(|c| async move { c.del(redis_key).await })
+            .await;
         if let Err(e) = deleted {
             record("error");
-            tracing::warn!(key, error = %e, "cache delete in Redis failed");
+            tracing::debug!(key, error = %e, "cache delete in Redis failed");
         }
         self.announce(key).await;
     }

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use moka::Expiry;
 use plaza_core::{SharedClock, Timestamp};
 
-use super::{Cache, record};
+use super::{Cache, Lookup, record};
 
 #[derive(Clone)]
 pub(super) struct Entry {
@@ -84,10 +84,17 @@ impl MemoryCache {
 
 #[async_trait::async_trait]
 impl Cache for MemoryCache {
-    async fn get(&self, key: &str) -> Option<Bytes> {
-        let hit = self.get_entry(key).await.map(|e| e.value);
-        record(if hit.is_some() { "hit" } else { "miss" });
-        hit
+    async fn lookup(&self, key: &str) -> Lookup {
+        match self.get_entry(key).await {
+            Some(entry) => {
+                record("hit");
+                Lookup::Hit(entry.value)
+            }
+            None => {
+                record("miss");
+                Lookup::Miss
+            }
+        }
     }
 
     async fn set(&self, key: &str, value: Bytes, ttl: Duration) {

@@ -16,9 +16,25 @@ use serde::de::DeserializeOwned;
 pub use layered::LayeredCache;
 pub use memory::MemoryCache;
 
+/// What a cache knows about a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Hit(Bytes),
+    Miss,
+    /// The shared store could not be asked (Redis is away): a caller for
+    /// whom a wrong miss is unsafe (a revocation) asks the database.
+    Unknown,
+}
+
 #[async_trait::async_trait]
 pub trait Cache: Send + Sync + std::fmt::Debug {
-    async fn get(&self, key: &str) -> Option<Bytes>;
+    async fn get(&self, key: &str) -> Option<Bytes> {
+        match self.lookup(key).await {
+            Lookup::Hit(value) => Some(value),
+            Lookup::Miss | Lookup::Unknown => None,
+        }
+    }
+    async fn lookup(&self, key: &str) -> Lookup;
     async fn set(&self, key: &str, value: Bytes, ttl: Duration);
     /// Removes `key` here and on every other node.
     async fn delete(&self, key: &str);

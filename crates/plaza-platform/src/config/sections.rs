@@ -34,6 +34,9 @@ pub struct RedisConfig {
     pub pool_size: usize,
     /// Put before every key and channel, so several deployments can share a server.
     pub key_prefix: String,
+    /// How long one command may take before its caller falls back (an
+    /// in-process limit, a cache miss); three in a row open the circuit.
+    pub timeout: HumanDuration,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -301,6 +304,7 @@ impl Default for RedisConfig {
             url: None,
             pool_size: 0,
             key_prefix: "plaza:".into(),
+            timeout: HumanDuration(Duration::from_millis(250)),
         }
     }
 }

@@ -64,6 +64,12 @@ impl Config {
                 ),
             }
         }
+        if self.redis.timeout.0.is_zero() {
+            bad(
+                "redis.timeout",
+                "must be more than 0 (250ms is a good start)".into(),
+            );
+        }
         match (&self.export.url, self.features.event_export) {
             (Some(url), _) if crate::export::Broker::of(url.expose()).is_none() => bad(
                 "export.url",

@@ -34,28 +34,27 @@ impl Presence for RedisPresence {
     async fn touch(&self, user: &str, connection: &str, ttl: Duration) {
         let key = self.key(user);
         let until = self.now_ms() + ttl.as_millis() as f64;
-        let client = self.redis.pool().next();
-        let added: Result<i64, _> = client
-            .zadd(&key, None, None, false, false, (until, connection))
+        let millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let connection = connection.to_owned();
+        let stored: Result<bool, _> = self
+            .redis
+            .call(|c| async move {
+                let _: i64 = c
+                    .zadd(&key, None, None, false, false, (until, connection))
+                    .await?;
+                c.pexpire(&key, millis, None).await
+            })
             .await;
-        let expiring: Result<bool, _> = client
-            .pexpire(
-                &key,
-                i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),
-                None,
-            )
-            .await;
-        if let Err(e) = added.map(drop).and(expiring.map(drop)) {
+        if let Err(e) = stored {
             tracing::warn!(error = %e, "presence heartbeat not stored");
         }
     }
 
     async fn leave(&self, user: &str, connection: &str) {
+        let (key, connection) = (self.key(user), connection.to_owned());
         let removed: Result<i64, _> = self
             .redis
-            .pool()
-            .next()
-            .zrem(self.key(user), connection)
+            .call(|c| async move { c.zrem(key, connection).await })
             .await;
         if let Err(e) = removed {
             tracing::warn!(error = %e, "presence goodbye not stored");
@@ -66,11 +65,10 @@ impl Presence for RedisPresence {
         let now = self.now_ms();
         let mut out = Vec::new();
         for user in users {
+            let key = self.key(user);
             let live: Result<i64, _> = self
                 .redis
-                .pool()
-                .next()
-                .zcount(self.key(user), now, f64::INFINITY)
+                .call(|c| async move { c.zcount(key, now, f64::INFINITY).await })
                 .await;
             match live {
                 Ok(n) if n > 0 => out.push(user.clone()),

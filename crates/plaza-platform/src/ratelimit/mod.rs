@@ -1,8 +1,8 @@
 //! The rate-limiter port: GCRA (a leaky bucket that allows `count` at once
 //! and one more every `period / count`), per class and key. In-process by
 //! default (governor); in Redis when scaled out, so every node draws on the
-//! same budget. A limiter never fails a request: if Redis is away, requests
-//! pass and the failure is logged and counted.
+//! same budget. A limiter never fails or slows a request: while Redis is
+//! away each node counts on its own, and the fallback is counted.
 
 mod memory;
 mod redis;

@@ -2,8 +2,9 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use fred::interfaces::LuaInterface;
+use plaza_core::SharedClock;
 
-use super::{Decision, RateLimiter};
+use super::{Decision, MemoryLimiter, RateLimiter};
 use crate::config::Rate;
 use crate::redis::Redis;
 
@@ -26,19 +27,25 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_
 return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
 "#;
 
-/// Rate limits shared by every node through Redis.
+/// Rate limits shared by every node through Redis. While Redis is away
+/// each node counts on its own ([`MemoryLimiter`]), so a limit still holds
+/// per node instead of every request passing.
 #[derive(Debug)]
 pub struct RedisLimiter {
     redis: Redis,
     sha: RwLock<String>,
+    fallback: MemoryLimiter,
 }
 
 impl RedisLimiter {
-    pub async fn new(redis: Redis) -> Result<Self, fred::error::Error> {
-        let sha: String = redis.pool().next().script_load(GCRA).await?;
+    pub async fn new(redis: Redis, clock: SharedClock) -> Result<Self, fred::error::Error> {
+        let sha: String = redis
+            .call(|c| async move { c.script_load(GCRA).await })
+            .await?;
         Ok(Self {
             redis,
             sha: RwLock::new(sha),
+            fallback: MemoryLimiter::new(clock),
         })
     }
 
@@ -48,18 +55,21 @@ impl RedisLimiter {
             i64::try_from(rate.period.as_micros()).unwrap_or(i64::MAX),
         ];
         let sha = self.sha.read().map(|s| s.clone()).unwrap_or_default();
-        let client = self.redis.pool().next();
-        match client.evalsha(sha, key.clone(), args.clone()).await {
-            // The server lost its script cache (a restart): load it again.
-            Err(e) if e.details().starts_with("NOSCRIPT") => {
-                let sha: String = client.script_load(GCRA).await?;
-                if let Ok(mut stored) = self.sha.write() {
-                    stored.clone_from(&sha);
+        self.redis
+            .call(|client| async move {
+                match client.evalsha(sha, key.clone(), args.clone()).await {
+                    // The server lost its script cache (a restart): load it again.
+                    Err(e) if e.details().starts_with("NOSCRIPT") => {
+                        let sha: String = client.script_load(GCRA).await?;
+                        if let Ok(mut stored) = self.sha.write() {
+                            stored.clone_from(&sha);
+                        }
+                        client.evalsha(sha, key, args).await
+                    }
+                    other => other,
                 }
-                client.evalsha(sha, key, args).await
-            }
-            other => other,
-        }
+            })
+            .await
     }
 }
 
@@ -80,14 +90,14 @@ impl RateLimiter for RedisLimiter {
                 }
             }
             Ok(v) => {
-                tracing::error!(reply = ?v, "rate-limit script gave an unexpected reply; letting the request pass");
+                tracing::error!(reply = ?v, "rate-limit script gave an unexpected reply; counting on this node");
                 metrics::counter!("plaza_rate_limit_errors_total").increment(1);
-                Decision::pass(rate)
+                self.fallback.check(class, rate, key).await
             }
             Err(e) => {
-                tracing::error!(error = %e, class, "rate limiter cannot reach Redis; letting the request pass");
+                tracing::debug!(error = %e, class, "rate limiter cannot reach Redis; counting on this node");
                 metrics::counter!("plaza_rate_limit_errors_total").increment(1);
-                Decision::pass(rate)
+                self.fallback.check(class, rate, key).await
             }
         }
     }

@@ -8,6 +8,10 @@ use crate::testing::redis_for_test;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+fn system() -> plaza_core::SharedClock {
+    Arc::new(plaza_core::SystemClock)
+}
+
 fn auth_rate() -> Rate {
     Rate::new(5, MINUTE * 15)
 }
@@ -61,7 +65,7 @@ async fn memory_limiter_allows_the_burst_then_refuses_until_a_slot_frees() {
 #[ignore = "needs Redis"]
 async fn redis_limiter_counts_like_the_memory_one() {
     let redis = redis_for_test().await;
-    let limiter = RedisLimiter::new(redis).await.unwrap();
+    let limiter = RedisLimiter::new(redis, system()).await.unwrap();
     let rate = Rate::new(5, Duration::from_secs(3600));
     for expected_remaining in (0..5).rev() {
         let d = limiter.check("auth", rate, "ip-a").await;
@@ -82,8 +86,8 @@ async fn redis_limiter_counts_like_the_memory_one() {
 #[ignore = "needs Redis"]
 async fn two_limiters_share_one_redis_budget() {
     let redis = redis_for_test().await;
-    let node_a = RedisLimiter::new(redis.clone()).await.unwrap();
-    let node_b = RedisLimiter::new(redis).await.unwrap();
+    let node_a = RedisLimiter::new(redis.clone(), system()).await.unwrap();
+    let node_b = RedisLimiter::new(redis, system()).await.unwrap();
     let rate = Rate::new(6, Duration::from_secs(3600));
     let mut allowed = 0;
     for i in 0..12 {
@@ -101,7 +105,7 @@ async fn two_limiters_share_one_redis_budget() {
 #[ignore = "needs Redis"]
 async fn redis_limiter_reloads_its_script_after_a_flush() {
     let redis = redis_for_test().await;
-    let limiter = RedisLimiter::new(redis.clone()).await.unwrap();
+    let limiter = RedisLimiter::new(redis.clone(), system()).await.unwrap();
     let rate = Rate::new(2, Duration::from_secs(60));
     assert!(limiter.check("c", rate, "k").await.allowed);
     let _: () = fred::interfaces::LuaInterface::script_flush(redis.pool().next(), false)

@@ -121,6 +121,12 @@ fn clean_name(name: Option<&str>) -> Result<Option<String>, ChatError> {
     if name.is_some_and(|n| n.chars().count() > 100) {
         return Err(invalid("name", "at most 100 characters"));
     }
+    if name.is_some_and(plaza_core::text::has_hidden) {
+        return Err(invalid(
+            "name",
+            "must not contain control or invisible characters",
+        ));
+    }
     Ok(name.map(str::to_owned))
 }
 

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use plaza_core::{SessionId, Timestamp};
-use plaza_platform::cache::SharedCache;
+use plaza_platform::cache::{Lookup, SharedCache};
 use plaza_platform::db::Db;
 use tokio::sync::OnceCell;
 
@@ -50,7 +50,33 @@ impl Revocations {
 
     pub async fn is_revoked(&self, db: &Db, session: SessionId, now: Timestamp) -> bool {
         self.load_recent(db, now).await;
-        self.local.contains_key(&session) || self.cache.get(&key(session)).await.is_some()
+        if self.local.contains_key(&session) {
+            return true;
+        }
+        match self.cache.lookup(&key(session)).await {
+            Lookup::Hit(_) => true,
+            Lookup::Miss => false,
+            // Redis is away: another node's revocation is only in the database.
+            Lookup::Unknown => self.revoked_in_database(db, session).await,
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn revoked_in_database(&self, db: &Db, session: SessionId) -> bool {
+        let revoked: Result<Option<bool>, sqlx::Error> =
+            sqlx::query_scalar("SELECT revoked_at IS NOT NULL FROM sessions WHERE id = $1")
+                .bind(session)
+                .fetch_optional(db.fresh())
+                .await;
+        match revoked {
+            Ok(found) => found.unwrap_or(false),
+            Err(e) => {
+                // Neither store answers: refuse rather than let a revoked
+                // token through.
+                tracing::warn!(error = %e, "cannot check a session's revocation; refusing it");
+                true
+            }
+        }
     }
 
     /// Once per process: sessions revoked within one token lifetime, so a

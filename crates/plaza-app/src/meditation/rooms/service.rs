@@ -53,6 +53,12 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name", "1 to 100 characters"));
     }
+    if plaza_core::text::has_hidden(name) {
+        return Err(invalid(
+            "name",
+            "must not contain control or invisible characters",
+        ));
+    }
     let description = new
         .description
         .map(|d| d.trim().to_owned())

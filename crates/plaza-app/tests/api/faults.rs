@@ -1,0 +1,140 @@
+//! Backing services that die under a running plaza. Each test starts its
+//! own instance of the service on a free port and kills that one; the
+//! shared servers are never stopped.
+
+use std::time::{Duration, Instant};
+
+use plaza_platform::testing::RedisServer;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, redis_prefix};
+
+/// Far longer than a request takes without Redis, far shorter than the
+/// 5–20 s a request used to wait for it.
+const NO_WAITING: Duration = Duration::from_secs(2);
+
+/// `f`'s result, or a panic saying `what` hung on the dead service.
+async fn at_once<T>(what: &str, f: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = tokio::time::timeout(NO_WAITING, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} waited on a dead Redis"));
+    eprintln!("without Redis: {what} in {:?}", started.elapsed());
+    out
+}
+
+/// How long until `check` holds, polling; a panic after 30 s.
+async fn recovers(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if check().await {
+            eprintln!("after Redis returned: {what} in {:?}", started.elapsed());
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not recover within 30 s of Redis returning");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and redis-server"]
+async fn a_redis_outage_slows_nothing_and_heals_by_itself() {
+    let mut redis = RedisServer::start().await;
+    let one = TestApp::builder()
+        .backend(Backend::Postgres)
+        .redis_at(&redis.url, &redis_prefix())
+        .spawn()
+        .await;
+    let two = TestApp::builder().node_of(&one).spawn().await;
+    let ana = one.register("ana@example.com").await;
+    let bob = one.register("bob@example.com").await;
+    let chat = one.group(&ana, "g", &[&bob]).await;
+    let bob_on_two = two.login("bob@example.com").await;
+    // Node two has checked a token already, so it does not read the
+    // database's revocations at start any more.
+    assert_eq!(
+        two.get_as("/api/auth/me", &bob_on_two.access)
+            .await
+            .status(),
+        200
+    );
+
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    at_once("sign-in", one.login("ana@example.com")).await;
+    at_once("sign-up", one.register("cy@example.com")).await;
+    let me = at_once("/api/auth/me", one.get_as("/api/auth/me", &ana.access)).await;
+    assert_eq!(me.status(), 200);
+    let projects = at_once("/api/projects", one.get_as("/api/projects", &ana.access)).await;
+    assert_eq!(projects.status(), 200);
+    let mut socket = at_once("a socket's ready", one.ws(&ana)).await;
+    let path = format!("/api/chats/{chat}/messages");
+    let sent = at_once(
+        "a send",
+        one.post_as(
+            &path,
+            &bob.access,
+            &json!({"content": "while Redis is away"}),
+        ),
+    )
+    .await;
+    assert_eq!(sent.status(), 201);
+    let listed: Value = at_once("the history", one.get_as(&path, &ana.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let contents: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["content"])
+        .collect();
+    assert!(
+        contents.contains(&&json!("while Redis is away")),
+        "{listed}"
+    );
+    let ready = at_once("/ready", one.get("/ready")).await;
+    assert_eq!(ready.status(), 503, "/ready names Redis as down");
+
+    // A session ended on one node is refused on the other, although
+    // neither the revocation marker nor the bus can cross: the database says.
+    let out = at_once(
+        "a sign-out",
+        one.post_as("/api/auth/logout", &bob_on_two.access, &json!({})),
+    )
+    .await;
+    assert_eq!(out.status(), 204);
+    let refused = at_once(
+        "a revoked token",
+        two.get_as("/api/auth/me", &bob_on_two.access),
+    )
+    .await;
+    assert_eq!(
+        refused.status(),
+        401,
+        "the revocation holds on the other node"
+    );
+
+    redis.restart().await;
+    recovers("/ready", async || one.get("/ready").await.status() == 200).await;
+    // Live delivery on this node went on (the relay retries the bus) or
+    // resumes; across nodes it resumes once both nodes resubscribed.
+    let mut on_two = two.ws(&ana).await;
+    recovers("delivery across nodes", async || {
+        let _ = one
+            .post_as(&path, &bob.access, &json!({"content": "after"}))
+            .await;
+        matches!(
+            on_two.next_within(Duration::from_millis(500)).await,
+            Some(frame) if frame["type"] == "new_message"
+        )
+    })
+    .await;
+    let got = socket.next_of("new_message").await;
+    assert_eq!(
+        got["content"], "while Redis is away",
+        "nothing lost on the socket"
+    );
+}
