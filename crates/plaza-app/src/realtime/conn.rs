@@ -22,6 +22,13 @@ pub enum Out {
         seq: Option<i64>,
         frame: Utf8Bytes,
     },
+    /// Hold every chat's live events until [`Out::Settle`]: a new socket
+    /// is attached at once, and what arrives before the client's first
+    /// frame waits to be merged with a resume.
+    HoldAll,
+    /// The client's first frame came (or the wait ended): `resumed` chats
+    /// keep holding until their backlog, the others' events flow.
+    Settle { resumed: Vec<ChatId> },
     /// Hold `chat`'s live messages until its backlog arrives.
     Hold(ChatId),
     /// Stop holding `chat` (its resume failed), then send `reply`.

@@ -1,6 +1,8 @@
 //! The writer's bookkeeping that makes delivery exactly-once and in order
 //! per chat: which message seqs this socket has been sent, and which chats
-//! are held while a `resume` backlog is read.
+//! are held while a `resume` backlog is read (all of them, from the moment
+//! a socket is attached until the client's first frame, so a resume sent
+//! first merges with what arrived meanwhile).
 //!
 //! Live messages reach a socket contiguously (the hub fills gaps before
 //! fanning out), so per chat a single range `lo..=hi` of delivered seqs is
@@ -19,6 +21,9 @@ pub struct Order {
     /// Per chat with traffic on this socket; a few, so a list beats hashing.
     delivered: Vec<(ChatId, (i64, i64))>,
     held: HashMap<ChatId, Vec<(Option<i64>, Utf8Bytes)>>,
+    /// Every event since [`Out::HoldAll`], in arrival order, until
+    /// [`Out::Settle`].
+    early: Option<Vec<(ChatId, Option<i64>, Utf8Bytes)>>,
 }
 
 impl Order {
@@ -26,10 +31,26 @@ impl Order {
     pub fn apply(&mut self, out: Out, ready: &mut Vec<Utf8Bytes>) {
         match out {
             Out::Reply(frame) => ready.push(frame),
-            Out::Event { chat, seq, frame } => match self.held.get_mut(&chat) {
-                Some(held) => held.push((seq, frame)),
-                None => self.live(chat, seq, frame, ready),
-            },
+            Out::Event { chat, seq, frame } => {
+                if let Some(early) = &mut self.early {
+                    early.push((chat, seq, frame));
+                } else if let Some(held) = self.held.get_mut(&chat) {
+                    held.push((seq, frame));
+                } else {
+                    self.live(chat, seq, frame, ready);
+                }
+            }
+            Out::HoldAll => {
+                self.early.get_or_insert_default();
+            }
+            Out::Settle { resumed } => {
+                for chat in &resumed {
+                    self.held.entry(*chat).or_default();
+                }
+                for (chat, seq, frame) in self.early.take().unwrap_or_default() {
+                    self.apply(Out::Event { chat, seq, frame }, ready);
+                }
+            }
             Out::Hold(chat) => {
                 self.held.entry(chat).or_default();
             }
@@ -199,6 +220,45 @@ mod tests {
             backlog(held, 2, 3..=3),
         ]);
         assert_eq!(got, ["1", "pong", "3", "ack", "typing"]);
+    }
+
+    #[test]
+    fn events_before_the_first_frame_wait_and_merge_with_its_resume() {
+        let (resumed, other) = (ChatId::new(), ChatId::new());
+        let got = run(vec![
+            Out::HoldAll,
+            Out::Reply(Utf8Bytes::from_static("ready")),
+            event(resumed, 8),
+            event(other, 1),
+            event(resumed, 9),
+            Out::Settle {
+                resumed: vec![resumed],
+            },
+            Out::Hold(resumed),
+            event(other, 2),
+            backlog(resumed, 5, 6..=9),
+            event(resumed, 10),
+        ]);
+        let mut want = vec!["ready".to_owned(), "1".into(), "2".into()];
+        want.extend(seqs(6..=9));
+        want.push("ack".into());
+        want.push("10".into());
+        assert_eq!(got, want, "contiguous, each once, the backlog first");
+    }
+
+    #[test]
+    fn without_a_resume_the_early_events_flow_in_order_once_settled() {
+        let chat = ChatId::new();
+        let got = run(vec![
+            Out::HoldAll,
+            event(chat, 1),
+            event(chat, 2),
+            Out::Settle {
+                resumed: Vec::new(),
+            },
+            event(chat, 3),
+        ]);
+        assert_eq!(got, seqs(1..=3));
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The `/ws` socket's life (seed 002's protocol; docs/realtime.md): a
-//! client that resumes says so first, and its chats are held before live
-//! events start, so what it missed comes first and in order; then every
-//! chat of the user is delivered, presence is kept, and its frames are
+//! The `/ws` socket's life (seed 002's protocol; docs/realtime.md): the
+//! socket is attached to every chat of its user at once and told `ready`;
+//! live events wait for the client's first frame (at most `ws.settle`), so
+//! a client that resumes first gets what it missed, then what arrived
+//! meanwhile, in order and once; presence is kept, and its frames are
 //! handled by [`Reader`].
 
 use std::sync::Arc;
@@ -22,18 +23,21 @@ pub(crate) async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUse
     let ws = &state.config.ws;
     let capacity = usize::try_from(ws.send_queue).unwrap_or(usize::MAX);
     let conn = state.hub.open(me.user_id, me.session_id, capacity);
+    conn.push(Out::HoldAll);
     let writer = tokio::spawn(socket::write(Arc::clone(&conn), sink, ws.ping_interval.0));
-    let first = timeout(ws.settle.0, stream.next()).await.ok().flatten();
-    if let Some(Ok(axum::extract::ws::Message::Text(text))) = &first {
-        for chat in commands::resumed_chats(text) {
-            conn.push(Out::Hold(chat));
-        }
-    }
     match Box::pin(super::delivery::attach(&state, &conn)).await {
         Ok(chats) => {
             let ready = json!({"user_id": me.user_id, "chats": chats});
             conn.push(Out::Reply(frame("ready", ready)));
             Box::pin(service::online(&state, &conn)).await;
+            // Live events are held until the client's first frame, so a
+            // resume sent first merges with them by seq.
+            let first = timeout(ws.settle.0, stream.next()).await.ok().flatten();
+            let resumed = match &first {
+                Some(Ok(axum::extract::ws::Message::Text(text))) => commands::resumed_chats(text),
+                _ => Vec::new(),
+            };
+            conn.push(Out::Settle { resumed });
             let mut reader = Reader::new(&state, &conn, me);
             if first.is_none() || socket::one(&conn, &mut reader, first).await {
                 socket::read(&conn, &mut stream, ws.ping_interval.0, &mut reader).await;

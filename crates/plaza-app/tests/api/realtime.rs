@@ -739,3 +739,71 @@ async fn two_users_on_two_nodes_chat_in_real_time() {
         (Some(seen + 1), Some("after the move"))
     );
 }
+
+/// Ana and Bob in a group on an app whose sockets wait `settle` for a
+/// first frame.
+async fn with_settle(settle: Duration) -> (TestApp, Tokens, Tokens, String) {
+    let app = TestApp::builder()
+        .config(move |c| c.ws.settle = plaza_platform::config::HumanDuration(settle))
+        .spawn()
+        .await;
+    let ana = app.register("ana@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let gid = app.group(&ana, "G", &[&bob]).await;
+    (app, ana, bob, gid)
+}
+
+#[tokio::test]
+async fn ready_comes_at_attach_and_nothing_sent_before_the_first_frame_is_lost() {
+    // A resume window far longer than a frame's wait: `ready` must not
+    // wait for it, and what is sent inside it must still arrive.
+    let (app, ana, bob, gid) = with_settle(Duration::from_secs(30)).await;
+    let mut b = app.ws_raw(Some(&bob.access)).await;
+    let opened = std::time::Instant::now();
+    b.next_of("ready").await;
+    eprintln!("ready {:?} after the upgrade", opened.elapsed());
+    send_rest(&app, &gid, &ana, "inside the window").await;
+    b.send(json!({"type": "ping", "id": 1})).await;
+    let mut frames: Vec<Value> = Vec::new();
+    while !frames.iter().any(|f| f["type"] == "pong") {
+        frames.push(b.next().await);
+    }
+    let got: Vec<&Value> = frames
+        .iter()
+        .filter(|f| f["type"] == "new_message")
+        .collect();
+    assert_eq!(got.len(), 1, "{frames:?}");
+    assert_eq!(got[0]["data"]["content"], "inside the window");
+    send_rest(&app, &gid, &ana, "after").await;
+    assert_eq!(b.next_of("new_message").await["seq"], 2);
+}
+
+#[tokio::test]
+async fn a_resume_sent_first_merges_with_what_arrived_since_attach() {
+    let (app, ana, bob, gid) = with_settle(Duration::from_secs(30)).await;
+    for i in 1..=3 {
+        send_rest(&app, &gid, &ana, &format!("old {i}")).await;
+    }
+    let mut b = app.ws_raw(Some(&bob.access)).await;
+    b.next_of("ready").await;
+    // Committed after attach, before the client's first frame: held.
+    send_rest(&app, &gid, &ana, "new 4").await;
+    send_rest(&app, &gid, &ana, "new 5").await;
+    b.send(json!({"type": "resume", "data": {"room_id": gid, "last_seq": 1}}))
+        .await;
+    let is_ack = |f: &Value| f["type"] == "ack" && f["data"]["for"] == "resume";
+    let mut frames = Vec::new();
+    while !frames.iter().any(is_ack) {
+        frames.push(b.next().await);
+    }
+    while let Some(f) = b.next_within(Duration::from_millis(300)).await {
+        frames.push(f);
+    }
+    assert_eq!(
+        seqs(&frames),
+        vec![2, 3, 4, 5],
+        "contiguous and each once: {frames:?}"
+    );
+    send_rest(&app, &gid, &ana, "live 6").await;
+    assert_eq!(b.next_of("new_message").await["seq"], 6);
+}

@@ -212,8 +212,9 @@ pub struct WsConfig {
     pub send_queue: u32,
     /// How often idle sockets are pinged; one silent for two intervals is dropped.
     pub ping_interval: HumanDuration,
-    /// How long a new connection waits for its first frame (a `resume`)
-    /// before live events flow, so a resume is answered in order.
+    /// How long a new connection's live events are held for its first
+    /// frame (a `resume`), so a resume is answered in order; `ready` and
+    /// answers never wait.
     pub settle: HumanDuration,
 }
 
