@@ -50,6 +50,16 @@ impl Timestamp {
         )
     }
 
+    /// The instant `secs` seconds after 1970 (JWT's `NumericDate`),
+    /// clamped to the representable range.
+    pub fn from_unix_seconds(secs: i64) -> Self {
+        Self(jiff::Timestamp::from_second(secs).unwrap_or(if secs < 0 {
+            jiff::Timestamp::MIN
+        } else {
+            jiff::Timestamp::MAX
+        }))
+    }
+
     /// Whole seconds since 1970 (JWT's `NumericDate`).
     pub fn unix_seconds(self) -> i64 {
         self.0.as_second()

@@ -62,6 +62,10 @@ impl Close {
         code: 1008,
         reason: "session ended",
     };
+    pub const TOKEN_EXPIRED: Self = Self {
+        code: 4001,
+        reason: "access token expired; refresh it and reconnect",
+    };
     pub const TOO_SLOW: Self = Self {
         code: 1013,
         reason: "too slow: send queue full; reconnect and resume",

@@ -25,6 +25,7 @@ use crate::http::auth::check;
 use crate::http::error::codes;
 use crate::http::{ApiError, AuthUser};
 use crate::state::AppState;
+use plaza_core::{SharedClock, Timestamp};
 
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB,
 /// allocated up front) would dwarf everything else an idle socket holds;
@@ -177,16 +178,49 @@ pub(crate) async fn one<F: Frames>(
     }
 }
 
+/// When a socket's access token runs out, on the application's clock.
+pub(crate) struct Expiry {
+    pub at: Timestamp,
+    pub clock: SharedClock,
+}
+
+impl Expiry {
+    pub fn of(state: &AppState, me: &AuthUser) -> Self {
+        Self {
+            at: me.expires_at,
+            clock: state.clock.clone(),
+        }
+    }
+
+    fn passed(&self) -> bool {
+        self.clock.now() >= self.at
+    }
+
+    /// Real time until then (the clock may be a test's; heartbeats check too).
+    fn left(&self) -> Duration {
+        let now = self.clock.now();
+        if now >= self.at {
+            Duration::ZERO
+        } else {
+            self.at.duration_since(now)
+        }
+    }
+}
+
 /// Reads the client's frames until it goes, stops answering pings (nothing
-/// heard for two intervals), or the connection is given up.
+/// heard for two intervals), its access token expires (closed with 4001,
+/// so the client refreshes and reconnects), or the connection is given up.
 pub(crate) async fn read<F: Frames>(
     conn: &Conn,
     stream: &mut SplitStream<WebSocket>,
     every: Duration,
+    expiry: &Expiry,
     frames: &mut F,
 ) {
     let mut heartbeat = interval_at(Instant::now() + every, every);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let expired = tokio::time::sleep(expiry.left());
+    tokio::pin!(expired);
     let mut heard = Instant::now();
     loop {
         tokio::select! {
@@ -197,11 +231,22 @@ pub(crate) async fn read<F: Frames>(
                 }
             }
             _ = heartbeat.tick() => {
+                if expiry.passed() {
+                    conn.close(Close::TOKEN_EXPIRED);
+                    break;
+                }
                 if heard.elapsed() > every * 2 {
                     conn.close(Close::DEAD);
                     break;
                 }
                 Box::pin(frames.beat()).await;
+            }
+            () = &mut expired => {
+                if expiry.passed() {
+                    conn.close(Close::TOKEN_EXPIRED);
+                    break;
+                }
+                expired.as_mut().reset(Instant::now() + expiry.left().max(every));
             }
             () = conn.gone.cancelled() => break,
         }

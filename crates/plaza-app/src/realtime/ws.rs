@@ -40,7 +40,8 @@ pub(crate) async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUse
             conn.push(Out::Settle { resumed });
             let mut reader = Reader::new(&state, &conn, me);
             if first.is_none() || socket::one(&conn, &mut reader, first).await {
-                socket::read(&conn, &mut stream, ws.ping_interval.0, &mut reader).await;
+                let expiry = socket::Expiry::of(&state, &me);
+                socket::read(&conn, &mut stream, ws.ping_interval.0, &expiry, &mut reader).await;
             }
         }
         Err(e) => {

@@ -807,3 +807,28 @@ async fn a_resume_sent_first_merges_with_what_arrived_since_attach() {
     send_rest(&app, &gid, &ana, "live 6").await;
     assert_eq!(b.next_of("new_message").await["seq"], 6);
 }
+
+#[tokio::test]
+async fn a_socket_closes_with_4001_when_its_access_token_expires() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.ws.ping_interval = plaza_platform::config::HumanDuration(Duration::from_millis(100))
+        })
+        .spawn()
+        .await;
+    let ana = app.register("ana@example.com").await;
+    let mut ws = app.ws(&ana).await;
+    ws.send(json!({"type": "ping"})).await;
+    ws.next_of("pong").await;
+    // The token lives 15 minutes; one minute before, the socket is open.
+    app.clock.advance(Duration::from_secs(14 * 60));
+    ws.send(json!({"type": "ping"})).await;
+    ws.next_of("pong").await;
+    app.clock.advance(Duration::from_secs(60));
+    let (code, reason) = ws.closed().await;
+    assert_eq!(code, 4001, "{reason}");
+    assert!(reason.contains("expired"), "{reason}");
+    // A fresh token opens a socket again.
+    let again = app.login("ana@example.com").await;
+    app.ws(&again).await;
+}

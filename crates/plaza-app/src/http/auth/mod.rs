@@ -11,7 +11,7 @@ pub mod revocation;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use plaza_core::{Role, SessionId, UserId};
+use plaza_core::{Role, SessionId, Timestamp, UserId};
 
 pub use jwt::{Signer, TokenError};
 pub use kit::AuthKit;
@@ -27,6 +27,8 @@ pub struct AuthUser {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub role: Role,
+    /// When the token presented expires (a socket closes then).
+    pub expires_at: Timestamp,
 }
 
 impl AuthUser {
@@ -98,6 +100,7 @@ pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError
         user_id: claims.sub,
         session_id: claims.sid,
         role: claims.role,
+        expires_at: Timestamp::from_unix_seconds(claims.exp),
     })
 }
 

@@ -59,7 +59,8 @@ async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUser) {
         id: None,
         kind: None,
     };
-    realtime::read(&conn, &mut stream, ws.ping_interval.0, &mut socket).await;
+    let expiry = realtime::Expiry::of(&state, &me);
+    realtime::read(&conn, &mut stream, ws.ping_interval.0, &expiry, &mut socket).await;
     if let Err(e) = service::leave(&state, socket.seat()).await {
         tracing::warn!(error = ?e, "cannot take a closed socket out of its room");
     }
