@@ -353,6 +353,45 @@ pub async fn mark_thread_read(
     Ok(())
 }
 
+/// Ids of `chat`'s messages edited, deleted or reacted to after `since`,
+/// each once, in the order of their first change: read from the outbox
+/// (which keeps a week), at most `limit` changes.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn changed_since(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    since: Timestamp,
+    limit: i64,
+) -> Result<(Vec<MessageId>, bool), sqlx::Error> {
+    #[derive(serde::Deserialize)]
+    struct Changed {
+        message_id: MessageId,
+    }
+    let data: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM outbox WHERE subject = $1 AND type IN ('chat.message.edited', \
+         'chat.message.deleted', 'chat.reaction.added', 'chat.reaction.removed') \
+         AND occurred_at > $2 ORDER BY occurred_at, id LIMIT $3",
+    )
+    .bind(format!("chat:{chat}"))
+    .bind(since)
+    .bind(limit + 1)
+    .fetch_all(conn)
+    .await?;
+    let more = data.len() as i64 > limit;
+    let mut ids: Vec<MessageId> = Vec::new();
+    for changed in data
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
+        if let Ok(Changed { message_id }) = serde_json::from_str(changed)
+            && !ids.contains(&message_id)
+        {
+            ids.push(message_id);
+        }
+    }
+    Ok((ids, more))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,11 @@ struct MarkRead {
 struct ResumeOne {
     room_id: String,
     last_seq: i64,
+    /// When the client last heard from the server (the `server_time` of
+    /// its last `ready` or `pong`): edits, deletions and reactions since
+    /// then, to messages up to `last_seq`, are replayed too.
+    #[serde(default)]
+    since: Option<plaza_core::Timestamp>,
 }
 
 /// One chat, or several at once (`{"rooms": [{room_id, last_seq}, …]}`).
@@ -217,17 +222,28 @@ impl<'a> Reader<'a> {
             Err(e) => return self.refuse(e.into()),
         };
         self.conn.push(Out::Hold(chat));
-        match self.backlog(chat, room.last_seq).await {
-            Ok((messages, more)) => {
+        let found = match self.backlog(chat, room.last_seq).await {
+            Ok(backlog) => match room.since {
+                Some(since) => self
+                    .changes(chat, room.last_seq, since)
+                    .await
+                    .map(|changes| (backlog, changes)),
+                None => Ok((backlog, (Vec::new(), false))),
+            },
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(((messages, more), (changes, stale))) => {
                 let top = messages.last().map_or(room.last_seq, |(seq, _)| *seq);
                 let reply = self.answer(
                     "ack",
-                    json!({"room_id": chat, "last_seq": top, "more": more}),
+                    json!({"room_id": chat, "last_seq": top, "more": more, "changes_truncated": stale}),
                 );
                 self.conn.push(Out::Backlog {
                     chat,
                     after: room.last_seq,
                     messages,
+                    changes,
                     reply,
                 });
             }
@@ -248,6 +264,30 @@ impl<'a> Reader<'a> {
         let frames = found
             .iter()
             .map(|m| (m.seq, frame("new_message", m)))
+            .collect();
+        Ok((frames, more))
+    }
+
+    /// Messages up to `up_to` changed since `since`, as frames: each
+    /// `edit_message` with the message as it is now, or `delete_message`.
+    async fn changes(
+        &self,
+        chat: ChatId,
+        up_to: i64,
+        since: plaza_core::Timestamp,
+    ) -> Result<(Vec<Utf8Bytes>, bool), ApiError> {
+        let me = self.me.user_id;
+        let (found, more) =
+            service::changed_since(self.state, me, chat, up_to, since, RESUME_PAGE).await?;
+        let frames = found
+            .iter()
+            .map(|m| match m.deleted {
+                true => frame(
+                    "delete_message",
+                    json!({"id": m.id, "chat_id": m.chat_id, "seq": m.seq}),
+                ),
+                false => frame("edit_message", m),
+            })
             .collect();
         Ok((frames, more))
     }

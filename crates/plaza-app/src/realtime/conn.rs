@@ -33,11 +33,14 @@ pub enum Out {
     Hold(ChatId),
     /// Stop holding `chat` (its resume failed), then send `reply`.
     Release { chat: ChatId, reply: Utf8Bytes },
-    /// The messages of `chat` after `after`, oldest first, then `reply`.
+    /// The messages of `chat` after `after`, oldest first, then
+    /// `changes` (messages up to `after` edited, deleted or reacted to
+    /// since the client left, as they are now), then `reply`.
     Backlog {
         chat: ChatId,
         after: i64,
         messages: Vec<(i64, Utf8Bytes)>,
+        changes: Vec<Utf8Bytes>,
         reply: Utf8Bytes,
     },
 }

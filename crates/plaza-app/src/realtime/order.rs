@@ -64,6 +64,7 @@ impl Order {
                 chat,
                 after,
                 messages,
+                changes,
                 reply,
             } => {
                 let held = self.held.remove(&chat).unwrap_or_default();
@@ -86,6 +87,7 @@ impl Order {
                     Some(r) => *r = range,
                     None => self.delivered.push((chat, range)),
                 }
+                ready.extend(changes);
                 ready.push(reply);
                 for (seq, frame) in held {
                     self.live(chat, seq, frame, ready);
@@ -152,6 +154,7 @@ mod tests {
             chat,
             after,
             messages: seqs.map(|s| (s, frame(s))).collect(),
+            changes: Vec::new(),
             reply: Utf8Bytes::from_static("ack"),
         }
     }

@@ -27,7 +27,8 @@ pub(crate) async fn run(state: AppState, (sink, mut stream): Halves, me: AuthUse
     let writer = tokio::spawn(socket::write(Arc::clone(&conn), sink, ws.ping_interval.0));
     match Box::pin(super::delivery::attach(&state, &conn)).await {
         Ok(chats) => {
-            let ready = json!({"user_id": me.user_id, "chats": chats});
+            let now = state.clock.now();
+            let ready = json!({"user_id": me.user_id, "chats": chats, "server_time": now});
             conn.push(Out::Reply(frame("ready", ready)));
             Box::pin(service::online(&state, &conn)).await;
             // Live events are held until the client's first frame, so a

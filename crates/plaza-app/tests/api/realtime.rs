@@ -832,3 +832,80 @@ async fn a_socket_closes_with_4001_when_its_access_token_expires() {
     let again = app.login("ana@example.com").await;
     app.ws(&again).await;
 }
+
+crate::on_both_databases! {
+    async fn a_resume_with_since_replays_edits_deletions_and_reactions(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let bob = app.register("bob@example.com").await;
+        let gid = app.group(&ana, "G", &[&bob]).await;
+        let ids: Vec<String> = {
+            let mut ids = Vec::new();
+            for i in 1..=3 {
+                ids.push(send_rest(&app, &gid, &ana, &format!("m{i}")).await["id"].as_str().unwrap().to_owned());
+            }
+            ids
+        };
+        let mut b = app.ws_raw(Some(&bob.access)).await;
+        let since = b.next_of("ready").await["server_time"].clone();
+        drop(b);
+
+        app.clock.advance(Duration::from_secs(1));
+        let message = |id: &str| format!("/api/chats/{gid}/messages/{id}");
+        let edited = app.send(Method::PUT, &message(&ids[0]), Some(&ana.access), Some(&json!({"content": "m1 edited"}))).await;
+        assert_eq!(edited.status(), 200);
+        let deleted = app.send(Method::DELETE, &message(&ids[1]), Some(&ana.access), None).await;
+        assert!(deleted.status().is_success());
+        let reactions = format!("/api/v1/messages/{}/reactions", ids[2]);
+        for emoji in ["👍", "🎉"] {
+            assert_eq!(app.post_as(&reactions, &ana.access, &json!({"emoji": emoji})).await.status(), 200);
+        }
+        let removed = app.send(Method::DELETE, &format!("{reactions}?emoji=%F0%9F%8E%89"), Some(&ana.access), None).await;
+        assert_eq!(removed.status(), 200);
+        send_rest(&app, &gid, &ana, "m4").await;
+
+        let mut b = app.ws_raw(Some(&bob.access)).await;
+        b.send(json!({"type": "resume", "data": {"room_id": gid, "last_seq": 3, "since": since}})).await;
+        let mut frames = Vec::new();
+        loop {
+            let frame = b.next().await;
+            let done = frame["type"] == "ack" && frame["data"]["for"] == "resume";
+            frames.push(frame);
+            if done {
+                break;
+            }
+        }
+        let kinds: Vec<(String, Value)> = frames
+            .iter()
+            .filter(|f| ["new_message", "edit_message", "delete_message"].contains(&f["type"].as_str().unwrap()))
+            .map(|f| (f["type"].as_str().unwrap().to_owned(), f["data"]["seq"].clone()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("new_message".to_owned(), json!(4)),
+                ("edit_message".to_owned(), json!(1)),
+                ("delete_message".to_owned(), json!(2)),
+                ("edit_message".to_owned(), json!(3)),
+            ],
+            "{frames:?}"
+        );
+        let by_seq = |seq: i64| frames.iter().find(|f| f["data"]["seq"] == seq && f["type"] != "new_message").unwrap();
+        assert_eq!(by_seq(1)["data"]["content"], "m1 edited");
+        assert_eq!(by_seq(3)["data"]["reactions"], json!({"👍": {"count": 1, "me": false}}), "the removal is replayed too");
+        assert_eq!(frames.last().unwrap()["data"]["changes_truncated"], false);
+
+        // Without `since`, only what is new.
+        let mut c = app.ws_raw(Some(&bob.access)).await;
+        c.send(json!({"type": "resume", "data": {"room_id": gid, "last_seq": 3}})).await;
+        let mut kinds = Vec::new();
+        loop {
+            let frame = c.next().await;
+            if frame["type"] == "ack" && frame["data"]["for"] == "resume" {
+                break;
+            }
+            kinds.push(frame["type"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(kinds.iter().filter(|k| k.ends_with("_message")).collect::<Vec<_>>(), ["new_message"]);
+    }
+}

@@ -2,6 +2,7 @@
 //! stores hold the SQL. REST (seeds 001 and 002) and the socket's commands
 //! call the same functions.
 
+mod changes;
 mod chats;
 mod members;
 mod messages;
@@ -11,6 +12,7 @@ mod threads;
 
 use plaza_core::{ChatId, Timestamp, UserId};
 
+pub use changes::changed_since;
 pub use chats::{ChatDetail, ChatSummary, NewChat, create_chat, get_chat, list_chats};
 pub use members::{
     Member, add_members, change_role, channels, join, leave, list_members, mute, remove,
