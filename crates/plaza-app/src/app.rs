@@ -99,6 +99,7 @@ impl AppState {
     /// database is migrated.
     pub fn start(&self) {
         plaza_platform::outbox::spawn(self.clone());
+        crate::realtime::service::spawn_sweeper(self);
         if self.config.jobs.run {
             self.start_jobs(&QUEUES);
         }

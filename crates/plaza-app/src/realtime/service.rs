@@ -56,6 +56,29 @@ pub async fn offline(state: &AppState, conn: &Conn) {
     }
 }
 
+/// Runs on every node until shutdown: users whose every connection
+/// expired without a goodbye (their node died) are announced offline, each
+/// by the one node that claims them, within a quarter of the presence TTL
+/// after it ran out.
+pub fn spawn_sweeper(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(ttl(&state) / 4);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = state.shutdown.stopping() => return,
+            }
+            for user in state.presence.expired().await {
+                if let Ok(user) = user.parse::<UserId>() {
+                    announce(&state, user, "user_offline").await;
+                }
+            }
+        }
+    });
+}
+
 async fn announce(state: &AppState, user: UserId, kind: &str) {
     let contacts = match state.db.reader().acquire().await {
         Ok(mut db) => chats::direct_contacts(&mut db, user).await,

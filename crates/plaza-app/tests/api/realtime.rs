@@ -909,3 +909,28 @@ crate::on_both_databases! {
         assert_eq!(kinds.iter().filter(|k| k.ends_with("_message")).collect::<Vec<_>>(), ["new_message"]);
     }
 }
+
+#[tokio::test]
+async fn a_user_whose_node_died_is_announced_offline_by_the_survivors() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.ws.ping_interval = plaza_platform::config::HumanDuration(Duration::from_millis(100))
+        })
+        .spawn()
+        .await;
+    let ana = app.register("ana@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    direct(&app, &ana, &bob).await;
+    let mut a = app.ws(&ana).await;
+    // Bob's socket lived on a node that died: its heartbeat is there, no
+    // goodbye will come.
+    let ttl = Duration::from_secs(6);
+    app.state
+        .presence
+        .touch(&bob.user_id, "dead-node:1", ttl)
+        .await;
+    app.clock.advance(ttl + Duration::from_secs(1));
+    let offline = a.next_of("user_offline").await;
+    assert_eq!(offline["user_id"], json!(bob.user_id));
+    a.quiet(Duration::from_secs(2)).await;
+}

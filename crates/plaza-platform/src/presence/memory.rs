@@ -70,4 +70,21 @@ impl Presence for MemoryPresence {
                 .collect()
         })
     }
+
+    async fn expired(&self) -> Vec<String> {
+        let now = self.clock.now();
+        self.with(|users| {
+            let gone: Vec<String> = users
+                .iter_mut()
+                .filter_map(|(user, conns)| {
+                    conns.retain(|_, until| *until > now);
+                    conns.is_empty().then(|| user.clone())
+                })
+                .collect();
+            for user in &gone {
+                users.remove(user);
+            }
+            gone
+        })
+    }
 }
