@@ -15,6 +15,9 @@ use super::service;
 use crate::http::{ApiError, AuthUser, ErrorBody, MaybeAuthUser, ValidPath, ValidQuery};
 use crate::state::AppState;
 
+/// The policy every stored file is served under.
+pub const USER_FILE_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
+
 /// The form of an upload.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -74,7 +77,9 @@ pub async fn get_file(
         "private, max-age=3600"
     };
     Response::builder()
-        .header(header::CONTENT_TYPE, row.content_type.clone())
+        .header(header::CONTENT_TYPE, row.served_type())
+        // Users' bytes: nothing in them may run, load or be framed.
+        .header(header::CONTENT_SECURITY_POLICY, USER_FILE_CSP)
         .header(header::CACHE_CONTROL, cache)
         .header(header::CONTENT_DISPOSITION, row.disposition(&variant))
         .body(Body::from(bytes))

@@ -231,6 +231,22 @@ async fn put(state: &AppState, id: FileId, variant: &str, bytes: Bytes) -> Resul
     Ok(())
 }
 
+/// Types a browser renders as a document or runs.
+fn is_active(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    matches!(
+        mime.to_ascii_lowercase().as_str(),
+        "text/html"
+            | "application/xhtml+xml"
+            | "image/svg+xml"
+            | "text/xml"
+            | "application/xml"
+            | "text/javascript"
+            | "application/javascript"
+            | "application/x-sh"
+    )
+}
+
 /// What a non-picture is, from its bytes.
 fn sniff(bytes: &[u8]) -> String {
     if let Some(kind) = infer::get(bytes) {
@@ -284,8 +300,20 @@ impl FileRow {
 
     /// Pictures show inline; anything else downloads under its name, so a
     /// browser never renders an uploaded page or script.
+    /// The type the bytes are served as: what was sniffed, except that
+    /// anything a browser would run (HTML, SVG, XML, scripts) goes out as
+    /// bytes to download, never as a page of plaza's origin.
+    pub fn served_type(&self) -> &str {
+        if is_active(&self.content_type) {
+            "application/octet-stream"
+        } else {
+            &self.content_type
+        }
+    }
+
     pub fn disposition(&self, variant: &str) -> String {
-        if self.content_type.starts_with("image/") || variant != "original" {
+        let raster = self.content_type.starts_with("image/") && !is_active(&self.content_type);
+        if raster || variant != "original" {
             return "inline".into();
         }
         let name: String = self

@@ -122,8 +122,12 @@ pub fn security_headers(routes: Router<AppState>, hsts: bool) -> Router<AppState
         .layer(option_layer(hsts))
 }
 
-/// The page's policy for the bundled docs page, the API's for the rest.
+/// A handler's own policy (stored files), else the page's policy for the
+/// bundled docs page, the API's for the rest.
 fn csp(res: &Response) -> Option<HeaderValue> {
+    if let Some(own) = res.headers().get(header::CONTENT_SECURITY_POLICY) {
+        return Some(own.clone());
+    }
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)

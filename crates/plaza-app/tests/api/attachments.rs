@@ -207,3 +207,25 @@ async fn uploads_are_limited_and_checked() {
     assert_eq!(count, 1, "refused uploads stored nothing");
     assert_eq!(app.state.storage.list("files").await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn uploaded_pages_and_scripts_are_served_as_inert_downloads() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let cases: [(&str, &[u8]); 3] = [
+        ("page.html", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
+        ("pic.svg", b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>"),
+        ("notes.txt", b"plain words"),
+    ];
+    for (name, bytes) in cases {
+        let file = ok_json(upload(&app, &ana, name, bytes.to_vec()).await).await;
+        let res = app.get_as(file["url"].as_str().unwrap(), &ana.access).await;
+        assert_eq!(res.status(), 200, "{name}");
+        let header = |h: &str| res.headers().get(h).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let served = header("content-type");
+        assert!(!served.contains("html") && !served.contains("svg") && !served.contains("xml"), "{name}: {served}");
+        assert!(header("content-disposition").starts_with("attachment"), "{name}");
+        assert_eq!(header("content-security-policy"), "default-src 'none'; sandbox; frame-ancestors 'none'", "{name}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{name}");
+    }
+}
