@@ -1,12 +1,15 @@
 use std::collections::BTreeMap;
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::header;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde::Serialize;
 
 use crate::http::ApiError;
+use crate::http::error::codes;
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -70,14 +73,46 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, Api
     get,
     path = "/metrics",
     tag = "health",
-    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)),
+    responses(
+        (status = 200, content_type = "text/plain; version=0.0.4", body = String),
+        (status = 404, description = "Not from this machine and no `http.metrics_token`, or the wrong token", body = crate::http::ErrorBody),
+    ),
 )]
-pub async fn metrics() -> impl IntoResponse {
-    (
+pub async fn metrics(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let allowed = match &state.config.http.metrics_token {
+        Some(token) => bearer(&headers).is_some_and(|given| same(given, token.expose())),
+        None => peer.is_some_and(|Extension(ConnectInfo(addr))| addr.ip().is_loopback()),
+    };
+    if !allowed {
+        // Answered as if there were nothing here.
+        return Err(ApiError::new(
+            codes::ROUTE_NOT_FOUND,
+            "no route for GET /metrics (set http.metrics_token to scrape from another host)",
+        ));
+    }
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         plaza_platform::telemetry::render_metrics(),
-    )
+    ))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+/// Compares digests, so the time taken says nothing about the token.
+fn same(given: &str, token: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(given.as_bytes()) == Sha256::digest(token.as_bytes())
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower::util::option_layer;
@@ -92,16 +92,30 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const HTML_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                         script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+/// Whether a trusted proxy says the client came over HTTPS (and HSTS is
+/// not sent on every response anyway).
+pub fn forwarded_tls(http: &plaza_platform::config::HttpConfig, headers: &HeaderMap) -> bool {
+    http.trust_proxy_headers
+        && !http.hsts
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+pub fn add_hsts(res: &mut Response) {
+    res.headers_mut()
+        .insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+}
+
 /// Headers that keep browsers from misreading or framing responses (and,
 /// with `hsts`, from ever using plain HTTP for this host). Plain
 /// set-header layers: no allocation per request.
 pub fn security_headers(routes: Router<AppState>, hsts: bool) -> Router<AppState> {
-    let hsts = hsts.then(|| {
-        SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        )
-    });
+    let hsts =
+        hsts.then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HSTS));
     routes
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -55,7 +55,8 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admit))
         .layer(DefaultBodyLimit::max(body_limit));
-    middleware::security_headers(inner, http.hsts)
+    let hsts = http.hsts || http.public_url.starts_with("https://");
+    middleware::security_headers(inner, hsts)
         .layer(cors(&http.cors_origins.0))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -166,14 +167,19 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> st
 /// Every request's way in: who is calling (the token is checked once,
 /// here), and a 503 instead of an answer once shutdown gives up waiting.
 async fn admit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let forwarded_tls = middleware::forwarded_tls(&state.config.http, req.headers());
     let answer = async {
         let req = auth::identify(&state, req).await;
         next.run(req).await
     };
-    tokio::select! {
+    let mut res = tokio::select! {
         res = answer => res,
         () = state.shutdown.halted() => {
             ApiError::dependency("the server is shutting down; retry the request").into_response()
         }
+    };
+    if forwarded_tls {
+        middleware::add_hsts(&mut res);
     }
+    res
 }

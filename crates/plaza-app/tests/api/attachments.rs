@@ -221,11 +221,26 @@ async fn uploaded_pages_and_scripts_are_served_as_inert_downloads() {
         let file = ok_json(upload(&app, &ana, name, bytes.to_vec()).await).await;
         let res = app.get_as(file["url"].as_str().unwrap(), &ana.access).await;
         assert_eq!(res.status(), 200, "{name}");
-        let header = |h: &str| res.headers().get(h).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let header = |h: &str| {
+            res.headers()
+                .get(h)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
         let served = header("content-type");
-        assert!(!served.contains("html") && !served.contains("svg") && !served.contains("xml"), "{name}: {served}");
-        assert!(header("content-disposition").starts_with("attachment"), "{name}");
-        assert_eq!(header("content-security-policy"), "default-src 'none'; sandbox; frame-ancestors 'none'", "{name}");
+        assert!(
+            !served.contains("html") && !served.contains("svg") && !served.contains("xml"),
+            "{name}: {served}"
+        );
+        assert!(
+            header("content-disposition").starts_with("attachment"),
+            "{name}"
+        );
+        assert_eq!(
+            header("content-security-policy"),
+            "default-src 'none'; sandbox; frame-ancestors 'none'",
+            "{name}"
+        );
         assert_eq!(header("x-content-type-options"), "nosniff", "{name}");
     }
 }

@@ -204,3 +204,77 @@ async fn responses_are_compressed_by_accept_encoding() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["type"], "not_found");
 }
+
+#[tokio::test]
+async fn hsts_follows_an_https_public_url_or_a_trusted_forwarded_proto() {
+    let public = TestApp::builder()
+        .config(|c| c.http.public_url = "https://chat.example.com".into())
+        .spawn()
+        .await;
+    assert!(header(&public.get("/health").await, "strict-transport-security").is_some());
+
+    let proxied = TestApp::builder()
+        .config(|c| c.http.trust_proxy_headers = true)
+        .spawn()
+        .await;
+    let over = |proto: &'static str| {
+        proxied
+            .client
+            .get(proxied.url("/api/nope"))
+            .header("x-forwarded-proto", proto)
+            .send()
+    };
+    let tls = over("https").await.unwrap();
+    assert_eq!(tls.status(), 404);
+    assert!(
+        header(&tls, "strict-transport-security").is_some(),
+        "errors too"
+    );
+    assert_eq!(
+        header(&over("http").await.unwrap(), "strict-transport-security"),
+        None
+    );
+
+    // An untrusted header says nothing.
+    let direct = TestApp::spawn().await;
+    let res = direct
+        .client
+        .get(direct.url("/health"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "strict-transport-security"), None);
+}
+
+#[tokio::test]
+async fn metrics_with_a_token_answer_only_that_token() {
+    let app = TestApp::builder()
+        .config(|c| {
+            c.http.metrics_token = Some(plaza_platform::config::Secret::new("scrape-me-please"))
+        })
+        .spawn()
+        .await;
+    let with = |token: Option<&'static str>| {
+        let mut req = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    assert_eq!(
+        with(None).await.unwrap().status(),
+        404,
+        "not even from this machine"
+    );
+    assert_eq!(with(Some("wrong")).await.unwrap().status(), 404);
+    let ok = with(Some("scrape-me-please")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(
+        header(&ok, "content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    // Without a token, this machine may scrape (the tests' default).
+    assert_eq!(TestApp::spawn().await.get("/metrics").await.status(), 200);
+}

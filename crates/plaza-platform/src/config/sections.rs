@@ -83,12 +83,19 @@ pub struct HttpConfig {
     pub shutdown_timeout: HumanDuration,
     /// Origins allowed by CORS: `*` or a list of `https://app.example.com`.
     pub cors_origins: StringList,
-    /// Send `Strict-Transport-Security` (when served over TLS, e.g. behind a proxy).
+    /// Send `Strict-Transport-Security` on every response. Without it, it is
+    /// sent when `public_url` is `https://`, or (with `trust_proxy_headers`)
+    /// to requests whose `X-Forwarded-Proto` is `https`.
     pub hsts: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy_headers: bool,
-    /// How clients reach plaza (OAuth providers call back to it).
+    /// How clients reach plaza (OAuth providers call back to it). An
+    /// `https://` URL turns `Strict-Transport-Security` on.
     pub public_url: String,
+    /// `/metrics` answers only `Authorization: Bearer <this>`; unset, it
+    /// answers only clients on this machine (127.0.0.1, ::1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<Secret>,
 }
 
 /// Request rates per class, from seed 003.
@@ -339,6 +346,7 @@ impl Default for HttpConfig {
             shutdown_timeout: HumanDuration(Duration::from_secs(30)),
             cors_origins: StringList(vec!["*".into()]),
             hsts: false,
+            metrics_token: None,
             trust_proxy_headers: false,
             public_url: "http://localhost:8080".into(),
         }
