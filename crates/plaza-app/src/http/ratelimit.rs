@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use plaza_platform::config::Rate;
@@ -76,10 +76,37 @@ pub async fn rate_limit(
     let mut res = if decision.allowed {
         next.run(req).await
     } else {
-        refusal(class.name(), &decision, rate).into_response()
+        let drained = drain(req).await;
+        let mut res = refusal(class.name(), &decision, rate).into_response();
+        if !drained {
+            // The body is left unread, so this connection cannot carry
+            // another request: say so rather than let the client find a
+            // broken pipe.
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        res
     };
     set_headers(&mut res, &decision);
     res
+}
+
+/// Bodies up to this size are read and dropped before a 429, so the
+/// connection stays open for the retry.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// Reads a refused request's body (a small one); false if it is left unread.
+async fn drain(req: Request) -> bool {
+    use axum::body::HttpBody;
+    let body = req.into_body();
+    if body.is_end_stream() {
+        return true;
+    }
+    let small = body
+        .size_hint()
+        .upper()
+        .is_some_and(|n| n <= DRAIN_LIMIT as u64);
+    small && axum::body::to_bytes(body, DRAIN_LIMIT).await.is_ok()
 }
 
 /// The 429 for a refused `decision` of the limit named `class`.

@@ -127,3 +127,31 @@ async fn two_nodes_share_one_budget_through_redis() {
     assert!((1..=20).contains(&retry), "{retry}");
     error_body(res, 429, "rate_limit_error").await;
 }
+
+#[tokio::test]
+async fn a_refused_post_keeps_its_connection_or_says_it_closes_it() {
+    let app = TestApp::builder()
+        .config(|c| c.rate_limit.auth = Rate::new(1, Duration::from_secs(60)))
+        .spawn()
+        .await;
+    let login = |body: String| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let small = r#"{"email": "nobody@example.com", "password": "wrong password"}"#.to_owned();
+    assert_eq!(login(small.clone()).await.unwrap().status(), 401);
+    // A small body is read, and the connection stays for the retry.
+    let refused = login(small.clone()).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "connection"), None);
+    refused.bytes().await.unwrap();
+    assert_eq!(login(small).await.unwrap().status(), 429, "the same client goes on");
+    // A large one is left unread, and the answer says the connection ends.
+    let large = format!(r#"{{"email": "a@b.io", "password": "{}"}}"#, "x".repeat(200_000));
+    let refused = login(large).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "connection").as_deref(), Some("close"));
+}
