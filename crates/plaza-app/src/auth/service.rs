@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use plaza_core::UserId;
+use plaza_platform::config::Rate;
 
 use super::error::{AuthError, invalid};
 pub use super::sessions::{
@@ -68,18 +69,29 @@ pub async fn login(state: &AppState, login: Login, client: &Client) -> Result<Ou
         return Err(AuthError::InvalidCredentials);
     }
     throttle(state, &name).await?;
-    let result = check_password(state, &name, &login.password).await;
+    let result = check_password(state, &name, &login.password, &client.ip).await;
     metrics::counter!("plaza_auth_logins_total", "outcome" => outcome_label(&result)).increment(1);
     let user = result?;
     after_proof(state, user, client).await
 }
 
-/// One budget per account, across every node and address.
+/// How many per-address budgets one account may draw in all, from every
+/// address together.
+const ACCOUNT_BUDGETS: u32 = 20;
+
+/// One budget per account across every node and address, twenty times an
+/// address's: guessing from one address runs out that address (the `auth`
+/// class) long before the owner's sign-ins from elsewhere, and guessing
+/// from many addresses stays bounded.
 async fn throttle(state: &AppState, name: &str) -> Result<(), AuthError> {
     if !state.config.features.rate_limit {
         return Ok(());
     }
-    let rate = LimitClass::Auth.rate(state);
+    let per_address = LimitClass::Auth.rate(state);
+    let rate = Rate::new(
+        per_address.count.saturating_mul(ACCOUNT_BUDGETS),
+        per_address.period,
+    );
     let decision = state.limiter.check("auth_account", rate, name).await;
     if decision.allowed {
         Ok(())
@@ -99,12 +111,17 @@ fn outcome_label(result: &Result<User, AuthError>) -> &'static str {
 }
 
 /// The account behind `name` when `password` is its password.
-async fn check_password(state: &AppState, name: &str, password: &str) -> Result<User, AuthError> {
+async fn check_password(
+    state: &AppState,
+    name: &str,
+    password: &str,
+    address: &str,
+) -> Result<User, AuthError> {
     let now = state.clock.now();
     // Read where the latest writes show, without taking SQLite's one writer.
     let creds = {
         let mut conn = state.db.fresh().acquire().await?;
-        users::service::credentials(&mut conn, name).await?
+        users::service::credentials(&mut conn, name, address).await?
     };
     let Some(creds) = creds else {
         state.passwords.verify_nothing(password).await?;
@@ -122,11 +139,12 @@ async fn check_password(state: &AppState, name: &str, password: &str) -> Result<
     };
     if !matches {
         let mut conn = state.db.writer().acquire().await?;
-        let failures = users::service::record_failed_login(&mut conn, id).await?;
+        let failures = users::service::record_failed_login(&mut conn, id, address).await?;
         let failures = u32::try_from(failures).unwrap_or(u32::MAX);
         if let Some(lock) = lock_for(&state.config.auth, failures) {
-            users::service::lock_until(&mut conn, id, now.saturating_add(lock)).await?;
-            tracing::warn!(user_id = %id, failures, "account locked after failed sign-ins");
+            let until = now.saturating_add(lock);
+            users::service::lock_until(&mut conn, id, address, until).await?;
+            tracing::warn!(user_id = %id, address, failures, "address locked out of an account after failed sign-ins");
         }
         return Err(AuthError::InvalidCredentials);
     }
@@ -135,7 +153,7 @@ async fn check_password(state: &AppState, name: &str, password: &str) -> Result<
     }
     if creds.failed_logins != 0 || creds.locked_until.is_some() {
         let mut conn = state.db.writer().acquire().await?;
-        users::service::reset_failed_logins(&mut conn, id).await?;
+        users::service::reset_failed_logins(&mut conn, id, Some(address)).await?;
     }
     Ok(creds.user)
 }

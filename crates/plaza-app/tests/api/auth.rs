@@ -229,11 +229,19 @@ async fn sign_in_attempts_are_limited_per_address_and_per_account() {
         error_body(res, 429, "rate_limit_error").await["details"]["class"],
         "auth"
     );
-    // One account, several addresses: the account runs out.
-    for ip in ["203.0.113.2", "203.0.113.3"] {
-        assert_eq!(attempt(ip, "a@example.com").await.unwrap().status(), 401);
+    // One account, many addresses: the account runs out, but only after
+    // twenty addresses' budgets (so one address cannot lock its owner out).
+    let ips: Vec<&'static str> = (2..61)
+        .map(|n| &*Box::leak(format!("203.0.113.{n}").into_boxed_str()))
+        .collect();
+    for ip in ips {
+        assert_eq!(
+            attempt(ip, "a@example.com").await.unwrap().status(),
+            401,
+            "{ip}"
+        );
     }
-    let res = attempt("203.0.113.4", "A@Example.com").await.unwrap();
+    let res = attempt("203.0.113.99", "A@Example.com").await.unwrap();
     assert!(header(&res, "retry-after").is_some());
     assert_eq!(
         error_body(res, 429, "rate_limit_error").await["details"]["class"],
@@ -360,5 +368,34 @@ async fn sign_ins_are_counted_on_metrics() {
             metrics.contains(&format!("plaza_auth_logins_total{{outcome=\"{outcome}\"}}")),
             "{outcome} missing"
         );
+    }
+}
+
+crate::on_both_databases! {
+    async fn guessing_from_one_address_never_locks_the_owner_out_from_another(backend: Backend) {
+        let app = TestApp::builder()
+            .backend(backend)
+            .config(|c| c.http.trust_proxy_headers = true)
+            .spawn()
+            .await;
+        app.register("ana@example.com").await;
+        let login = |ip: &'static str, password: &'static str| {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"email": "ana@example.com", "password": password}))
+                .send()
+        };
+        for _ in 0..5 {
+            assert_eq!(login("198.51.100.66", "guess guess").await.unwrap().status(), 401);
+        }
+        // The guesser's address is locked, even with the right password…
+        let res = login("198.51.100.66", PASSWORD).await.unwrap();
+        assert!(header(&res, "retry-after").is_some());
+        error_body(res, 429, "rate_limit_error").await;
+        // …and Ana, elsewhere, signs in as ever.
+        assert_eq!(login("203.0.113.7", PASSWORD).await.unwrap().status(), 200);
+        // Her success does not unlock the guesser.
+        error_body(login("198.51.100.66", PASSWORD).await.unwrap(), 429, "rate_limit_error").await;
     }
 }

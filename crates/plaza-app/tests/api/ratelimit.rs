@@ -148,9 +148,16 @@ async fn a_refused_post_keeps_its_connection_or_says_it_closes_it() {
     assert_eq!(refused.status(), 429);
     assert_eq!(header(&refused, "connection"), None);
     refused.bytes().await.unwrap();
-    assert_eq!(login(small).await.unwrap().status(), 429, "the same client goes on");
+    assert_eq!(
+        login(small).await.unwrap().status(),
+        429,
+        "the same client goes on"
+    );
     // A large one is left unread, and the answer says the connection ends.
-    let large = format!(r#"{{"email": "a@b.io", "password": "{}"}}"#, "x".repeat(200_000));
+    let large = format!(
+        r#"{{"email": "a@b.io", "password": "{}"}}"#,
+        "x".repeat(200_000)
+    );
     let refused = login(large).await.unwrap();
     assert_eq!(refused.status(), 429);
     assert_eq!(header(&refused, "connection").as_deref(), Some("close"));

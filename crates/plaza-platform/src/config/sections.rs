@@ -131,7 +131,8 @@ pub struct AuthConfig {
     /// How long a just-rotated refresh token may be used again (two tabs
     /// refreshing at once); at most 10s, 0 for none.
     pub refresh_grace: HumanDuration,
-    /// Failed sign-ins in a row before the account is locked.
+    /// Failed sign-ins in a row from one address before that address is
+    /// locked out of the account.
     pub lockout_threshold: u32,
     /// The first lock; each further failure doubles it.
     pub lockout_base: HumanDuration,

@@ -171,7 +171,7 @@ pub async fn reset_password(
     one_time::retire(&mut work, user_id, &purposes, now).await?;
     users::service::set_password_hash(&mut work, user_id, &hash, now).await?;
     users::service::set_email_verified(&mut work, user_id, now).await?;
-    users::service::reset_failed_logins(&mut work, user_id).await?;
+    users::service::reset_failed_logins(&mut work, user_id, None).await?;
     end_all_sessions(state, &mut work, user_id, None, "password_reset").await?;
     work.commit().await?;
     tracing::info!(user_id = %user_id, "password reset");
