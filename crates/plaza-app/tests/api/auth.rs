@@ -399,3 +399,36 @@ crate::on_both_databases! {
         error_body(login("198.51.100.66", PASSWORD).await.unwrap(), 429, "rate_limit_error").await;
     }
 }
+
+#[tokio::test]
+async fn a_correctly_signed_token_must_name_a_session_of_its_user() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let now = plaza_core::Clock::now(&app.clock);
+    let signer = plaza_app::auth::Signer::load(&app.state.db, &app.state.config.auth, now)
+        .await
+        .unwrap();
+    let bobs = signer.verify(&bob.access, now).unwrap();
+    let anas = signer.verify(&ana.access, now).unwrap();
+    let ttl = Duration::from_secs(600);
+    let never_opened = signer
+        .issue(anas.sub, anas.role, plaza_core::SessionId::new(), now, ttl)
+        .unwrap();
+    let someone_elses = signer
+        .issue(anas.sub, anas.role, bobs.sid, now, ttl)
+        .unwrap();
+    for token in [never_opened, someone_elses] {
+        let err = error_body(
+            app.get_as("/api/auth/me", &token).await,
+            401,
+            "authentication_error",
+        )
+        .await;
+        assert!(err["error"].as_str().unwrap().contains("session"), "{err}");
+    }
+    // The real ones still work (and are cached).
+    for _ in 0..2 {
+        assert_eq!(app.get_as("/api/auth/me", &ana.access).await.status(), 200);
+    }
+}

@@ -50,6 +50,8 @@ pub enum TokenError {
     Expired,
     #[error("the session has ended; sign in again")]
     Revoked,
+    #[error("the access token names no session of its user")]
+    UnknownSession,
 }
 
 /// Signs and checks access tokens with the deployment's one key.

@@ -96,6 +96,14 @@ pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError
     {
         return Err(TokenError::Revoked);
     }
+    if !state
+        .auth
+        .revocations
+        .belongs(&state.db, claims.sid, claims.sub)
+        .await
+    {
+        return Err(TokenError::UnknownSession);
+    }
     Ok(AuthUser {
         user_id: claims.sub,
         session_id: claims.sid,

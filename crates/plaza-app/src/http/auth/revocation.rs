@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use plaza_core::{SessionId, Timestamp};
+use plaza_core::{SessionId, Timestamp, UserId};
 use plaza_platform::cache::{Lookup, SharedCache};
 use plaza_platform::db::Db;
 use tokio::sync::OnceCell;
@@ -58,6 +58,34 @@ impl Revocations {
             Lookup::Miss => false,
             // Redis is away: another node's revocation is only in the database.
             Lookup::Unknown => self.revoked_in_database(db, session).await,
+        }
+    }
+
+    /// Whether `session` exists and is `user`'s: a signed token naming a
+    /// session that was never opened, or another user's, is refused even
+    /// though its signature holds. Known pairs are cached for a token's
+    /// lifetime (a session never changes hands).
+    pub async fn belongs(&self, db: &Db, session: SessionId, user: UserId) -> bool {
+        let key = format!("auth:session:{session}");
+        if let Some(owner) = self.cache.get(&key).await {
+            return owner.as_ref() == user.to_string().as_bytes();
+        }
+        let owner: Result<Option<UserId>, sqlx::Error> =
+            sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1")
+                .bind(session)
+                .fetch_optional(db.fresh())
+                .await;
+        match owner {
+            Ok(Some(owner)) => {
+                let value = bytes::Bytes::from(owner.to_string());
+                self.cache.set(&key, value, self.ttl).await;
+                owner == user
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check a token's session; refusing it");
+                false
+            }
         }
     }
 
