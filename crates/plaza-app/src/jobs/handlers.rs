@@ -126,6 +126,7 @@ pub struct JobPage {
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// Only jobs in this state.
     state: Option<String>,

@@ -85,6 +85,7 @@ pub struct RangeQuery {
     /// Last date, included; default today.
     to: Option<String>,
     /// `me` (default) or `platform` (admins).
+    #[param(inline)]
     scope: Option<Scope>,
 }
 

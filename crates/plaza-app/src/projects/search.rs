@@ -52,6 +52,7 @@ pub struct SearchQuery {
     /// Only this owner's projects.
     owner_id: Option<String>,
     /// `newest`, `budget` or `relevance`.
+    #[param(inline)]
     sort: Option<Sort>,
     /// 1–100, default 20.
     pub limit: Option<u32>,

@@ -34,6 +34,7 @@ pub async fn connect(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OnlineQuery {
     /// Comma-separated user ids (at most 100).
     ids: String,

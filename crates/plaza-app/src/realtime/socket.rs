@@ -45,6 +45,7 @@ const COALESCE: Duration = Duration::from_millis(20);
 const AUTH_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsQuery {
     /// An access token, for clients that cannot set headers (browsers).
     pub token: Option<String>,

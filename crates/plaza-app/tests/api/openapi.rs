@@ -181,3 +181,56 @@ async fn a_malformed_id_is_not_found_on_every_route() {
     }
     assert!(checked >= 40, "only {checked} id parameters checked");
 }
+
+/// Every `$ref` of a JSON value, collected.
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_document_has_no_dangling_refs_and_path_parameters_are_in_paths() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/api-docs/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let dangling: Vec<&String> = found
+        .iter()
+        .filter(|r| {
+            r.strip_prefix("#/components/schemas/")
+                .is_none_or(|name| !schemas.contains_key(name))
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling: {dangling:?}");
+    let mut misplaced = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                    misplaced.push(format!("{method} {path} {name}"));
+                }
+            }
+        }
+    }
+    assert!(
+        misplaced.is_empty(),
+        "path parameters not in their path: {misplaced:?}"
+    );
+}
