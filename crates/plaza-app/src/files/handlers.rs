@@ -60,7 +60,7 @@ pub async fn upload_file(
 #[utoipa::path(get, path = "/api/files/{id}", tag = "files",
     params(("id" = String, Path, format = Uuid), FileQuery),
     responses(
-        (status = 200, description = "The bytes, with their content type", content_type = "application/octet-stream"),
+        (status = 200, description = "The bytes, with the type sniffed at upload (pages, SVG and scripts as application/octet-stream)", content_type = "*/*"),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn get_file(
