@@ -3,6 +3,7 @@
 //! PostgreSQL or Redis; `.ci/run` starts them and runs these too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod adversary;
 mod attachments;
 mod auth;
 mod chat_events;
