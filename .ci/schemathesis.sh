@@ -10,7 +10,8 @@
 # SCHEMATHESIS_CHECKS=all runs them too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-binary=${1:-target/debug/plaza}
+binary=${1:-${CARGO_TARGET_DIR:-target}/debug/plaza}
+[ -x "$binary" ] || { echo "no plaza binary at $binary (cargo build first)" >&2; exit 1; }
 examples=${2:-${SCHEMATHESIS_EXAMPLES:-10}}
 budget=${3:-${SCHEMATHESIS_SECONDS:-240}}
 
@@ -23,7 +24,9 @@ export PLAZA_RATE_LIMIT_AUTH=1000000/1m PLAZA_RATE_LIMIT_GENERAL=1000000/1m PLAZ
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
 base=http://127.0.0.1:$port
-for _ in $(seq 1 100); do curl -fsS "$base/health" >/dev/null 2>&1 && break; sleep 0.1; done
+up=
+for _ in $(seq 1 100); do curl -fsS "$base/health" >/dev/null 2>&1 && up=1 && break; sleep 0.1; done
+[ -n "$up" ] || { echo "plaza did not start:" >&2; cat "$data/plaza.log" >&2; exit 1; }
 
 token=$(curl -fsS "$base/api/auth/register" -H 'content-type: application/json' \
   -d '{"email":"fuzz@example.com","password":"correct horse battery staple"}' |
