@@ -99,6 +99,8 @@ impl AppState {
     /// database is migrated.
     pub fn start(&self) {
         plaza_platform::outbox::spawn(self.clone());
+        let shutdown = self.shutdown.clone();
+        self.db.watch(async move { shutdown.stopping().await });
         crate::realtime::service::spawn_sweeper(self);
         if self.config.jobs.run {
             self.start_jobs(&QUEUES);

@@ -383,3 +383,91 @@ impl Drop for TestPostgres {
         .join();
     }
 }
+
+/// A PostgreSQL cluster of a test's own (`pg_createcluster`, trust auth,
+/// on a free port), which the test may stop and start; dropped with it.
+/// The shared server is never touched.
+pub struct PgCluster {
+    pub url: String,
+    version: String,
+    name: String,
+}
+
+impl PgCluster {
+    pub async fn create() -> Self {
+        let version = std::fs::read_dir("/etc/postgresql")
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .expect("PostgreSQL's cluster tools are needed for this test (/etc/postgresql)");
+        let port = free_port();
+        let name = format!(
+            "plazatest{}",
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        );
+        let created = std::process::Command::new("pg_createcluster")
+            .args([
+                &version,
+                &name,
+                "-p",
+                &port.to_string(),
+                "--",
+                "-A",
+                "trust",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("pg_createcluster");
+        assert!(created.success(), "pg_createcluster failed");
+        let cluster = Self {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            version,
+            name,
+        };
+        cluster.start().await;
+        cluster
+    }
+
+    fn ctl(&self, action: &[&str]) {
+        let status = std::process::Command::new("pg_ctlcluster")
+            .args([self.version.as_str(), self.name.as_str()])
+            .args(action)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("pg_ctlcluster");
+        assert!(status.success(), "pg_ctlcluster {action:?} failed");
+    }
+
+    pub async fn start(&self) {
+        self.ctl(&["start"]);
+        let port: u16 = self
+            .url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        wait_for_port(port, "postgres").await;
+    }
+
+    /// Stops the server at once (`-m immediate`: as a crash would).
+    pub fn stop(&self) {
+        self.ctl(&["stop", "-m", "immediate"]);
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pg_dropcluster")
+            .args(["--stop", self.version.as_str(), self.name.as_str()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}

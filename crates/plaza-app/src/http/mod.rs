@@ -166,8 +166,23 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: Shutdown) -> st
 /// Cancels handlers still running when shutdown halts.
 /// Every request's way in: who is calling (the token is checked once,
 /// here), and a 503 instead of an answer once shutdown gives up waiting.
+/// Liveness and metrics answer without the database (`/ready` says what
+/// is down).
+fn is_probe(path: &str) -> bool {
+    matches!(path, "/health" | "/api/v1/health" | "/metrics" | "/ready")
+}
+
 async fn admit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let forwarded_tls = middleware::forwarded_tls(&state.config.http, req.headers());
+    if state.db.is_down() && !is_probe(req.uri().path()) {
+        let mut res = ApiError::dependency("the database is unavailable; retry shortly")
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("2"))
+            .into_response();
+        if forwarded_tls {
+            middleware::add_hsts(&mut res);
+        }
+        return res;
+    }
     let answer = async {
         let req = auth::identify(&state, req).await;
         next.run(req).await

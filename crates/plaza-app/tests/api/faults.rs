@@ -13,7 +13,7 @@ use crate::helpers::{Backend, TestApp, redis_prefix};
 /// 5–20 s a request used to wait for it.
 const NO_WAITING: Duration = Duration::from_secs(2);
 
-/// `f`'s result, or a panic saying `what` hung on the dead service.
+/// `f`'s result, or a panic saying `what` hung on a dead Redis.
 async fn at_once<T>(what: &str, f: impl Future<Output = T>) -> T {
     let started = Instant::now();
     let out = tokio::time::timeout(NO_WAITING, f)
@@ -28,12 +28,15 @@ async fn recovers(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration 
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
         if check().await {
-            eprintln!("after Redis returned: {what} in {:?}", started.elapsed());
+            eprintln!(
+                "after the service returned: {what} in {:?}",
+                started.elapsed()
+            );
             return started.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{what} did not recover within 30 s of Redis returning");
+    panic!("{what} did not recover within 30 s of the service returning");
 }
 
 #[tokio::test]
@@ -137,4 +140,66 @@ async fn a_redis_outage_slows_nothing_and_heals_by_itself() {
         got["content"], "while Redis is away",
         "nothing lost on the socket"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (pg_createcluster)"]
+async fn a_stopped_database_is_answered_503_at_once_and_plaza_comes_back() {
+    let pg = plaza_platform::testing::PgCluster::create().await;
+    let app = TestApp::builder()
+        .backend(Backend::Postgres)
+        .database_at(&pg.url)
+        .spawn()
+        .await;
+    let ana = app.register("ana@example.com").await;
+    let chat = app.group(&ana, "g", &[]).await;
+    let path = format!("/api/chats/{chat}/messages");
+
+    pg.stop();
+    let stopped = Instant::now();
+    // Until the watcher notices (a second or two) a request may wait for
+    // its connection; none waits past the pool's acquire timeout.
+    let mut fast = None;
+    while stopped.elapsed() < Duration::from_secs(15) {
+        let began = Instant::now();
+        let res = tokio::time::timeout(Duration::from_secs(7), one_send(&app, &path, &ana.access))
+            .await
+            .expect("a request hung on a stopped database");
+        assert_eq!(res.0, 503, "{}", res.1);
+        if began.elapsed() < Duration::from_millis(100) {
+            fast = Some(stopped.elapsed());
+            break;
+        }
+    }
+    let fast = fast.expect("requests were not answered at once while the database was down");
+    eprintln!("database stopped: requests answered 503 at once after {fast:?}");
+    let mut answers = Vec::new();
+    for _ in 0..20 {
+        let res = tokio::time::timeout(NO_WAITING, one_send(&app, &path, &ana.access))
+            .await
+            .expect("a request hung on a stopped database");
+        answers.push(res.0);
+    }
+    assert!(answers.iter().all(|s| *s == 503), "{answers:?}");
+    let err: Value = serde_json::from_str(&one_send(&app, &path, &ana.access).await.1).unwrap();
+    assert_eq!(err["type"], "dependency_error", "{err}");
+    assert_eq!(
+        app.get("/health").await.status(),
+        200,
+        "liveness does not need the database"
+    );
+
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    pg.start().await;
+    recovers("sends", async || {
+        one_send(&app, &path, &ana.access).await.0 == 201
+    })
+    .await;
+    let history: Value = app.get_as(&path, &ana.access).await.json().await.unwrap();
+    assert!(!history["items"].as_array().unwrap().is_empty());
+}
+
+async fn one_send(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let res = app.post_as(path, token, &json!({"content": "hello"})).await;
+    (res.status().as_u16(), res.text().await.unwrap_or_default())
 }

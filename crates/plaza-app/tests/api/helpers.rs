@@ -255,6 +255,13 @@ impl Builder {
         self
     }
 
+    /// The PostgreSQL database at `url` (a test's own cluster).
+    pub fn database_at(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_owned());
+        self.backend = Backend::Postgres;
+        self
+    }
+
     pub fn config(mut self, f: impl FnOnce(&mut Config) + 'static) -> Self {
         self.configure.push(Box::new(f));
         self

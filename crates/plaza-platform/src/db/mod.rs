@@ -10,6 +10,8 @@ pub mod migrate;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -55,7 +57,12 @@ pub struct Db {
     backend: Backend,
     write: AnyPool,
     read: AnyPool,
+    /// Set by [`Db::watch`] while the database does not answer.
+    down: Arc<AtomicBool>,
 }
+
+/// How often [`Db::watch`] asks, and how long it waits for the answer.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 impl Db {
     /// Opens the database the configuration names.
@@ -86,6 +93,7 @@ impl Db {
                     backend: Backend::Postgres,
                     write,
                     read,
+                    down: Arc::default(),
                 })
             }
         }
@@ -133,6 +141,7 @@ impl Db {
             backend: Backend::Sqlite,
             write,
             read,
+            down: Arc::default(),
         })
     }
 
@@ -174,6 +183,45 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.write).await?;
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    /// Whether the database stopped answering (as [`Db::watch`] last saw):
+    /// requests are then answered 503 at once instead of each waiting for a
+    /// connection that will not come.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    /// Pings the database every second until `stop` resolves, keeping
+    /// [`Db::is_down`] up to date (a ping that takes over a second counts as
+    /// down). One `SELECT 1` per pool per second is the whole cost.
+    pub fn watch(&self, stop: impl Future<Output = ()> + Send + 'static) {
+        let db = self.clone();
+        tokio::spawn(async move {
+            tokio::pin!(stop);
+            let mut tick = tokio::time::interval(WATCH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = &mut stop => return,
+                }
+                let answered = tokio::time::timeout(WATCH_EVERY, db.ping()).await;
+                let down = !matches!(answered, Ok(Ok(())));
+                if db.down.swap(down, Ordering::Relaxed) != down {
+                    match (down, answered) {
+                        (true, Ok(Err(e))) => {
+                            tracing::error!(error = %e, "the database stopped answering; requests get 503 until it is back")
+                        }
+                        (true, _) => tracing::error!(
+                            "the database stopped answering within 1 s; requests get 503 until it is back"
+                        ),
+                        (false, _) => tracing::info!("the database answers again"),
+                    }
+                    metrics::gauge!("plaza_database_down").set(if down { 1.0 } else { 0.0 });
+                }
+            }
+        });
     }
 
     pub async fn close(&self) {
