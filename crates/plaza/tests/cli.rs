@@ -555,3 +555,152 @@ async fn a_job_whose_worker_is_killed_runs_again_on_another_worker() {
     assert_eq!(second.terminate(), 0);
     drop(silent);
 }
+
+/// Signs up `email` on `server` (or signs in, once it exists); the token.
+async fn token_of(server: &Server, email: &str) -> (String, String) {
+    let body = serde_json::json!({"email": email, "password": "correct horse battery staple"});
+    let mut res = client()
+        .post(server.url("/api/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    if res.status() == 409 {
+        res = client()
+            .post(server.url("/api/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let v: serde_json::Value = res.json().await.unwrap();
+    (
+        v["access_token"].as_str().unwrap().to_owned(),
+        v["user"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Sends messages to `chat` as fast as answers come, until the server
+/// dies; the contents it acknowledged (201).
+async fn send_until_killed(server: &Server, token: &str, chat: &str, round: usize) -> Vec<String> {
+    let url = server.url(&format!("/api/chats/{chat}/messages"));
+    let mut acked = Vec::new();
+    for i in 0.. {
+        let content = format!("r{round}-m{i}");
+        let sent = client()
+            .post(&url)
+            .bearer_auth(token)
+            .json(&serde_json::json!({"content": content}))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await;
+        match sent {
+            Ok(res) if res.status() == 201 => acked.push(content),
+            Ok(res) => panic!("a send answered {}", res.status()),
+            Err(_) => break,
+        }
+    }
+    acked
+}
+
+async fn kill_9_during_sends_loses_nothing_acknowledged(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        let mut cmd = plaza(dir.path());
+        if let Some(url) = database_url {
+            cmd.env("PLAZA_DATABASE_URL", url);
+        }
+        cmd.env("PLAZA_RATE_LIMIT_GENERAL", "1000000/1m");
+        Server::start(&mut cmd)
+    };
+    let mut server = start();
+    let (token, _) = token_of(&server, "crash@example.com").await;
+    let chat: serde_json::Value = client()
+        .post(server.url("/api/chats"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"type": "group", "name": "crash", "member_ids": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat = chat["id"].as_str().unwrap().to_owned();
+    let mut acked = Vec::new();
+    for round in 0..3 {
+        let pid = server.child.id();
+        let killer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(700 + 300 * round as u64)).await;
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap();
+        });
+        let token = token_of(&server, "crash@example.com").await.0;
+        acked.extend(send_until_killed(&server, &token, &chat, round).await);
+        killer.await.unwrap();
+        let _ = server.child.wait();
+        server = start();
+    }
+    let (token, _) = token_of(&server, "crash@example.com").await;
+    let mut stored: Vec<(i64, String)> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: serde_json::Value = client()
+            .get(server.url(&format!(
+                "/api/chats/{chat}/messages?after_seq={after}&limit=100"
+            )))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        for m in items {
+            stored.push((
+                m["seq"].as_i64().unwrap(),
+                m["content"].as_str().unwrap().to_owned(),
+            ));
+        }
+        after = stored.last().unwrap().0;
+    }
+    let seqs: Vec<i64> = stored.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "seq is gapless"
+    );
+    let contents: Vec<&String> = stored.iter().map(|(_, c)| c).collect();
+    for content in &acked {
+        assert_eq!(
+            contents.iter().filter(|c| **c == content).count(),
+            1,
+            "{content} once"
+        );
+    }
+    eprintln!(
+        "kill -9 ×3 during sends: {} acknowledged, {} stored, none lost, seq 1..{} gapless",
+        acked.len(),
+        stored.len(),
+        seqs.len()
+    );
+    assert!(acked.len() >= 3, "the sends ran");
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test]
+async fn kill_9_during_sends_loses_no_acknowledged_message_on_sqlite() {
+    kill_9_during_sends_loses_nothing_acknowledged(None).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn kill_9_during_sends_loses_no_acknowledged_message_on_postgres() {
+    let pg = TestPostgres::create().await;
+    kill_9_during_sends_loses_nothing_acknowledged(Some(&pg.url)).await;
+}
