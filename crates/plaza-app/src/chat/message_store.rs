@@ -51,7 +51,11 @@ pub async fn insert_if_allowed(
              RETURNING seq"
         }
     };
-    let seq: Option<i64> = sqlx::query_scalar(sql)
+    // All rows, not the first: the statement must run to its end, where
+    // SQLite commits it (it is its own transaction) and reports a failed
+    // commit — a full disk. Stopping after the row would drop that error
+    // with the statement, and answer 201 for a message never stored.
+    let seqs: Vec<i64> = sqlx::query_scalar(sql)
         .bind(m.id)
         .bind(m.chat_id)
         .bind(m.sender_id)
@@ -60,9 +64,9 @@ pub async fn insert_if_allowed(
         .bind(m.reply_to)
         .bind(&m.client_id)
         .bind(m.created_at)
-        .fetch_optional(conn)
+        .fetch_all(conn)
         .await?;
-    match seq {
+    match seqs.first().copied() {
         Some(seq) => {
             m.seq = seq;
             Ok(true)

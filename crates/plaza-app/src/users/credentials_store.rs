@@ -104,15 +104,17 @@ pub async fn record_failed_login(
     id: UserId,
     address: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    // Run to the end (not the first row), so a failed commit is an error.
+    let counts: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO login_failures (user_id, address, failures) VALUES ($1, $2, 1) \
          ON CONFLICT (user_id, address) DO UPDATE SET failures = login_failures.failures + 1 \
          RETURNING failures",
     )
     .bind(id)
     .bind(address)
-    .fetch_one(conn)
-    .await
+    .fetch_all(conn)
+    .await?;
+    counts.first().copied().ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Refuses sign-ins to `id` from `address` until `until`.

@@ -203,3 +203,140 @@ async fn one_send(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     let res = app.post_as(path, token, &json!({"content": "hello"})).await;
     (res.status().as_u16(), res.text().await.unwrap_or_default())
 }
+
+/// A small tmpfs of a test's own, unmounted (lazily) when dropped.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mounting a tmpfs needs root");
+        Self(dir)
+    }
+
+    /// Writes zeros until the disk is full; the filler's path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 16 * 1024];
+        while file.write_all(&chunk).and_then(|()| file.flush()).is_ok() {}
+        let _ = file.write_all(&[0u8; 512]);
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs root (mounts a tmpfs)"]
+async fn a_full_disk_answers_507_loses_nothing_and_heals_when_space_returns() {
+    let disk = SmallDisk::mount("16m");
+    let data = disk.0.path().join("data");
+    let app = TestApp::builder()
+        .config(move |c| c.data_dir = data)
+        .spawn()
+        .await;
+    let ana = app.register("ana@example.com").await;
+    let chat = app.group(&ana, "g", &[]).await;
+    let path = format!("/api/chats/{chat}/messages");
+    let filler = disk.fill();
+
+    let mut acked = Vec::new();
+    let mut full = 0;
+    for i in 0..400 {
+        let content = format!("{i:04} {}", "x".repeat(3000));
+        let res = app
+            .post_as(&path, &ana.access, &json!({"content": content}))
+            .await;
+        match res.status().as_u16() {
+            201 => acked.push(content),
+            507 => {
+                let err: Value = res.json().await.unwrap();
+                assert_eq!(err["code"], "server.storage_full", "{err}");
+                full += 1;
+                if full >= 3 {
+                    break;
+                }
+            }
+            other => panic!(
+                "a send on a full disk answered {other}: {}",
+                res.text().await.unwrap()
+            ),
+        }
+    }
+    assert!(
+        full > 0,
+        "the disk never filled ({} sends stored)",
+        acked.len()
+    );
+    let part = reqwest::multipart::Part::bytes(vec![7u8; 64 * 1024]).file_name("blob.bin");
+    let upload = app
+        .client
+        .post(app.url("/api/files"))
+        .bearer_auth(&ana.access)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 507, "{}", upload.text().await.unwrap());
+    eprintln!(
+        "full disk: {} sends stored, then 507 (server.storage_full); an upload 507",
+        acked.len()
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    assert_eq!(
+        app.post_as(&path, &ana.access, &json!({"content": "after"}))
+            .await
+            .status(),
+        201,
+        "space is back, so are writes"
+    );
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(app.state.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let mut stored = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Value = app
+            .get_as(&format!("{path}?after_seq={after}&limit=100"), &ana.access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            break;
+        }
+        after = items.last().unwrap()["seq"].as_i64().unwrap();
+        stored.extend(
+            items
+                .into_iter()
+                .map(|m| m["content"].as_str().unwrap().to_owned()),
+        );
+    }
+    for content in &acked {
+        assert!(
+            stored.contains(content),
+            "an acknowledged message is missing"
+        );
+    }
+    assert_eq!(stored.len(), acked.len() + 1, "nothing half-written");
+    drop(app);
+}

@@ -48,6 +48,7 @@ codes! {
     SERVER_INTERNAL = "server.internal", INTERNAL_SERVER_ERROR, InternalError;
     SERVER_UNAVAILABLE = "server.unavailable", SERVICE_UNAVAILABLE, DependencyError;
     SERVER_DATABASE_BUSY = "server.database_busy", SERVICE_UNAVAILABLE, DependencyError;
+    SERVER_STORAGE_FULL = "server.storage_full", INSUFFICIENT_STORAGE, DependencyError;
     SERVER_SHUTTING_DOWN = "server.shutting_down", SERVICE_UNAVAILABLE, DependencyError;
     SERVER_TIMEOUT = "server.timeout", GATEWAY_TIMEOUT, TimeoutError;
 

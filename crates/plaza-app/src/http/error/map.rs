@@ -40,8 +40,29 @@ impl From<sqlx::Error> for ApiError {
                     "the database is busy; try again shortly",
                 )
             }
+            e if is_disk_full(&e) => {
+                tracing::error!(error = %e, "the database's disk is full");
+                Self::new(
+                    codes::SERVER_STORAGE_FULL,
+                    "the server's storage is full; nothing was written",
+                )
+            }
             e => Self::internal(e),
         }
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (13), PostgreSQL's
+/// `disk_full` (53100), or the OS saying no space is left.
+fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.code()
+                .is_some_and(|code| code == "13" || code == "53100")
+                || db.message().contains("database or disk is full")
+        }
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
+        _ => false,
     }
 }
 
@@ -154,6 +175,12 @@ impl From<FilesError> for ApiError {
             E::NoFilePart => ApiError::invalid_field("file", "missing: add a `file` part"),
             E::EmptyFile => ApiError::invalid_field("file", "the file is empty"),
             E::Unreadable(why) => ApiError::bad_request(why),
+            E::Storage(why) if why.contains("No space left") || why.contains("os error 28") => {
+                coded(
+                    codes::SERVER_STORAGE_FULL,
+                    &"the file store is full; nothing was stored",
+                )
+            }
             E::Storage(_) => coded(codes::FILES_STORAGE_UNAVAILABLE, &e),
             E::ShuttingDown => coded(codes::SERVER_SHUTTING_DOWN, &e),
             E::Db(e) => e.into(),
