@@ -7,7 +7,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use plaza_core::FileId;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::model::FileView;
@@ -32,6 +32,26 @@ pub struct FileUpload {
 #[into_params(parameter_in = Query)]
 pub struct FileQuery {
     /// For images: `256` or `64` for a square thumbnail.
+    size: Option<u32>,
+    /// With `sig`: a signed link's expiry (Unix seconds).
+    expires: Option<i64>,
+    /// A signed link's signature (`POST /api/files/{id}/link`): the file
+    /// is served without a bearer token until `expires`.
+    sig: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileLink {
+    /// `/api/files/{id}?expires=…&sig=…`, readable by anyone holding it.
+    url: String,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: plaza_core::Timestamp,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkQuery {
+    /// For images: a link to the `256` or `64` thumbnail.
     size: Option<u32>,
 }
 
@@ -69,7 +89,16 @@ pub async fn get_file(
     ValidPath(id): ValidPath<FileId>,
     ValidQuery(query): ValidQuery<FileQuery>,
 ) -> Result<Response, ApiError> {
-    let (row, variant, bytes) = service::open(&state, viewer.0, id, query.size).await?;
+    let (row, variant, bytes) = match (query.expires, &query.sig) {
+        (Some(expires), Some(sig)) => {
+            if !super::links::valid(&state, id, query.size, expires, sig).await? {
+                // An expired or altered link is no link: as if nothing were here.
+                return Err(super::error::FilesError::NotFound.into());
+            }
+            service::open_linked(&state, id, query.size).await?
+        }
+        _ => service::open(&state, viewer.0, id, query.size).await?,
+    };
     // Thumbnails are encoded like the original (PNG with alpha, else JPEG).
     let cache = if row.visibility == "public" {
         "public, max-age=31536000, immutable"
@@ -84,4 +113,23 @@ pub async fn get_file(
         .header(header::CONTENT_DISPOSITION, row.disposition(&variant))
         .body(Body::from(bytes))
         .map_err(ApiError::internal)
+}
+
+/// `POST /api/files/{id}/link?size=` — a signed link to a file I may read,
+/// working for an hour without a bearer token (for `<img src>`).
+#[utoipa::path(post, path = "/api/files/{id}/link", tag = "files", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), LinkQuery),
+    responses(
+        (status = 200, body = FileLink),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "No such size", body = ErrorBody),
+    ))]
+pub async fn link_file(
+    State(state): State<AppState>,
+    me: AuthUser,
+    ValidPath(id): ValidPath<FileId>,
+    ValidQuery(query): ValidQuery<LinkQuery>,
+) -> Result<Json<FileLink>, ApiError> {
+    let (url, expires_at) = super::links::link(&state, me, id, query.size).await?;
+    Ok(Json(FileLink { url, expires_at }))
 }

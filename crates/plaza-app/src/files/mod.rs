@@ -6,6 +6,7 @@
 pub mod error;
 mod handlers;
 pub mod image;
+mod links;
 pub mod model;
 pub mod service;
 mod store;
@@ -44,4 +45,5 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(uploads(state, attachments, service::max_upload(state)))
         .routes(routes!(handlers::get_file))
+        .routes(routes!(handlers::link_file))
 }

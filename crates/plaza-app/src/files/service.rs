@@ -151,6 +151,47 @@ pub async fn open(
     if !may_read(state, &row, viewer).await? {
         return Err(FilesError::NotFound);
     }
+    read_variant(state, row, size).await
+}
+
+/// A file as [`open`] gives it, to whoever holds a signed link
+/// ([`super::links`]), which proved the right to read it.
+#[tracing::instrument(skip(state))]
+pub async fn open_linked(
+    state: &AppState,
+    id: FileId,
+    size: Option<u32>,
+) -> Result<(FileRow, String, Bytes), FilesError> {
+    let row = {
+        let mut conn = state.db.reader().acquire().await?;
+        store::find(&mut conn, id).await?
+    };
+    read_variant(state, row.ok_or(FilesError::NotFound)?, size).await
+}
+
+/// Whether `viewer` may read `id`.
+pub async fn readable(
+    state: &AppState,
+    viewer: Option<AuthUser>,
+    id: FileId,
+) -> Result<FileRow, FilesError> {
+    let row = {
+        let mut conn = state.db.reader().acquire().await?;
+        store::find(&mut conn, id).await?
+    };
+    let row = row.ok_or(FilesError::NotFound)?;
+    if !may_read(state, &row, viewer).await? {
+        return Err(FilesError::NotFound);
+    }
+    Ok(row)
+}
+
+async fn read_variant(
+    state: &AppState,
+    row: FileRow,
+    size: Option<u32>,
+) -> Result<(FileRow, String, Bytes), FilesError> {
+    let id = row.id;
     let variant = match size {
         None => "original".to_owned(),
         Some(size) if row.has_variant(&size.to_string()) => size.to_string(),

@@ -244,3 +244,84 @@ async fn uploaded_pages_and_scripts_are_served_as_inert_downloads() {
         assert_eq!(header("x-content-type-options"), "nosniff", "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_signed_link_serves_a_file_without_a_token_until_it_expires() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let eve = app.register("eve@example.com").await;
+    let picture = ok_json(upload(&app, &ana, "photo.png", png()).await).await;
+    let id = picture["id"].as_str().unwrap();
+    let link = ok_json(
+        app.post_as(&format!("/api/files/{id}/link"), &ana.access, &json!({}))
+            .await,
+    )
+    .await;
+    let url = link["url"].as_str().unwrap().to_owned();
+    assert!(link["expires_at"].is_string());
+    let anonymous = |path: String| app.client.get(app.url(&path)).send();
+
+    let res = anonymous(url.clone()).await.unwrap();
+    assert_eq!(res.status(), 200, "no bearer needed");
+    assert_eq!(
+        res.bytes().await.unwrap().len() as i64,
+        picture["byte_size"].as_i64().unwrap()
+    );
+    // Without the signature it is a private file again.
+    assert_eq!(
+        anonymous(format!("/api/files/{id}"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // An altered signature, expiry or size is no link.
+    let sig_at = url.find("sig=").unwrap() + 4;
+    let mut forged = url.clone();
+    forged.replace_range(
+        sig_at..sig_at + 1,
+        if &url[sig_at..=sig_at] == "A" {
+            "B"
+        } else {
+            "A"
+        },
+    );
+    assert_eq!(anonymous(forged).await.unwrap().status(), 404);
+    let later = url.replace("expires=", "expires=9");
+    assert_eq!(anonymous(later).await.unwrap().status(), 404);
+    assert_eq!(
+        anonymous(url.replacen("?", "?size=64&", 1))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // A thumbnail link names its size.
+    let thumb = ok_json(
+        app.post_as(
+            &format!("/api/files/{id}/link?size=64"),
+            &ana.access,
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        anonymous(thumb["url"].as_str().unwrap().to_owned())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Someone who may not read the file gets no link.
+    error_body(
+        app.post_as(&format!("/api/files/{id}/link"), &eve.access, &json!({}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // After an hour the link is dead.
+    app.clock.advance(std::time::Duration::from_secs(3601));
+    assert_eq!(anonymous(url).await.unwrap().status(), 404);
+}

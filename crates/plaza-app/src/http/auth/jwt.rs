@@ -57,6 +57,8 @@ pub enum TokenError {
 /// Signs and checks access tokens with the deployment's one key.
 pub struct Signer {
     kid: String,
+    /// For signed links (files in an `<img>`), derived from the secret.
+    link_key: [u8; 32],
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -81,8 +83,16 @@ impl Signer {
         // Checked below against plaza's clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
+        let link_key = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(b"plaza signed links v1\0");
+            h.update(secret);
+            h.finalize().into()
+        };
         Self {
             kid,
+            link_key,
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
@@ -178,6 +188,33 @@ impl Signer {
             return Err(TokenError::Expired);
         }
         Ok(claims)
+    }
+}
+
+impl Signer {
+    /// An HMAC-SHA256 of `message` (base64url), for a link that proves
+    /// itself without a bearer token.
+    pub fn sign_link(&self, message: &str) -> String {
+        use base64::Engine;
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.link_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(message.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is [`Signer::sign_link`]'s for `message`
+    /// (compared in constant time).
+    pub fn verify_link(&self, message: &str, signature: &str) -> bool {
+        use base64::Engine;
+        use hmac::{KeyInit, Mac};
+        let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.link_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(message.as_bytes());
+        mac.verify_slice(&given).is_ok()
     }
 }
 
