@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use plaza_platform::config::Dsn;
 use plaza_platform::outbox::{Event, record};
-use plaza_platform::testing::{self, NatsServer, Received};
+use plaza_platform::testing::{self, NatsServer, RabbitServer, Received};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
@@ -111,54 +111,37 @@ async fn sign_up_during_outage(app: &TestApp) -> String {
         .unwrap()
 }
 
-fn rabbitmqctl(command: &str) {
-    let binary = std::env::var("RABBITMQCTL").unwrap_or_else(|_| "rabbitmqctl".into());
-    let status = std::process::Command::new(&binary)
-        .arg(command)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("{binary} is needed to restart RabbitMQ: {e}"));
-    assert!(status.success(), "{binary} {command} failed");
-}
-
-/// Starts RabbitMQ's application again even if the test fails midway.
-struct RestartRabbit;
-
-impl Drop for RestartRabbit {
-    fn drop(&mut self) {
-        rabbitmqctl("start_app");
-    }
-}
-
 #[tokio::test]
-#[ignore = "needs RabbitMQ (and rabbitmqctl to restart it)"]
+#[ignore = "needs rabbitmq-server (a node of the test's own)"]
 async fn rabbitmq_gets_every_event_across_a_broker_restart() {
+    let mut broker = RabbitServer::start().await;
     let exchange = testing::unique_name("plaza_test_exchange");
-    let queue = testing::rabbitmq_queue(&exchange).await;
-    let app = exporting_app(&testing::rabbitmq_url(), &exchange, Backend::Sqlite).await;
+    let queue = testing::rabbitmq_queue_at(&broker.url, &exchange).await;
+    let app = exporting_app(&broker.url, &exchange, Backend::Sqlite).await;
     let stop = Arc::new(AtomicBool::new(false));
     let producer = produce(&app, stop.clone());
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let restart = RestartRabbit;
-    tokio::task::spawn_blocking(|| rabbitmqctl("stop_app"))
-        .await
-        .unwrap();
+    let broker = tokio::task::spawn_blocking(move || {
+        broker.stop();
+        broker
+    })
+    .await
+    .unwrap();
     let signed_up = sign_up_during_outage(&app).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         unexported(&app).await > 0,
         "events wait while the broker is down"
     );
-    tokio::task::spawn_blocking(move || drop(restart))
-        .await
-        .unwrap();
+    let mut broker = broker;
+    broker.restart().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
     let sent = producer.await.unwrap();
     all_exported(&app).await;
 
-    let got = testing::rabbitmq_drain(&queue, &exchange).await;
+    let got = testing::rabbitmq_drain_at(&broker.url, &queue, &exchange).await;
     each_arrived_in_order(&got, &sent);
     assert!(
         got.iter()

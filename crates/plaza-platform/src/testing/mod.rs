@@ -9,7 +9,7 @@ use crate::redis::Redis;
 
 mod servers;
 
-pub use servers::{NatsServer, PgCluster, RedisServer};
+pub use servers::{NatsServer, PgCluster, RabbitServer, RedisServer};
 
 pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -48,9 +48,14 @@ pub struct Received {
 /// A durable RabbitMQ queue bound to every key of `exchange` (declared
 /// here too, as the exporter declares it), surviving a broker restart.
 pub async fn rabbitmq_queue(exchange: &str) -> String {
+    rabbitmq_queue_at(&rabbitmq_url(), exchange).await
+}
+
+/// [`rabbitmq_queue`] on the broker at `url`.
+pub async fn rabbitmq_queue_at(url: &str, exchange: &str) -> String {
     use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
     use lapin::types::FieldTable;
-    let connection = rabbitmq_connect().await;
+    let connection = rabbitmq_connect(url).await;
     let channel = connection.create_channel().await.unwrap();
     channel
         .exchange_declare(
@@ -90,9 +95,8 @@ pub async fn rabbitmq_queue(exchange: &str) -> String {
     queue
 }
 
-async fn rabbitmq_connect() -> lapin::Connection {
-    let url = rabbitmq_url();
-    lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+async fn rabbitmq_connect(url: &str) -> lapin::Connection {
+    lapin::Connection::connect(url, lapin::ConnectionProperties::default())
         .await
         .unwrap_or_else(|e| panic!("RabbitMQ is needed for this test ({url}): {e}"))
 }
@@ -100,8 +104,13 @@ async fn rabbitmq_connect() -> lapin::Connection {
 /// Takes every message now in `queue`, in order, then deletes the queue
 /// and `exchange`.
 pub async fn rabbitmq_drain(queue: &str, exchange: &str) -> Vec<Received> {
+    rabbitmq_drain_at(&rabbitmq_url(), queue, exchange).await
+}
+
+/// [`rabbitmq_drain`] on the broker at `url`.
+pub async fn rabbitmq_drain_at(url: &str, queue: &str, exchange: &str) -> Vec<Received> {
     use lapin::options::BasicGetOptions;
-    let connection = rabbitmq_connect().await;
+    let connection = rabbitmq_connect(url).await;
     let channel = connection.create_channel().await.unwrap();
     let mut got = Vec::new();
     while let Some(message) = channel
@@ -130,7 +139,7 @@ pub async fn rabbitmq_drain(queue: &str, exchange: &str) -> Vec<Received> {
 /// Deletes a queue and an exchange a test or benchmark made.
 pub async fn rabbitmq_delete(queue: &str, exchange: &str) {
     use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-    let connection = rabbitmq_connect().await;
+    let connection = rabbitmq_connect(&rabbitmq_url()).await;
     let channel = connection.create_channel().await.unwrap();
     channel
         .queue_delete(queue.into(), QueueDeleteOptions::default())

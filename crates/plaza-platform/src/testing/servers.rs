@@ -222,3 +222,88 @@ impl Drop for PgCluster {
             .status();
     }
 }
+
+/// A RabbitMQ node of a test's own (its own name, port and store), which
+/// the test may stop and start again; the shared broker is never touched.
+/// Starting one takes some seconds (an Erlang VM boots).
+pub struct RabbitServer {
+    pub url: String,
+    port: u16,
+    node: String,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl RabbitServer {
+    pub async fn start() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // The broker may run as its own user: let it write here.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let port = free_port();
+        std::fs::write(dir.path().join("plugins"), "[].").unwrap();
+        std::fs::write(
+            dir.path().join("rabbitmq.conf"),
+            format!("listeners.tcp.1 = 127.0.0.1:{port}\n"),
+        )
+        .unwrap();
+        let mut server = Self {
+            url: format!("amqp://guest:guest@127.0.0.1:{port}/%2f"),
+            port,
+            node: format!("plazatest{port}@localhost"),
+            dir,
+            child: None,
+        };
+        server.restart().await;
+        server
+    }
+
+    /// Starts the node (again) on the same port and store.
+    pub async fn restart(&mut self) {
+        let dir = self.dir.path();
+        let child = std::process::Command::new("rabbitmq-server")
+            .env("RABBITMQ_CONF_ENV_FILE", "/dev/null")
+            .env("RABBITMQ_CONFIG_FILE", dir.join("rabbitmq.conf"))
+            .env("RABBITMQ_NODENAME", &self.node)
+            .env("RABBITMQ_NODE_PORT", self.port.to_string())
+            .env("RABBITMQ_DIST_PORT", free_port().to_string())
+            .env("RABBITMQ_MNESIA_BASE", dir.join("mnesia"))
+            .env("RABBITMQ_LOG_BASE", dir.join("log"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", dir.join("plugins"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("rabbitmq-server is needed for this test: {e}"));
+        self.child = Some(child);
+        for _ in 0..240 {
+            if lapin::Connection::connect(&self.url, lapin::ConnectionProperties::default())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        panic!("rabbitmq-server did not start on port {}", self.port);
+    }
+
+    /// Stops the node the way an operator would, and waits.
+    pub fn stop(&mut self) {
+        let _ = std::process::Command::new("rabbitmqctl")
+            .args(["-n", &self.node, "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RabbitServer {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+    }
+}
