@@ -207,12 +207,18 @@ async fn hostile_and_wrong_uploads_are_refused_and_nothing_is_stored() {
         "unsupported_media_type",
     )
     .await;
+    let before = resident_kib();
     let body = error_body(
         upload_as(claiming(100_000, 100_000), "bomb.png").await,
         422,
         "validation_error",
     )
     .await;
+    // Recorded, not asserted: the bomb is refused from its header.
+    eprintln!(
+        "upload bomb (100 000 × 100 000 PNG): resident {before} → {} KiB",
+        resident_kib()
+    );
     assert!(
         body["error"].as_str().unwrap().contains("megapixels"),
         "{body}"
@@ -426,4 +432,16 @@ async fn readiness_names_an_unreachable_bucket() {
         "{body}"
     );
     assert_eq!(body["details"]["checks"]["database"], "ok");
+}
+
+/// This process's resident memory (the app runs in it), from /proc.
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
