@@ -90,3 +90,61 @@ crate::on_both_databases! {
         assert_eq!(app.post_as("/api/chats", &ana.access, &group).await.status(), 201);
     }
 }
+
+#[tokio::test]
+async fn deep_huge_and_broken_input_is_a_clear_4xx() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("ana@example.com").await;
+    let raw = |body: Vec<u8>| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // Nested far past serde_json's recursion limit: refused, not a stack overflow.
+    // (400 when the parser stops at its depth, 422 when the shape is wrong first.)
+    let clear = |s: reqwest::StatusCode| matches!(s.as_u16(), 400 | 422);
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(clear(raw(deep.into_bytes()).await.unwrap().status()));
+    let deep_object = format!(
+        "{{\"email\": {}1{}}}",
+        "{\"a\":".repeat(5_000),
+        "}".repeat(5_000)
+    );
+    assert!(clear(raw(deep_object.into_bytes()).await.unwrap().status()));
+    let deep_field = format!(
+        "{{\"email\": \"a@b.io\", \"password\": \"p\", \"x\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(clear(raw(deep_field.into_bytes()).await.unwrap().status()));
+    // Not UTF-8.
+    let mut broken = br#"{"email": "a"#.to_vec();
+    broken.extend([0xff, 0xfe, b'"', b'}']);
+    assert_eq!(raw(broken).await.unwrap().status(), 400);
+    // Over the body limit (2 MiB): 413 before it is parsed.
+    let huge = format!(r#"{{"email": "{}", "password": "x"}}"#, "a".repeat(3 << 20));
+    assert_eq!(raw(huge.into_bytes()).await.unwrap().status(), 413);
+    // Numbers past every type.
+    let n = app
+        .post_json(
+            "/api/auth/login",
+            &serde_json::from_str::<Value>(
+                r#"{"email": 1e400, "password": 99999999999999999999999}"#,
+            )
+            .unwrap_or(json!({"email": 1, "password": 2})),
+        )
+        .await;
+    assert_eq!(n.status(), 422);
+    for path in [
+        "/api/chats?limit=99999999999999999999",
+        "/api/chats?offset=-1",
+        "/api/projects?offset=4294967296",
+        "/api/projects?limit=0",
+        "/api/notifications?limit=1e9",
+    ] {
+        let res = app.get_as(path, &ana.access).await;
+        assert_eq!(res.status(), 422, "{path}");
+    }
+}
