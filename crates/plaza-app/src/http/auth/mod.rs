@@ -15,7 +15,7 @@ use plaza_core::{Role, SessionId, Timestamp, UserId};
 
 pub use jwt::{Signer, TokenError};
 pub use kit::AuthKit;
-pub use revocation::Revocations;
+pub use revocation::{Revocations, Standing};
 
 use super::error::codes;
 use super::{ApiError, Principal};
@@ -88,21 +88,15 @@ pub async fn check(state: &AppState, token: &str) -> Result<AuthUser, TokenError
             TokenError::WrongKey
         })?;
     let claims = signer.verify(token, now)?;
-    if state
+    let standing = state
         .auth
         .revocations
-        .is_revoked(&state.db, claims.sid, now)
-        .await
-    {
-        return Err(TokenError::Revoked);
-    }
-    if !state
-        .auth
-        .revocations
-        .belongs(&state.db, claims.sid, claims.sub)
-        .await
-    {
-        return Err(TokenError::UnknownSession);
+        .standing(&state.db, claims.sid, claims.sub, now)
+        .await;
+    match standing {
+        Standing::Live => {}
+        Standing::Revoked => return Err(TokenError::Revoked),
+        Standing::NotTheirs => return Err(TokenError::UnknownSession),
     }
     Ok(AuthUser {
         user_id: claims.sub,

@@ -30,6 +30,29 @@ fn key(session: SessionId) -> String {
     format!("auth:revoked:{session}")
 }
 
+fn owner_key(session: SessionId) -> String {
+    format!("auth:session:{session}")
+}
+
+/// What a token's session says about the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Live,
+    Revoked,
+    /// No such session, or another user's.
+    NotTheirs,
+}
+
+impl Standing {
+    fn of(theirs: bool, revoked: bool) -> Self {
+        match (revoked, theirs) {
+            (true, _) => Self::Revoked,
+            (false, true) => Self::Live,
+            (false, false) => Self::NotTheirs,
+        }
+    }
+}
+
 impl Revocations {
     /// Markers live as long as an access token can (`ttl`).
     pub fn new(cache: SharedCache, ttl: Duration) -> Self {
@@ -48,6 +71,7 @@ impl Revocations {
             .await;
     }
 
+    /// Whether `session` has ended (its owner unchecked: [`Self::standing`]).
     pub async fn is_revoked(&self, db: &Db, session: SessionId, now: Timestamp) -> bool {
         self.load_recent(db, now).await;
         if self.local.contains_key(&session) {
@@ -57,54 +81,70 @@ impl Revocations {
             Lookup::Hit(_) => true,
             Lookup::Miss => false,
             // Redis is away: another node's revocation is only in the database.
-            Lookup::Unknown => self.revoked_in_database(db, session).await,
+            Lookup::Unknown => self
+                .row(db, session)
+                .await
+                .map_or(true, |row| row.is_some_and(|(_, revoked)| revoked)),
         }
     }
 
-    /// Whether `session` exists and is `user`'s: a signed token naming a
+    /// Whether `session` is live and `user`'s. A signed token naming a
     /// session that was never opened, or another user's, is refused even
-    /// though its signature holds. Known pairs are cached for a token's
-    /// lifetime (a session never changes hands).
-    pub async fn belongs(&self, db: &Db, session: SessionId, user: UserId) -> bool {
-        let key = format!("auth:session:{session}");
-        if let Some(owner) = self.cache.get(&key).await {
-            return owner.as_ref() == user.to_string().as_bytes();
+    /// though its signature holds. Answered from this node's markers and
+    /// the cache (a session's owner is cached for a token's lifetime: a
+    /// session never changes hands); otherwise — not known here, or Redis
+    /// away, when another node's revocation is only in the database — by
+    /// one read of the session's row.
+    pub async fn standing(
+        &self,
+        db: &Db,
+        session: SessionId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Standing {
+        self.load_recent(db, now).await;
+        if self.local.contains_key(&session) {
+            return Standing::Revoked;
         }
-        let owner: Result<Option<UserId>, sqlx::Error> =
-            sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1")
-                .bind(session)
-                .fetch_optional(db.fresh())
-                .await;
-        match owner {
-            Ok(Some(owner)) => {
+        let marker = self.cache.lookup(&key(session)).await;
+        if matches!(marker, Lookup::Hit(_)) {
+            return Standing::Revoked;
+        }
+        let owner_key = owner_key(session);
+        if marker == Lookup::Miss
+            && let Some(owner) = self.cache.get(&owner_key).await
+        {
+            return Standing::of(owner.as_ref() == user.to_string().as_bytes(), false);
+        }
+        match self.row(db, session).await {
+            Ok(Some((owner, revoked))) => {
                 let value = bytes::Bytes::from(owner.to_string());
-                self.cache.set(&key, value, self.ttl).await;
-                owner == user
+                self.cache.set(&owner_key, value, self.ttl).await;
+                Standing::of(owner == user, revoked)
             }
-            Ok(None) => false,
+            Ok(None) => Standing::NotTheirs,
             Err(e) => {
+                // Neither store answers: refuse rather than let a revoked
+                // token through.
                 tracing::warn!(error = %e, "cannot check a token's session; refusing it");
-                false
+                Standing::Revoked
             }
         }
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn revoked_in_database(&self, db: &Db, session: SessionId) -> bool {
-        let revoked: Result<Option<bool>, sqlx::Error> =
-            sqlx::query_scalar("SELECT revoked_at IS NOT NULL FROM sessions WHERE id = $1")
+    async fn row(
+        &self,
+        db: &Db,
+        session: SessionId,
+    ) -> Result<Option<(UserId, bool)>, sqlx::Error> {
+        // The timestamp itself: `IS NOT NULL` decodes as an integer on SQLite.
+        let row: Option<(UserId, Option<Timestamp>)> =
+            sqlx::query_as("SELECT user_id, revoked_at FROM sessions WHERE id = $1")
                 .bind(session)
                 .fetch_optional(db.fresh())
-                .await;
-        match revoked {
-            Ok(found) => found.unwrap_or(false),
-            Err(e) => {
-                // Neither store answers: refuse rather than let a revoked
-                // token through.
-                tracing::warn!(error = %e, "cannot check a session's revocation; refusing it");
-                true
-            }
-        }
+                .await?;
+        Ok(row.map(|(owner, revoked_at)| (owner, revoked_at.is_some())))
     }
 
     /// Once per process: sessions revoked within one token lifetime, so a
