@@ -25,11 +25,7 @@ pub async fn link(
     size: Option<u32>,
 ) -> Result<(String, Timestamp), FilesError> {
     let row = service::readable(state, Some(viewer), id).await?;
-    if let Some(size) = size
-        && !row.has_variant(&size.to_string())
-    {
-        return Err(FilesError::NoSuchSize);
-    }
+    service::variant(&row, size)?;
     let now = state.clock.now();
     let expires = now.saturating_add(LINK_TTL);
     let signer = state

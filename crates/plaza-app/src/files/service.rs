@@ -143,15 +143,7 @@ pub async fn open(
     id: FileId,
     size: Option<u32>,
 ) -> Result<(FileRow, String, Bytes), FilesError> {
-    let row = {
-        let mut conn = state.db.reader().acquire().await?;
-        store::find(&mut conn, id).await?
-    };
-    let row = row.ok_or(FilesError::NotFound)?;
-    if !may_read(state, &row, viewer).await? {
-        return Err(FilesError::NotFound);
-    }
-    read_variant(state, row, size).await
+    read_variant(state, readable(state, viewer, id).await?, size).await
 }
 
 /// A file as [`open`] gives it, to whoever holds a signed link
@@ -162,28 +154,36 @@ pub async fn open_linked(
     id: FileId,
     size: Option<u32>,
 ) -> Result<(FileRow, String, Bytes), FilesError> {
-    let row = {
-        let mut conn = state.db.reader().acquire().await?;
-        store::find(&mut conn, id).await?
-    };
-    read_variant(state, row.ok_or(FilesError::NotFound)?, size).await
+    read_variant(state, found(state, id).await?, size).await
 }
 
-/// Whether `viewer` may read `id`.
+/// The file `id` if `viewer` may read it.
 pub async fn readable(
     state: &AppState,
     viewer: Option<AuthUser>,
     id: FileId,
 ) -> Result<FileRow, FilesError> {
-    let row = {
-        let mut conn = state.db.reader().acquire().await?;
-        store::find(&mut conn, id).await?
-    };
-    let row = row.ok_or(FilesError::NotFound)?;
+    let row = found(state, id).await?;
     if !may_read(state, &row, viewer).await? {
         return Err(FilesError::NotFound);
     }
     Ok(row)
+}
+
+async fn found(state: &AppState, id: FileId) -> Result<FileRow, FilesError> {
+    let mut conn = state.db.reader().acquire().await?;
+    store::find(&mut conn, id)
+        .await?
+        .ok_or(FilesError::NotFound)
+}
+
+/// The stored variant `size` names (`original` without one).
+pub fn variant(row: &FileRow, size: Option<u32>) -> Result<String, FilesError> {
+    match size {
+        None => Ok("original".to_owned()),
+        Some(size) if row.has_variant(&size.to_string()) => Ok(size.to_string()),
+        Some(_) => Err(FilesError::NoSuchSize),
+    }
 }
 
 async fn read_variant(
@@ -192,11 +192,7 @@ async fn read_variant(
     size: Option<u32>,
 ) -> Result<(FileRow, String, Bytes), FilesError> {
     let id = row.id;
-    let variant = match size {
-        None => "original".to_owned(),
-        Some(size) if row.has_variant(&size.to_string()) => size.to_string(),
-        Some(_) => return Err(FilesError::NoSuchSize),
-    };
+    let variant = variant(&row, size)?;
     let bytes = state
         .storage
         .get(&key(id, &variant))
