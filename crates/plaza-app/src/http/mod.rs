@@ -174,23 +174,20 @@ fn is_probe(path: &str) -> bool {
 
 async fn admit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let forwarded_tls = middleware::forwarded_tls(&state.config.http, req.headers());
-    if state.db.is_down() && !is_probe(req.uri().path()) {
-        let mut res = ApiError::dependency("the database is unavailable; retry shortly")
+    let mut res = if state.db.is_down() && !is_probe(req.uri().path()) {
+        ApiError::dependency("the database is unavailable; retry shortly")
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("2"))
-            .into_response();
-        if forwarded_tls {
-            middleware::add_hsts(&mut res);
-        }
-        return res;
-    }
-    let answer = async {
-        let req = auth::identify(&state, req).await;
-        next.run(req).await
-    };
-    let mut res = tokio::select! {
-        res = answer => res,
-        () = state.shutdown.halted() => {
-            ApiError::dependency("the server is shutting down; retry the request").into_response()
+            .into_response()
+    } else {
+        let answer = async {
+            let req = auth::identify(&state, req).await;
+            next.run(req).await
+        };
+        tokio::select! {
+            res = answer => res,
+            () = state.shutdown.halted() => {
+                ApiError::dependency("the server is shutting down; retry the request").into_response()
+            }
         }
     };
     if forwarded_tls {

@@ -196,25 +196,27 @@ impl Signer {
     /// itself without a bearer token.
     pub fn sign_link(&self, message: &str) -> String {
         use base64::Engine;
-        use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.link_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-        mac.update(message.as_bytes());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        use hmac::Mac;
+        let tag = self.link_mac(message).finalize().into_bytes();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
     }
 
     /// Whether `signature` is [`Signer::sign_link`]'s for `message`
     /// (compared in constant time).
     pub fn verify_link(&self, message: &str, signature: &str) -> bool {
         use base64::Engine;
+        use hmac::Mac;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .is_ok_and(|given| self.link_mac(message).verify_slice(&given).is_ok())
+    }
+
+    fn link_mac(&self, message: &str) -> hmac::Hmac<sha2::Sha256> {
         use hmac::{KeyInit, Mac};
-        let Ok(given) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
-            return false;
-        };
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.link_key)
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
         mac.update(message.as_bytes());
-        mac.verify_slice(&given).is_ok()
+        mac
     }
 }
 
