@@ -357,8 +357,36 @@ pub async fn mark_thread_read(
     Ok(())
 }
 
+/// Those of `ids` that are `chat`'s messages up to seq `up_to`, in seq
+/// order, in one statement.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn messages_among(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    up_to: i64,
+    ids: &[MessageId],
+) -> Result<Vec<Message>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM messages WHERE chat_id = $1 AND seq <= $2 AND id IN ({}) ORDER BY seq",
+        message_columns!(),
+        plaza_platform::db::placeholders(3, ids.len())
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql))
+        .bind(chat)
+        .bind(up_to);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(conn).await?;
+    Ok(rows.into_iter().map(Message::from).collect())
+}
+
 /// Ids of `chat`'s messages edited, deleted or reacted to after `since`,
-/// each once, in the order of their first change: read from the outbox
+/// each once: read from the outbox
 /// (which keeps a week), at most `limit` changes.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn changed_since(

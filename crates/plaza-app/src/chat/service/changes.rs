@@ -10,8 +10,7 @@ use crate::chat::message_store;
 use crate::chat::model::Message;
 
 /// The messages of `chat` up to seq `up_to` that changed after `since`,
-/// each as it is now (text, tombstone, reactions), in the order of their
-/// first change; and whether more changed than `limit` (the client then
+/// each as it is now (text, tombstone, reactions), in seq order; and whether more changed than `limit` (the client then
 /// reloads the chat over REST).
 #[tracing::instrument(skip(state))]
 pub async fn changed_since(
@@ -25,14 +24,6 @@ pub async fn changed_since(
     let mut db = state.db.fresh().acquire().await?;
     watchable(&mut db, chat, me).await?;
     let (ids, more) = message_store::changed_since(&mut db, chat, since, limit).await?;
-    let mut found = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(m) = message_store::find_message(&mut db, id).await?
-            && m.chat_id == chat
-            && m.seq <= up_to
-        {
-            found.push(m);
-        }
-    }
+    let found = message_store::messages_among(&mut db, chat, up_to, &ids).await?;
     Ok((with_reactions(&mut db, chat, me, found).await?, more))
 }
