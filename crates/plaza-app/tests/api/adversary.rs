@@ -169,12 +169,7 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
             .map_or(message.clone(), |_| message["message"].clone()),
     );
 
-    let doc: Value = app
-        .get("/api-docs/openapi.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.openapi().await;
     let mut tried = 0;
     let mut refused = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -148,6 +148,15 @@ impl TestApp {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// The OpenAPI document the app serves.
+    pub async fn openapi(&self) -> Value {
+        self.get("/api-docs/openapi.json")
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Makes `user_id` an admin directly in the database; their next token carries it.
     pub async fn make_admin(&self, email: &str) -> Tokens {
         sqlx::query("UPDATE users SET role = 'admin' WHERE lower(email) = lower($1)")

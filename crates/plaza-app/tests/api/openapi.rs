@@ -72,12 +72,7 @@ const ACCOUNT_PATHS: &[&str] = &[
 #[tokio::test]
 async fn every_account_endpoint_is_documented_and_guarded() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .get("/api-docs/openapi.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.openapi().await;
     let paths = doc["paths"].as_object().unwrap();
     for path in ACCOUNT_PATHS {
         assert!(
@@ -130,12 +125,7 @@ async fn a_malformed_id_is_not_found_on_every_route() {
         .await;
     app.register("walker@example.com").await;
     let admin = app.make_admin("walker@example.com").await;
-    let doc: Value = app
-        .get("/api-docs/openapi.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.openapi().await;
     let unknown = "0199a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b";
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -201,12 +191,7 @@ fn refs(v: &Value, out: &mut Vec<String>) {
 #[tokio::test]
 async fn the_document_has_no_dangling_refs_and_path_parameters_are_in_paths() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .get("/api-docs/openapi.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.openapi().await;
     let mut found = Vec::new();
     refs(&doc, &mut found);
     let schemas = doc["components"]["schemas"].as_object().unwrap();

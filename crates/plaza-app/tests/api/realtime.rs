@@ -740,6 +740,19 @@ async fn two_users_on_two_nodes_chat_in_real_time() {
     );
 }
 
+/// Every frame up to and including a resume's ack.
+async fn through_resume_ack(ws: &mut crate::helpers::Ws) -> Vec<Value> {
+    let mut frames = Vec::new();
+    loop {
+        let frame = ws.next().await;
+        let done = frame["type"] == "ack" && frame["data"]["for"] == "resume";
+        frames.push(frame);
+        if done {
+            return frames;
+        }
+    }
+}
+
 /// Ana and Bob in a group on an app whose sockets wait `settle` for a
 /// first frame.
 async fn with_settle(settle: Duration) -> (TestApp, Tokens, Tokens, String) {
@@ -791,11 +804,7 @@ async fn a_resume_sent_first_merges_with_what_arrived_since_attach() {
     send_rest(&app, &gid, &ana, "new 5").await;
     b.send(json!({"type": "resume", "data": {"room_id": gid, "last_seq": 1}}))
         .await;
-    let is_ack = |f: &Value| f["type"] == "ack" && f["data"]["for"] == "resume";
-    let mut frames = Vec::new();
-    while !frames.iter().any(is_ack) {
-        frames.push(b.next().await);
-    }
+    let mut frames = through_resume_ack(&mut b).await;
     while let Some(f) = b.next_within(Duration::from_millis(300)).await {
         frames.push(f);
     }
@@ -866,15 +875,7 @@ crate::on_both_databases! {
 
         let mut b = app.ws_raw(Some(&bob.access)).await;
         b.send(json!({"type": "resume", "data": {"room_id": gid, "last_seq": 3, "since": since}})).await;
-        let mut frames = Vec::new();
-        loop {
-            let frame = b.next().await;
-            let done = frame["type"] == "ack" && frame["data"]["for"] == "resume";
-            frames.push(frame);
-            if done {
-                break;
-            }
-        }
+        let frames = through_resume_ack(&mut b).await;
         let kinds: Vec<(String, Value)> = frames
             .iter()
             .filter(|f| ["new_message", "edit_message", "delete_message"].contains(&f["type"].as_str().unwrap()))
@@ -898,14 +899,11 @@ crate::on_both_databases! {
         // Without `since`, only what is new.
         let mut c = app.ws_raw(Some(&bob.access)).await;
         c.send(json!({"type": "resume", "data": {"room_id": gid, "last_seq": 3}})).await;
-        let mut kinds = Vec::new();
-        loop {
-            let frame = c.next().await;
-            if frame["type"] == "ack" && frame["data"]["for"] == "resume" {
-                break;
-            }
-            kinds.push(frame["type"].as_str().unwrap().to_owned());
-        }
+        let kinds: Vec<String> = through_resume_ack(&mut c)
+            .await
+            .iter()
+            .map(|f| f["type"].as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(kinds.iter().filter(|k| k.ends_with("_message")).collect::<Vec<_>>(), ["new_message"]);
     }
 }
