@@ -4,6 +4,7 @@
 //! socket's commands (`realtime`) call the same service functions as REST.
 
 pub(crate) mod attachments;
+mod changes_store;
 pub mod error;
 pub mod events;
 mod handlers;

@@ -5,8 +5,8 @@ use plaza_core::{ChatId, Timestamp, UserId};
 
 use super::messages::with_reactions;
 use super::watchable;
+use crate::chat::changes_store;
 use crate::chat::error::ChatError;
-use crate::chat::message_store;
 use crate::chat::model::Message;
 
 /// The messages of `chat` up to seq `up_to` that changed after `since`,
@@ -23,7 +23,7 @@ pub async fn changed_since(
 ) -> Result<(Vec<Message>, bool), ChatError> {
     let mut db = state.db.fresh().acquire().await?;
     watchable(&mut db, chat, me).await?;
-    let (ids, more) = message_store::changed_since(&mut db, chat, since, limit).await?;
-    let found = message_store::messages_among(&mut db, chat, up_to, &ids).await?;
+    let (ids, more) = changes_store::changed_since(&mut db, chat, since, limit).await?;
+    let found = changes_store::messages_among(&mut db, chat, up_to, &ids).await?;
     Ok((with_reactions(&mut db, chat, me, found).await?, more))
 }
