@@ -704,3 +704,251 @@ async fn kill_9_during_sends_loses_no_acknowledged_message_on_postgres() {
     let pg = TestPostgres::create().await;
     kill_9_during_sends_loses_nothing_acknowledged(Some(&pg.url)).await;
 }
+
+/// Job counts by state, read straight from the database.
+async fn jobs_by_state(db: &mut sqlx::AnyConnection) -> std::collections::BTreeMap<String, i64> {
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT state, CAST(COUNT(*) AS BIGINT) FROM jobs GROUP BY state",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// `kill -9` while jobs run, restarted on the same data until the queue is
+/// empty: every job completes once, and what the jobs did — an accepted
+/// response's chat, a notice to each side, a mail per notice — exists once,
+/// even for the jobs that ran again because the kill caught them.
+async fn kill_9_during_job_runs_completes_each_once(database_url: Option<&str>) {
+    use sqlx::Connection;
+    const PROJECTS: usize = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url.map_or_else(
+        || {
+            format!(
+                "sqlite://{}?mode=rw",
+                dir.path().join("data/plaza.db").display()
+            )
+        },
+        str::to_owned,
+    );
+    let start = |jobs: bool| {
+        let mut cmd = plaza(dir.path());
+        if let Some(url) = database_url {
+            cmd.env("PLAZA_DATABASE_URL", url);
+        }
+        cmd.env("PLAZA_RATE_LIMIT_GENERAL", "1000000/1m")
+            .env("PLAZA_RATE_LIMIT_AUTH", "1000/1m")
+            .env("PLAZA_JOBS_RUN", jobs.to_string())
+            .env("PLAZA_JOBS_LEASE", "2s");
+        Server::start(&mut cmd)
+    };
+
+    // The work piles up while no worker runs: a project per response, each
+    // accepted, so each has a `projects.accepted` job, whose run opens the
+    // chat and queues a delivery per side, each of which queues a mail.
+    let server = start(false);
+    let (owner, owner_id) = token_of(&server, "owner@example.com").await;
+    let (freelancer, freelancer_id) = token_of(&server, "freelancer@example.com").await;
+    let mut responses = Vec::new();
+    for i in 0..PROJECTS {
+        let project: serde_json::Value = client()
+            .post(server.url("/api/projects"))
+            .bearer_auth(&owner)
+            .json(
+                &serde_json::json!({"title": format!("Job {i}"), "description": "Crash-proof.",
+                "skills": ["rust"], "currency": "EUR", "status": "open"}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let project = project["project"]["id"].as_str().unwrap().to_owned();
+        let response: serde_json::Value = client()
+            .post(server.url(&format!("/api/projects/{project}/responses")))
+            .bearer_auth(&freelancer)
+            .json(&serde_json::json!({"cover_letter": "Yes.", "bid_amount": 100, "currency": "EUR", "eta_days": 1}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let response = response["response"]["id"].as_str().unwrap().to_owned();
+        let accepted = client()
+            .put(server.url(&format!("/api/projects/{project}/responses/{response}")))
+            .bearer_auth(&owner)
+            .json(&serde_json::json!({"status": "accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), 200);
+        responses.push(response);
+    }
+    assert_eq!(server.terminate(), 0);
+
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let queued = jobs_by_state(&mut db).await;
+    assert!(
+        queued.get("waiting").copied().unwrap_or(0) >= 2 * PROJECTS as i64,
+        "{queued:?}"
+    );
+
+    // Killed while jobs are in hand, again and again, until a kill caught
+    // some (they are left active, their lease running out).
+    let mut kills = 0;
+    let mut caught = std::collections::BTreeSet::<String>::new();
+    let mut server = start(true);
+    loop {
+        let polled = Instant::now();
+        loop {
+            let counts = jobs_by_state(&mut db).await;
+            if counts.get("completed").copied().unwrap_or(0) > kills * 40 {
+                break;
+            }
+            assert!(
+                polled.elapsed() < Duration::from_secs(60),
+                "no job ran: {counts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        kill_9(&mut server.child);
+        kills += 1;
+        let active: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE state = 'active'")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+        caught.extend(active);
+        let left = jobs_by_state(&mut db)
+            .await
+            .get("waiting")
+            .copied()
+            .unwrap_or(0);
+        server = start(true);
+        if (kills >= 3 && !caught.is_empty()) || kills >= 10 || left == 0 {
+            break;
+        }
+    }
+    assert!(
+        !caught.is_empty(),
+        "no kill caught a job running ({kills} kills)"
+    );
+
+    // Restarted for good: the lease runs out, the caught jobs run again,
+    // and the queue empties.
+    let waited = Instant::now();
+    let counts = loop {
+        let counts = jobs_by_state(&mut db).await;
+        if counts.keys().all(|state| state == "completed") {
+            break counts;
+        }
+        assert!(!counts.contains_key("dead"), "a job died: {counts:?}");
+        assert!(
+            waited.elapsed() < Duration::from_secs(90),
+            "the queue did not empty: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Every job a kill caught in hand ran again to completion.
+    for id in &caught {
+        let (state, attempts) = sqlx::query_as::<_, (String, i64)>(
+            "SELECT state, CAST(attempts AS BIGINT) FROM jobs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        assert_eq!(state, "completed", "{id}");
+        assert!(attempts >= 2, "{id} ran again after the kill");
+    }
+    let rerun = caught.len();
+
+    // Each accepted response told each side once, in the app and by mail.
+    for (token, id) in [(&owner, &owner_id), (&freelancer, &freelancer_id)] {
+        let mut told = std::collections::BTreeMap::<String, usize>::new();
+        let mut before = String::new();
+        loop {
+            let page: serde_json::Value = client()
+                .get(server.url(&format!("/api/notifications?limit=100{before}")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let items = page["items"].as_array().unwrap();
+            for n in items
+                .iter()
+                .filter(|n| n["type"] == "project.response.accepted")
+            {
+                *told
+                    .entry(n["data"]["response_id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+            if page["has_more"] != true {
+                break;
+            }
+            before = format!("&before={}", items.last().unwrap()["id"].as_str().unwrap());
+        }
+        assert_eq!(told.len(), PROJECTS, "{id}: every accept told");
+        assert!(told.values().all(|n| *n == 1), "{id}: each once: {told:?}");
+    }
+    let mails = std::fs::read_dir(dir.path().join("data/mail"))
+        .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".eml")
+        })
+        .count();
+    let mail_jobs: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM jobs WHERE kind LIKE 'mail.%'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(mails as i64, mail_jobs, "one mail file per mail job");
+    assert!(mail_jobs >= 2 * PROJECTS as i64);
+    let chats = client()
+        .get(server.url("/api/chats"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let chats = chats["items"]
+        .as_array()
+        .unwrap_or_else(|| chats.as_array().unwrap())
+        .len();
+    assert_eq!(
+        chats, 1,
+        "one direct chat between the two, however often it was opened"
+    );
+    eprintln!(
+        "kill -9 ×{kills} during job runs: {} jobs completed, {rerun} caught running and run again, {} notices and {mails} mails, each once",
+        counts["completed"],
+        2 * PROJECTS
+    );
+    assert_eq!(server.terminate(), 0);
+}
+
+#[tokio::test]
+async fn kill_9_during_job_runs_completes_each_job_once_on_sqlite() {
+    kill_9_during_job_runs_completes_each_once(None).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn kill_9_during_job_runs_completes_each_job_once_on_postgres() {
+    let pg = TestPostgres::create().await;
+    kill_9_during_job_runs_completes_each_once(Some(&pg.url)).await;
+}

@@ -24,6 +24,10 @@ pub struct Deliver {
     pub delivery_id: NotificationId,
     pub user_id: UserId,
     pub notice: Notice,
+    /// Set by [`send_once`]: the delivery is unique per key and person, so
+    /// a job that sends it and runs again after a crash sends it once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub once: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -31,6 +35,12 @@ impl JobKind for Deliver {
     type Context = AppState;
     const KIND: &'static str = "notifications.deliver";
     const QUEUE: &'static str = "notifications";
+    const UNIQUE_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+    fn unique_key(&self) -> Option<String> {
+        let once = self.once.as_ref()?;
+        Some(format!("notice:{once}:{}", self.user_id))
+    }
 
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
         deliver(state, self).await
@@ -40,11 +50,32 @@ impl JobKind for Deliver {
 /// Queues a delivery of `notice` to each of `to` in the caller's unit of
 /// work: delivered if and only if it commits.
 pub async fn send(work: &mut Work<'_>, to: &[UserId], notice: &Notice) -> Result<(), sqlx::Error> {
+    queue(work, to, notice, None).await
+}
+
+/// Like [`send`], for a caller that may run twice (a job run again after a
+/// crash): the second send under the same `key` (for a day) is the first.
+pub async fn send_once(
+    work: &mut Work<'_>,
+    key: &str,
+    to: &[UserId],
+    notice: &Notice,
+) -> Result<(), sqlx::Error> {
+    queue(work, to, notice, Some(key)).await
+}
+
+async fn queue(
+    work: &mut Work<'_>,
+    to: &[UserId],
+    notice: &Notice,
+    once: Option<&str>,
+) -> Result<(), sqlx::Error> {
     for user in to {
         let job = Deliver {
             delivery_id: NotificationId::new(),
             user_id: *user,
             notice: notice.clone(),
+            once: once.map(str::to_owned),
         };
         work.enqueue(&job).await?;
     }
@@ -175,6 +206,7 @@ fn mailed(job: &Deliver, to: &Recipient, r: Rendered) -> NotificationMail {
             subject: r.title,
             text: r.body,
             html: r.html,
+            id: Some(job.delivery_id.to_string()),
         },
         delivery_id: job.delivery_id,
     }

@@ -67,8 +67,11 @@ impl JobKind for NotificationMail {
 }
 
 /// Queues an account mail in the caller's unit of work: sent if and only
-/// if it commits.
-pub async fn queue(work: &mut Work<'_>, mail: Mail) -> Result<(), sqlx::Error> {
+/// if it commits. It gets an id now, so a run repeated after a crash sends
+/// the same message (one file; one `Message-ID` over SMTP).
+pub async fn queue(work: &mut Work<'_>, mut mail: Mail) -> Result<(), sqlx::Error> {
+    mail.id
+        .get_or_insert_with(|| uuid::Uuid::now_v7().to_string());
     work.enqueue(&AccountMail { mail }).await?;
     Ok(())
 }

@@ -19,7 +19,7 @@ mod templates;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use deliver::{Deliver, quiet_until, send};
+pub use deliver::{Deliver, quiet_until, send, send_once};
 pub use error::NotificationsError;
 pub use model::{Channel, Notice, Notification};
 

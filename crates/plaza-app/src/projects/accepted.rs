@@ -1,7 +1,8 @@
 //! What follows an accepted response, as a job enqueued in the accepting
 //! transaction (so it happens exactly when the accept commits, and again
 //! after a crash): the direct chat between owner and freelancer — found if
-//! they have one — and a notice to each naming it.
+//! they have one — and a notice to each naming it, once however often the
+//! job runs.
 
 use plaza_core::{ProjectId, ResponseId};
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use serde_json::json;
 use super::store;
 use crate::chat::model::ChatKind;
 use crate::chat::service::{NewChat, create_chat};
-use crate::notifications::{Notice, send};
+use crate::notifications::{Notice, send_once};
 use crate::state::AppState;
 use plaza_platform::jobs::JobKind;
 
@@ -60,16 +61,21 @@ impl JobKind for Accepted {
                 "currency": response.currency,
             })
         };
+        // Run again after a crash, it finds the chat above and sends
+        // nothing new: the notices are once per response.
         let mut tx = state.work().await?;
         let kind = "project.response.accepted";
-        send(
+        let once = format!("projects.accepted:{}", response.id);
+        send_once(
             &mut tx,
+            &once,
             &[response.freelancer_id],
             &Notice::template(kind, data("freelancer")),
         )
         .await?;
-        send(
+        send_once(
             &mut tx,
+            &once,
             &[project.owner_id],
             &Notice::template(kind, data("owner")),
         )

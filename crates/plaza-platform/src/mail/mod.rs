@@ -17,6 +17,23 @@ pub struct Mail {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// A stable id (letters, digits and `-`): the message's `Message-ID`
+    /// and the directory mailer's file name, so a job that sends the same
+    /// mail twice (run again after a crash) leaves one file, and a
+    /// receiver can drop the second copy by its `Message-ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl Mail {
+    /// Its id if it has a usable one.
+    fn stable_id(&self) -> Option<&str> {
+        self.id.as_deref().filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,10 +92,14 @@ fn message(from: &Mailbox, mail: Mail) -> Result<Message, MailError> {
         .to
         .parse()
         .map_err(|_| MailError::Address(mail.to.clone()))?;
-    let builder = Message::builder()
+    let domain = from.email.domain().to_owned();
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(mail.subject);
+        .subject(mail.subject.clone());
+    if let Some(id) = mail.stable_id() {
+        builder = builder.message_id(Some(format!("<{id}@{domain}>")));
+    }
     match mail.html {
         None => builder.header(ContentType::TEXT_PLAIN).body(mail.text),
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text, html)),
@@ -86,7 +107,8 @@ fn message(from: &Mailbox, mail: Mail) -> Result<Message, MailError> {
     .map_err(|e| MailError::Build(e.to_string()))
 }
 
-/// Writes each message to `<dir>/<time-ordered id>.eml`.
+/// Writes each message to `<dir>/<its id, or a time-ordered one>.eml`; the
+/// same mail written again replaces its file.
 #[derive(Debug)]
 pub struct DirMailer {
     dir: PathBuf,
@@ -102,9 +124,12 @@ impl DirMailer {
 #[async_trait::async_trait]
 impl Mailer for DirMailer {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        let name = match mail.stable_id() {
+            Some(id) => format!("{id}.eml"),
+            None => format!("{}.eml", uuid::Uuid::now_v7()),
+        };
         let message = message(&self.from, mail)?;
         tokio::fs::create_dir_all(&self.dir).await?;
-        let name = format!("{}.eml", uuid::Uuid::now_v7());
         // Written aside and renamed, so a reader never sees half a message.
         let partial = self.dir.join(format!(".{name}.part"));
         tokio::fs::write(&partial, message.formatted()).await?;
@@ -157,7 +182,7 @@ mod tests {
                 to: "ana@example.com".into(),
                 subject: "Привет".into(),
                 text: "Your code is 123456".into(),
-                html: None,
+                ..Mail::default()
             })
             .await
             .unwrap();
@@ -177,9 +202,49 @@ mod tests {
                 to: "nobody".into(),
                 subject: "x".into(),
                 text: "x".into(),
-                html: None,
+                ..Mail::default()
             })
             .await;
         assert!(matches!(bad, Err(MailError::Address(_))));
+    }
+
+    #[tokio::test]
+    async fn a_mail_sent_twice_under_one_id_is_one_file_with_that_message_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = DirMailer::new(
+            dir.path().join("mail"),
+            "plaza <no-reply@example.com>".parse().unwrap(),
+        );
+        let mail = Mail {
+            to: "ana@example.com".into(),
+            subject: "Once".into(),
+            text: "only once".into(),
+            id: Some("0199aaaa-0000-7000-8000-000000000001".into()),
+            ..Mail::default()
+        };
+        mailer.send(mail.clone()).await.unwrap();
+        mailer.send(mail.clone()).await.unwrap();
+        // An id that could leave the directory is not used as a name.
+        let odd = Mail {
+            id: Some("../escape".into()),
+            ..mail
+        };
+        mailer.send(odd).await.unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("mail"))
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&"0199aaaa-0000-7000-8000-000000000001.eml".to_owned()));
+        let text = std::fs::read_to_string(
+            dir.path()
+                .join("mail/0199aaaa-0000-7000-8000-000000000001.eml"),
+        )
+        .unwrap();
+        assert!(
+            text.contains("Message-ID: <0199aaaa-0000-7000-8000-000000000001@example.com>"),
+            "{text}"
+        );
     }
 }

@@ -233,7 +233,7 @@ async fn mail_code(work: &mut Work<'_>, token: &str) -> Result<(), AuthError> {
         text: format!(
             "Your plaza sign-in code is {code}. It works once, for 10 minutes.\n\nIf you did not try to sign in, change your password.\n"
         ),
-        html: None,
+        ..Mail::default()
     };
     crate::notifications::mail::queue(work, mail).await?;
     Ok(())

@@ -50,7 +50,7 @@ async fn mail_link(
         to: to.to_string(),
         subject: subject.to_owned(),
         text: body(&link(state, page, &token)),
-        html: None,
+        ..Mail::default()
     };
     mail::queue(work, mail).await?;
     Ok(())
@@ -255,7 +255,7 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<(), A
         text: format!(
             "The address of your account is now {new}. If you did not do this, reset your password and contact support.\n"
         ),
-        html: None,
+        ..Mail::default()
     };
     mail::queue(&mut work, notice).await?;
     work.commit().await?;
