@@ -102,6 +102,14 @@ impl AppState {
         let shutdown = self.shutdown.clone();
         self.db.watch(async move { shutdown.stopping().await });
         crate::realtime::service::spawn_sweeper(self);
+        let state = self.clone();
+        tokio::spawn(async move {
+            match crate::auth::mfa::service::reseal(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(n, "TOTP secrets sealed again with the current key"),
+                Err(e) => tracing::warn!(error = %e, "cannot seal TOTP secrets again"),
+            }
+        });
         if self.config.jobs.run {
             self.start_jobs(&QUEUES);
         }

@@ -18,6 +18,7 @@ mod platform;
 pub mod presence;
 pub mod ratelimit;
 pub mod redis;
+pub mod seal;
 pub mod secret;
 pub mod shutdown;
 pub mod storage;

@@ -250,3 +250,160 @@ async fn second_factor_endpoints_refuse_bad_input() {
         error_body(res, 422, "validation_error").await;
     }
 }
+
+/// Turns an authenticator on for `user`; its secret.
+async fn authenticator_on(app: &TestApp, user: &Tokens) -> String {
+    let setup: Value = app
+        .post_as("/api/auth/2fa/totp/setup", &user.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let res = app
+        .post_as(
+            "/api/auth/2fa/totp/enable",
+            &user.access,
+            &json!({"code": code_at(&secret, app)}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    secret
+}
+
+/// Signs `email` in on `app` with the authenticator's current code.
+async fn signs_in_with(app: &TestApp, email: &str, secret: &str) -> bool {
+    app.clock.advance(Duration::from_secs(30));
+    let step = password_step(app, email).await;
+    mfa(app, &step["mfa_token"], "totp", &code_at(secret, app))
+        .await
+        .status()
+        == 200
+}
+
+async fn stored_secret(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT t.secret FROM user_totp t JOIN users u ON u.id = t.user_id WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(app.state.db.writer())
+    .await
+    .unwrap()
+}
+
+crate::on_both_databases! {
+    async fn authenticator_secrets_are_sealed_in_the_database(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let secret = authenticator_on(&app, &ana).await;
+        let stored = stored_secret(&app, "ana@example.com").await;
+        assert!(stored.starts_with("sealed:v1:"), "{stored}");
+        assert!(!stored.contains(&secret), "the secret is not in the row");
+        assert!(signs_in_with(&app, "ana@example.com", &secret).await);
+
+        // Moved onto another account's row, it opens for no one.
+        let bob = app.register("bob@example.com").await;
+        let bobs = authenticator_on(&app, &bob).await;
+        sqlx::query("UPDATE user_totp SET secret = $1 WHERE secret = $2")
+            .bind(&stored)
+            .bind(stored_secret(&app, "bob@example.com").await)
+            .execute(app.state.db.writer())
+            .await
+            .unwrap();
+        app.clock.advance(Duration::from_secs(30));
+        let step = password_step(&app, "bob@example.com").await;
+        for code in [code_at(&secret, &app), code_at(&bobs, &app)] {
+            let res = mfa(&app, &step["mfa_token"], "totp", &code).await;
+            assert_eq!(res.status(), 500, "a row that does not open is an error, never a pass");
+        }
+
+        // Secrets from before sealing (in the clear; both rows hold Ana's
+        // now) still work, and are sealed at the next start.
+        sqlx::query("UPDATE user_totp SET secret = $1 WHERE secret = $2")
+            .bind(&secret)
+            .bind(&stored)
+            .execute(app.state.db.writer())
+            .await
+            .unwrap();
+        assert!(signs_in_with(&app, "bob@example.com", &secret).await);
+        let n = plaza_app::auth::mfa::service::reseal(&app.state).await.unwrap();
+        assert_eq!(n, 2);
+        for email in ["ana@example.com", "bob@example.com"] {
+            assert!(stored_secret(&app, email).await.starts_with("sealed:v1:"), "{email}");
+        }
+        assert!(signs_in_with(&app, "ana@example.com", &secret).await);
+        assert!(signs_in_with(&app, "bob@example.com", &secret).await);
+        assert_eq!(plaza_app::auth::mfa::service::reseal(&app.state).await.unwrap(), 0);
+    }
+}
+
+/// The row's secret once a node's start has sealed it again (it was `from`).
+async fn resealed(app: &TestApp, email: &str, from: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let now = stored_secret(app, email).await;
+        if now != from {
+            return now;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not sealed again at start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_configured_encryption_key_takes_over_and_can_be_rotated() {
+    use plaza_platform::config::Secret;
+    const K1: &str = "the first configured key, thirty-two bytes or more";
+    const K2: &str = "the second configured key, thirty-two bytes or more";
+    let first = TestApp::builder()
+        .backend(crate::helpers::Backend::Postgres)
+        .spawn()
+        .await;
+    let ana = first.register("ana@example.com").await;
+    let secret = authenticator_on(&first, &ana).await;
+    let by_database_key = stored_secret(&first, "ana@example.com").await;
+    let key_id = |s: &str| s.split(':').nth(2).unwrap().to_owned();
+
+    // A key is set: what the database's key sealed still opens, and the
+    // node's start seals it again with the configured key.
+    let configured = TestApp::builder()
+        .node_of(&first)
+        .config(|c| c.auth.encryption_key = Some(Secret::new(K1)))
+        .spawn()
+        .await;
+    let by_k1 = resealed(&first, "ana@example.com", &by_database_key).await;
+    assert_ne!(key_id(&by_k1), key_id(&by_database_key));
+    assert!(signs_in_with(&configured, "ana@example.com", &secret).await);
+
+    // Rotated: K2 seals, K1 (now previous) opens what it sealed until the
+    // start has sealed it again.
+    let rotated = TestApp::builder()
+        .node_of(&first)
+        .config(|c| {
+            c.auth.encryption_key = Some(Secret::new(K2));
+            c.auth.previous_encryption_key = Some(Secret::new(K1));
+        })
+        .spawn()
+        .await;
+    let by_k2 = resealed(&first, "ana@example.com", &by_k1).await;
+    assert_ne!(key_id(&by_k2), key_id(&by_k1));
+    // Each node has a clock of its own; a code works once across them.
+    rotated.clock.advance(Duration::from_secs(60));
+    assert!(signs_in_with(&rotated, "ana@example.com", &secret).await);
+
+    // K1 is dropped: a node with K2 alone signs in, with nothing to re-seal.
+    let after = TestApp::builder()
+        .node_of(&first)
+        .config(|c| c.auth.encryption_key = Some(Secret::new(K2)))
+        .spawn()
+        .await;
+    after.clock.advance(Duration::from_secs(120));
+    assert!(signs_in_with(&after, "ana@example.com", &secret).await);
+    let reseal = plaza_app::auth::mfa::service::reseal;
+    assert_eq!(reseal(&after.state).await.unwrap(), 0);
+    assert_eq!(stored_secret(&first, "ana@example.com").await, by_k2);
+}

@@ -151,9 +151,23 @@ impl Config {
             }
             None => {}
         }
-        let figment = figment
-            .merge(sources.env)
-            .merge(Serialized::defaults(sources.overrides));
+        Self::extract(
+            figment
+                .merge(sources.env)
+                .merge(Serialized::defaults(sources.overrides)),
+        )
+    }
+
+    /// The configuration `toml` and then `env` give over the defaults, as
+    /// [`Config::load`] reads a file (also the fuzzers' entry point).
+    pub fn parse(toml: &str, env: EnvVars) -> Result<Self, ConfigError> {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(toml))
+            .merge(env);
+        Self::extract(figment)
+    }
+
+    fn extract(figment: Figment) -> Result<Self, ConfigError> {
         let config: Config = figment.extract().map_err(from_figment)?;
         config.validate()?;
         Ok(config)

@@ -120,6 +120,16 @@ pub struct AuthConfig {
     /// made on first start and kept in the database, so every node shares it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt_secret: Option<Secret>,
+    /// Key that seals secrets plaza must read back (TOTP seeds) in the
+    /// database, at least 32 bytes. Unset: a random key kept in the
+    /// database, which a dump then holds too; set it (from a secret store)
+    /// so a dump alone reveals nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<Secret>,
+    /// The key `encryption_key` replaced: still opens what it sealed, and
+    /// each start re-seals those values with the new key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_encryption_key: Option<Secret>,
     /// `iss` of access tokens.
     pub issuer: String,
     /// `aud` of access tokens; a token for another audience is refused.
@@ -392,6 +402,8 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             jwt_secret: None,
+            encryption_key: None,
+            previous_encryption_key: None,
             issuer: "plaza".into(),
             audience: "plaza".into(),
             access_ttl: HumanDuration(Duration::from_secs(15 * 60)),

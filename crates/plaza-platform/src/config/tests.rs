@@ -290,11 +290,13 @@ fn workspace_file(name: &str) -> String {
 
 /// Keys unset by default: absent from the defaults, present (commented) in
 /// both example files.
-const OPTIONAL_KEYS: [&str; 28] = [
+const OPTIONAL_KEYS: [&str; 30] = [
     "database.url",
     "database.read_url",
     "redis.url",
     "auth.jwt_secret",
+    "auth.encryption_key",
+    "auth.previous_encryption_key",
     "mail.smtp_url",
     "storage.s3_bucket",
     "storage.s3_endpoint",
@@ -415,4 +417,41 @@ fn auth_settings_are_checked_and_the_key_never_shows() {
     let shown = config.to_masked_toml();
     assert!(!shown.contains(secret) && shown.contains("jwt_secret = \"********\""));
     assert!(!format!("{config:?}").contains(secret));
+}
+
+#[test]
+fn encryption_keys_are_long_and_a_previous_one_needs_a_current_one() {
+    let long = "0123456789abcdef0123456789abcdef-key";
+    let err = load(
+        None,
+        &[("PLAZA_AUTH_ENCRYPTION_KEY", "short")],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("PLAZA_AUTH_ENCRYPTION_KEY: must be at least 32 bytes"),
+        "{err}"
+    );
+    let err = load(
+        None,
+        &[("PLAZA_AUTH_PREVIOUS_ENCRYPTION_KEY", long)],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("needs auth.encryption_key"),
+        "{err}"
+    );
+    let config = load(
+        None,
+        &[
+            ("PLAZA_AUTH_ENCRYPTION_KEY", long),
+            ("PLAZA_AUTH_PREVIOUS_ENCRYPTION_KEY", long),
+        ],
+        Overrides::default(),
+    )
+    .unwrap();
+    let shown = config.to_masked_toml();
+    assert!(!shown.contains(long) && shown.contains("encryption_key = \"********\""));
 }

@@ -155,6 +155,23 @@ impl Config {
         {
             bad("auth.jwt_secret", "must be at least 32 bytes".into());
         }
+        for (key, secret) in [
+            ("auth.encryption_key", &auth.encryption_key),
+            (
+                "auth.previous_encryption_key",
+                &auth.previous_encryption_key,
+            ),
+        ] {
+            if secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+                bad(key, "must be at least 32 bytes".into());
+            }
+        }
+        if auth.previous_encryption_key.is_some() && auth.encryption_key.is_none() {
+            bad(
+                "auth.previous_encryption_key",
+                "needs auth.encryption_key (the key that replaced it)".into(),
+            );
+        }
         if auth.access_ttl.0 < Duration::from_secs(10) {
             bad("auth.access_ttl", "must be at least 10s".into());
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use plaza_core::{Timestamp, UserId};
 use plaza_platform::Work;
 use plaza_platform::mail::Mail;
+use plaza_platform::seal::Sealer;
 use plaza_platform::secret::{random_digits, token_hash};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -60,7 +61,11 @@ pub async fn setup_totp(state: &AppState, me: AuthUser) -> Result<TotpSetup, Aut
     let otpauth_url = totp::otpauth_url(&secret, user.email.as_str())
         .ok_or_else(|| anyhow::anyhow!("cannot build an otpauth URL"))?;
     let now = work.now();
-    store::set_pending_totp(&mut work, me.user_id, &secret, now).await?;
+    let sealed = sealer(state)
+        .await?
+        .seal(&secret, &totp_context(me.user_id))
+        .map_err(anyhow::Error::from)?;
+    store::set_pending_totp(&mut work, me.user_id, &sealed, now).await?;
     work.commit().await?;
     Ok(TotpSetup {
         secret,
@@ -78,7 +83,8 @@ pub async fn enable_totp(state: &AppState, me: AuthUser, code: &str) -> Result<E
         None => return Err(AuthError::MfaNoSetup),
     };
     let now = work.now();
-    let step = totp::check(&row.secret, code, unix_seconds(now))
+    let secret = open_secret(state, me.user_id, &row.secret).await?;
+    let step = totp::check(&secret, code, unix_seconds(now))
         .ok_or_else(|| invalid("code", "wrong or expired code"))?;
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     store::enable_totp(&mut work, me.user_id, step, now).await?;
@@ -136,8 +142,8 @@ pub async fn disable(
     }
     let now = work.now();
     let who = (me.user_id, now);
-    let ok = verify_code(&mut work, who, "totp", code, None).await?
-        || verify_code(&mut work, who, "recovery", code, None).await?;
+    let ok = verify_code(state, &mut work, who, "totp", code, None).await?
+        || verify_code(state, &mut work, who, "recovery", code, None).await?;
     if !ok {
         return Err(invalid(
             "code",
@@ -257,7 +263,7 @@ pub async fn finish(
         .await?
         .ok_or(AuthError::ChallengeInvalid)?;
     let user = found.user_id.ok_or(AuthError::ChallengeInvalid)?;
-    if !verify_code(&mut work, (user, now), method, code, Some(&found)).await? {
+    if !verify_code(state, &mut work, (user, now), method, code, Some(&found)).await? {
         let attempts = one_time::count_attempt(&mut work, &found.id).await?;
         let spent = attempts >= MAX_ATTEMPTS;
         if spent {
@@ -298,6 +304,57 @@ async fn new_recovery_codes(
     Ok(codes)
 }
 
+/// The key that seals TOTP secrets in the database.
+async fn sealer(state: &AppState) -> Result<&Sealer, sqlx::Error> {
+    state
+        .auth
+        .sealer(&state.db, &state.config.auth, state.clock.now())
+        .await
+}
+
+/// What a TOTP secret is sealed for: its row, so it opens nowhere else.
+fn totp_context(user: UserId) -> String {
+    format!("user_totp.secret:{user}")
+}
+
+async fn open_secret(state: &AppState, user: UserId, stored: &str) -> Result<String, AuthError> {
+    let opened = sealer(state)
+        .await?
+        .open(stored, &totp_context(user))
+        .map_err(|e| anyhow::anyhow!("cannot open the TOTP secret of {user}: {e}"))?;
+    Ok(opened.text)
+}
+
+/// Seals again each TOTP secret held with an older key or, written before
+/// sealing existed, in the clear; run at start. How many it re-sealed.
+pub async fn reseal(state: &AppState) -> Result<usize, AuthError> {
+    let sealer = sealer(state).await?;
+    let rows = {
+        let mut conn = state.db.reader().acquire().await?;
+        store::all_totp(&mut conn).await?
+    };
+    let mut resealed = 0;
+    for (user, stored) in rows {
+        let context = totp_context(user);
+        let opened = sealer
+            .open(&stored, &context)
+            .map_err(|e| anyhow::anyhow!("cannot open the TOTP secret of {user}: {e}"))?;
+        if !opened.stale {
+            continue;
+        }
+        let sealed = sealer
+            .seal(&opened.text, &context)
+            .map_err(anyhow::Error::from)?;
+        let mut work = state.work().await?;
+        // Unless it changed meanwhile (set up again, or another node).
+        if store::replace_secret(&mut work, user, &stored, &sealed).await? {
+            resealed += 1;
+        }
+        work.commit().await?;
+    }
+    Ok(resealed)
+}
+
 fn unix_seconds(now: Timestamp) -> u64 {
     u64::try_from(now.unix_seconds()).unwrap_or(0)
 }
@@ -305,12 +362,13 @@ fn unix_seconds(now: Timestamp) -> u64 {
 /// Checks `code` for `method` of `user` at `now`: a TOTP code (each step
 /// once), a recovery code (each once), or the email code held in `challenge`.
 async fn verify_code(
+    state: &AppState,
     conn: &mut AnyConnection,
     (user, now): (UserId, Timestamp),
     method: &str,
     code: &str,
     challenge: Option<&Found>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, AuthError> {
     match method {
         "totp" => {
             let Some(row) = store::totp(conn, user)
@@ -319,16 +377,20 @@ async fn verify_code(
             else {
                 return Ok(false);
             };
-            match totp::check(&row.secret, code, unix_seconds(now)) {
+            let secret = open_secret(state, user, &row.secret).await?;
+            match totp::check(&secret, code, unix_seconds(now)) {
                 Some(step) => {
-                    store::use_step(conn, user, i64::try_from(step).unwrap_or(i64::MAX)).await
+                    Ok(
+                        store::use_step(conn, user, i64::try_from(step).unwrap_or(i64::MAX))
+                            .await?,
+                    )
                 }
                 None => Ok(false),
             }
         }
         "recovery" => {
             let hash = token_hash(&code.trim().to_lowercase());
-            store::use_recovery_code(conn, user, &hash, now).await
+            Ok(store::use_recovery_code(conn, user, &hash, now).await?)
         }
         "email" => {
             let Some(challenge) = challenge else {

@@ -17,6 +17,31 @@ pub async fn totp(conn: &mut AnyConnection, user: UserId) -> Result<Option<TotpR
         .await
 }
 
+/// Every TOTP secret as stored (sealed, or from before sealing).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn all_totp(conn: &mut AnyConnection) -> Result<Vec<(UserId, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, secret FROM user_totp")
+        .fetch_all(conn)
+        .await
+}
+
+/// Stores `new` in place of `old`; false when the row no longer holds `old`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn replace_secret(
+    conn: &mut AnyConnection,
+    user: UserId,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE user_totp SET secret = $3 WHERE user_id = $1 AND secret = $2")
+        .bind(user)
+        .bind(old)
+        .bind(new)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Replaces a pending (unconfirmed) secret.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_pending_totp(
