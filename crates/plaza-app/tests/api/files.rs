@@ -9,7 +9,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, error_body};
+use crate::helpers::{TestApp, error_body, resident_kib};
 
 fn encoded(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
@@ -432,16 +432,4 @@ async fn readiness_names_an_unreachable_bucket() {
         "{body}"
     );
     assert_eq!(body["details"]["checks"]["database"], "ok");
-}
-
-/// This process's resident memory (the app runs in it), from /proc.
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }

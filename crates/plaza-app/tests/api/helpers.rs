@@ -672,3 +672,15 @@ impl Drop for SmtpServer {
         let _ = self.child.wait();
     }
 }
+
+/// This process's resident memory (the app runs in it), from /proc.
+pub fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -34,4 +34,5 @@ mod recovery;
 mod sessions;
 mod shutdown;
 mod two_factor;
+mod upload_bombs;
 mod users;
