@@ -77,14 +77,26 @@ pub fn process_picture(bytes: &[u8]) -> Result<Picture, ImageError> {
 
     let mut variants = vec![encode("original".into(), &image)?];
     for edge in THUMBNAILS {
-        let thumb = image.resize_to_fill(edge, edge, FilterType::Triangle);
-        variants.push(encode(edge.to_string(), &thumb)?);
+        variants.push(encode(edge.to_string(), &square(&image, edge))?);
     }
     Ok(Picture {
         width,
         height,
         variants,
     })
+}
+
+/// The picture's centred square, scaled to `edge` × `edge`. Cropped first,
+/// then scaled: scaling first (`resize_to_fill`) makes an intermediate as
+/// wide as the aspect ratio times `edge`, so a 39 169 × 1 GIF of 43 bytes
+/// took 10 s and gigabytes (found by the `image` fuzz target).
+fn square(image: &DynamicImage, edge: u32) -> DynamicImage {
+    let side = image.width().min(image.height());
+    let x = (image.width() - side) / 2;
+    let y = (image.height() - side) / 2;
+    image
+        .crop_imm(x, y, side, side)
+        .resize_exact(edge, edge, FilterType::Triangle)
 }
 
 /// PNG when the picture has transparency, JPEG otherwise.
@@ -121,6 +133,22 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .unwrap();
         out
+    }
+
+    /// Found by `fuzz/fuzz_targets/image.rs`: a 1 × 1 frame on a
+    /// 39 169 × 1 logical screen (43 bytes) once took over 10 s to thumbnail.
+    #[test]
+    fn an_extreme_aspect_ratio_is_thumbnailed_from_its_centred_square() {
+        let bytes = include_bytes!(
+            "../../../../fuzz/regressions/image/gif-39169x1-screen-thumbnail-blowup.gif"
+        );
+        let picture = process_picture(bytes).unwrap();
+        assert_eq!((picture.width, picture.height), (39_169, 1));
+        let thumb = image::load_from_memory(&picture.variants[1].bytes).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (256, 256));
+        let wide = DynamicImage::ImageRgb8(RgbImage::from_pixel(3000, 2, Rgb([9, 9, 9])));
+        let small = square(&wide, 64);
+        assert_eq!((small.width(), small.height()), (64, 64));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use commands::Frame;
 pub use hub::Hub;
 
 // For other modules' sockets (group meditation): the same upgrade checks,
