@@ -11,6 +11,9 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Err(e) = plaza_app::realtime::Frame::read(text, 64 * 1024) {
         let status = e.status().as_u16();
-        assert!(matches!(status, 400 | 404 | 413 | 422), "{status} for {text:?}");
+        assert!(
+            matches!(status, 400 | 404 | 413 | 422),
+            "{status} for {text:?}"
+        );
     }
 });
