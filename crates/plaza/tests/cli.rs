@@ -71,6 +71,23 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// `method path` as the bearer of `token`, with `body` as JSON when
+    /// given: the answer's status and JSON.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = client().request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
     async fn get_json(&self, path: &str) -> serde_json::Value {
         client()
             .get(self.url(path))
@@ -603,28 +620,27 @@ async fn send_until_killed(server: &Server, token: &str, chat: &str, round: usiz
     acked
 }
 
+/// `plaza` in `dir` on `database_url` (SQLite in `dir` when none), with
+/// limits out of a load test's way: started again on the same data after
+/// each kill.
+fn on_data(dir: &Path, database_url: Option<&str>) -> Command {
+    let mut cmd = plaza(dir);
+    if let Some(url) = database_url {
+        cmd.env("PLAZA_DATABASE_URL", url);
+    }
+    cmd.env("PLAZA_RATE_LIMIT_GENERAL", "1000000/1m");
+    cmd
+}
+
 async fn kill_9_during_sends_loses_nothing_acknowledged(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let start = || {
-        let mut cmd = plaza(dir.path());
-        if let Some(url) = database_url {
-            cmd.env("PLAZA_DATABASE_URL", url);
-        }
-        cmd.env("PLAZA_RATE_LIMIT_GENERAL", "1000000/1m");
-        Server::start(&mut cmd)
-    };
+    let start = || Server::start(&mut on_data(dir.path(), database_url));
     let mut server = start();
     let (token, _) = token_of(&server, "crash@example.com").await;
-    let chat: serde_json::Value = client()
-        .post(server.url("/api/chats"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"type": "group", "name": "crash", "member_ids": []}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = serde_json::json!({"type": "group", "name": "crash", "member_ids": []});
+    let (_, chat) = server
+        .call(reqwest::Method::POST, "/api/chats", &token, Some(body))
+        .await;
     let chat = chat["id"].as_str().unwrap().to_owned();
     let mut acked = Vec::new();
     for round in 0..3 {
@@ -646,17 +662,8 @@ async fn kill_9_during_sends_loses_nothing_acknowledged(database_url: Option<&st
     let mut stored: Vec<(i64, String)> = Vec::new();
     let mut after = 0;
     loop {
-        let page: serde_json::Value = client()
-            .get(server.url(&format!(
-                "/api/chats/{chat}/messages?after_seq={after}&limit=100"
-            )))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let path = format!("/api/chats/{chat}/messages?after_seq={after}&limit=100");
+        let (_, page) = server.call(reqwest::Method::GET, &path, &token, None).await;
         let items = page["items"].as_array().unwrap();
         if items.is_empty() {
             break;
@@ -735,13 +742,8 @@ async fn kill_9_during_job_runs_completes_each_once(database_url: Option<&str>) 
         str::to_owned,
     );
     let start = |jobs: bool| {
-        let mut cmd = plaza(dir.path());
-        if let Some(url) = database_url {
-            cmd.env("PLAZA_DATABASE_URL", url);
-        }
-        cmd.env("PLAZA_RATE_LIMIT_GENERAL", "1000000/1m")
-            .env("PLAZA_RATE_LIMIT_AUTH", "1000/1m")
-            .env("PLAZA_JOBS_RUN", jobs.to_string())
+        let mut cmd = on_data(dir.path(), database_url);
+        cmd.env("PLAZA_JOBS_RUN", jobs.to_string())
             .env("PLAZA_JOBS_LEASE", "2s");
         Server::start(&mut cmd)
     };
@@ -752,42 +754,24 @@ async fn kill_9_during_job_runs_completes_each_once(database_url: Option<&str>) 
     let server = start(false);
     let (owner, owner_id) = token_of(&server, "owner@example.com").await;
     let (freelancer, freelancer_id) = token_of(&server, "freelancer@example.com").await;
-    let mut responses = Vec::new();
+    use reqwest::Method;
     for i in 0..PROJECTS {
-        let project: serde_json::Value = client()
-            .post(server.url("/api/projects"))
-            .bearer_auth(&owner)
-            .json(
-                &serde_json::json!({"title": format!("Job {i}"), "description": "Crash-proof.",
-                "skills": ["rust"], "currency": "EUR", "status": "open"}),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = serde_json::json!({"title": format!("Job {i}"), "description": "Crash-proof.",
+            "skills": ["rust"], "currency": "EUR", "status": "open"});
+        let (_, project) = server
+            .call(Method::POST, "/api/projects", &owner, Some(body))
+            .await;
         let project = project["project"]["id"].as_str().unwrap().to_owned();
-        let response: serde_json::Value = client()
-            .post(server.url(&format!("/api/projects/{project}/responses")))
-            .bearer_auth(&freelancer)
-            .json(&serde_json::json!({"cover_letter": "Yes.", "bid_amount": 100, "currency": "EUR", "eta_days": 1}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let response = response["response"]["id"].as_str().unwrap().to_owned();
-        let accepted = client()
-            .put(server.url(&format!("/api/projects/{project}/responses/{response}")))
-            .bearer_auth(&owner)
-            .json(&serde_json::json!({"status": "accepted"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(accepted.status(), 200);
-        responses.push(response);
+        let body = serde_json::json!({"cover_letter": "Yes.", "bid_amount": 100, "currency": "EUR", "eta_days": 1});
+        let path = format!("/api/projects/{project}/responses");
+        let (_, response) = server
+            .call(Method::POST, &path, &freelancer, Some(body))
+            .await;
+        let response = response["response"]["id"].as_str().unwrap();
+        let path = format!("/api/projects/{project}/responses/{response}");
+        let body = serde_json::json!({"status": "accepted"});
+        let (status, _) = server.call(Method::PUT, &path, &owner, Some(body)).await;
+        assert_eq!(status, 200);
     }
     assert_eq!(server.terminate(), 0);
 
@@ -873,15 +857,8 @@ async fn kill_9_during_job_runs_completes_each_once(database_url: Option<&str>) 
         let mut told = std::collections::BTreeMap::<String, usize>::new();
         let mut before = String::new();
         loop {
-            let page: serde_json::Value = client()
-                .get(server.url(&format!("/api/notifications?limit=100{before}")))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let path = format!("/api/notifications?limit=100{before}");
+            let (_, page) = server.call(Method::GET, &path, token, None).await;
             let items = page["items"].as_array().unwrap();
             for n in items
                 .iter()
@@ -916,19 +893,8 @@ async fn kill_9_during_job_runs_completes_each_once(database_url: Option<&str>) 
             .unwrap();
     assert_eq!(mails as i64, mail_jobs, "one mail file per mail job");
     assert!(mail_jobs >= 2 * PROJECTS as i64);
-    let chats = client()
-        .get(server.url("/api/chats"))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
-    let chats = chats["items"]
-        .as_array()
-        .unwrap_or_else(|| chats.as_array().unwrap())
-        .len();
+    let (_, chats) = server.call(Method::GET, "/api/chats", &owner, None).await;
+    let chats = chats["items"].as_array().unwrap().len();
     assert_eq!(
         chats, 1,
         "one direct chat between the two, however often it was opened"
