@@ -32,18 +32,8 @@ fn claiming(width: u32, height: u32) -> Vec<u8> {
     let mut png = encoded(ImageFormat::Png, 1, 1);
     png[16..20].copy_from_slice(&width.to_be_bytes());
     png[20..24].copy_from_slice(&height.to_be_bytes());
-    let mut crc = !0u32;
-    for &b in &png[12..29] {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    png[29..33].copy_from_slice(&(!crc).to_be_bytes());
+    let crc = crate::helpers::crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
     png
 }
 

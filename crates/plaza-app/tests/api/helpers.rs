@@ -684,3 +684,10 @@ pub fn resident_kib() -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// CRC-32 as PNG chunks carry it, for tests that forge pictures.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    crc.sum()
+}

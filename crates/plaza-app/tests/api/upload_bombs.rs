@@ -9,7 +9,7 @@ use std::io::Write;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, Tokens, error_body, resident_kib};
+use crate::helpers::{TestApp, Tokens, crc32, error_body, resident_kib};
 
 /// The smallest GIF: 1×1, two colours, `extra` blocks before its image.
 fn gif(screen: (u16, u16), extra: &[u8]) -> Vec<u8> {
@@ -21,21 +21,6 @@ fn gif(screen: (u16, u16), extra: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&[0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0]);
     out.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00, 0x3b]);
     out
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
