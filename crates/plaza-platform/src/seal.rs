@@ -94,9 +94,10 @@ impl Sealer {
         }
     }
 
-    /// The id of the key it seals with.
-    pub fn key_id(&self) -> &str {
-        &self.current.id
+    /// How every value it seals begins (for a `LIKE` finding the others:
+    /// key ids are hex, never a wildcard).
+    pub fn sealed_prefix(&self) -> String {
+        format!("{PREFIX}{}:", self.current.id)
     }
 
     /// `text` sealed for the row named by `context` (e.g.
@@ -267,7 +268,7 @@ mod tests {
         let old = Sealer::new(A, &[]);
         let sealed = old.seal("secret", "ctx").unwrap();
         let rotated = Sealer::new(B, &[A]);
-        assert_ne!(rotated.key_id(), old.key_id());
+        assert_ne!(rotated.sealed_prefix(), old.sealed_prefix());
         assert_eq!(
             rotated.open(&sealed, "ctx").unwrap(),
             Opened {
@@ -277,6 +278,8 @@ mod tests {
         );
         let resealed = rotated.seal("secret", "ctx").unwrap();
         assert!(!rotated.open(&resealed, "ctx").unwrap().stale);
+        assert!(resealed.starts_with(&rotated.sealed_prefix()));
+        assert!(!sealed.starts_with(&rotated.sealed_prefix()));
         // A value from before sealing is read as it is, and marked stale.
         assert_eq!(
             rotated.open("JBSWY3DP", "ctx").unwrap(),

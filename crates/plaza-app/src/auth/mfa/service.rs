@@ -326,12 +326,13 @@ async fn open_secret(state: &AppState, user: UserId, stored: &str) -> Result<Str
 }
 
 /// Seals again each TOTP secret held with an older key or, written before
-/// sealing existed, in the clear; run at start. How many it re-sealed.
+/// sealing existed, in the clear; run at start, reading only those rows.
+/// How many it re-sealed.
 pub async fn reseal(state: &AppState) -> Result<usize, AuthError> {
     let sealer = sealer(state).await?;
     let rows = {
         let mut conn = state.db.reader().acquire().await?;
-        store::all_totp(&mut conn).await?
+        store::stale_totp(&mut conn, &sealer.sealed_prefix()).await?
     };
     let mut resealed = 0;
     for (user, stored) in rows {
@@ -339,9 +340,6 @@ pub async fn reseal(state: &AppState) -> Result<usize, AuthError> {
         let opened = sealer
             .open(&stored, &context)
             .map_err(|e| anyhow::anyhow!("cannot open the TOTP secret of {user}: {e}"))?;
-        if !opened.stale {
-            continue;
-        }
         let sealed = sealer
             .seal(&opened.text, &context)
             .map_err(anyhow::Error::from)?;

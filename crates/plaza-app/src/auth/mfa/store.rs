@@ -17,10 +17,15 @@ pub async fn totp(conn: &mut AnyConnection, user: UserId) -> Result<Option<TotpR
         .await
 }
 
-/// Every TOTP secret as stored (sealed, or from before sealing).
+/// The TOTP secrets not sealed with the current key (`sealed_prefix`):
+/// sealed with an older one, or from before sealing.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn all_totp(conn: &mut AnyConnection) -> Result<Vec<(UserId, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, secret FROM user_totp")
+pub async fn stale_totp(
+    conn: &mut AnyConnection,
+    sealed_prefix: &str,
+) -> Result<Vec<(UserId, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, secret FROM user_totp WHERE secret NOT LIKE $1")
+        .bind(format!("{sealed_prefix}%"))
         .fetch_all(conn)
         .await
 }
