@@ -92,14 +92,14 @@ fn message(from: &Mailbox, mail: Mail) -> Result<Message, MailError> {
         .to
         .parse()
         .map_err(|_| MailError::Address(mail.to.clone()))?;
-    let domain = from.email.domain().to_owned();
-    let mut builder = Message::builder()
+    let message_id = mail
+        .stable_id()
+        .map(|id| format!("<{id}@{}>", from.email.domain()));
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(mail.subject.clone());
-    if let Some(id) = mail.stable_id() {
-        builder = builder.message_id(Some(format!("<{id}@{domain}>")));
-    }
+        .subject(mail.subject)
+        .message_id(message_id);
     match mail.html {
         None => builder.header(ContentType::TEXT_PLAIN).body(mail.text),
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text, html)),
