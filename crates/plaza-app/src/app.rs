@@ -43,6 +43,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::projects::router())
         .merge(extra)
         .split_for_parts();
+    limited = limited.merge(crate::graphql::router(&state));
     if limited.has_routes() {
         // axum refuses a route layer on a router without routes.
         limited = limited.route_layer(general);

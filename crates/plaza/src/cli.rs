@@ -39,6 +39,17 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// The GraphQL API.
+    Graphql {
+        #[command(subcommand)]
+        action: GraphqlAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GraphqlAction {
+    /// Print the schema in SDL (docs/schema.graphql holds the same).
+    Schema,
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,9 @@ use plaza_platform::config::{Config, ConfigError, Overrides, Sources, var_for_ke
 use plaza_platform::db::{Db, migrate};
 use plaza_platform::telemetry;
 
-use crate::cli::{AdminAction, Cli, Command, ConfigAction, CreateUserArgs, MigrateAction};
+use crate::cli::{
+    AdminAction, Cli, Command, ConfigAction, CreateUserArgs, GraphqlAction, MigrateAction,
+};
 
 pub enum Failure {
     Config(ConfigError),
@@ -35,6 +37,14 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         overrides.host.clone_from(&args.host);
         overrides.port = args.port;
     }
+    if let Command::Graphql {
+        action: GraphqlAction::Schema,
+    } = &cli.command
+    {
+        // Needs no configuration: the schema is the same everywhere.
+        print!("{}", plaza_app::graphql::sdl());
+        return Ok(());
+    }
     let mut config = Config::load(Sources::from_process(cli.config.clone(), overrides))
         .map_err(Failure::Config)?;
     match cli.command {
@@ -55,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Admin {
             action: AdminAction::CreateUser(args),
         } => create_user(config, args).await,
+        Command::Graphql { .. } => Ok(()),
     }
 }
 

@@ -14,6 +14,7 @@ pub use super::sessions::{
     Client, Issued, SESSION_ENDED_TOPIC, end_every_session, logout, refresh, revoke, sessions,
 };
 use super::sessions::{issue, open_and_issue, open_session};
+pub use super::store::Session;
 use crate::http::LimitClass;
 use crate::state::AppState;
 use crate::users::{self, NewUser, User};

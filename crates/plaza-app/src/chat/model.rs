@@ -91,7 +91,8 @@ pub struct Chat {
     pub created_at: Timestamp,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+/// Also read back from the bus's frames by transports other than `/ws`.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct Message {
     #[schema(value_type = String)]
     pub id: MessageId,

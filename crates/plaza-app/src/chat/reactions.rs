@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::error::ChatError;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Reaction {
     pub count: i64,
     /// Whether the caller reacted so.

@@ -188,6 +188,40 @@ pub async fn members(conn: &mut AnyConnection, chat: ChatId) -> Result<Vec<Membe
     .await
 }
 
+/// A member and the chat they are in.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ChatMember {
+    pub chat_id: ChatId,
+    #[sqlx(flatten)]
+    pub member: Member,
+}
+
+/// The members of those of `chats` that `me` is in, in one query.
+#[tracing::instrument(level = "debug", skip_all, fields(n = chats.len()))]
+pub async fn members_of(
+    conn: &mut AnyConnection,
+    me: UserId,
+    chats: &[ChatId],
+) -> Result<Vec<ChatMember>, sqlx::Error> {
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT m.chat_id, m.user_id, u.username, u.display_name, m.role, m.last_read_seq, \
+         m.joined_at FROM chat_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.chat_id IN ({}) AND EXISTS (SELECT 1 FROM chat_members mine \
+         WHERE mine.chat_id = m.chat_id AND mine.user_id = $1) \
+         ORDER BY m.chat_id, m.joined_at, m.user_id",
+        plaza_platform::db::placeholders(2, chats.len())
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(me);
+    for chat in chats {
+        query = query.bind(*chat);
+    }
+    query.fetch_all(conn).await
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_role(
     conn: &mut AnyConnection,

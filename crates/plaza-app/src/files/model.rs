@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::store::FileRow;
 
 /// A stored file as JSON.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct FileView {
     #[schema(value_type = String)]
     pub id: FileId,

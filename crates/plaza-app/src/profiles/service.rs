@@ -85,6 +85,21 @@ pub async fn profile(
     view_for(state, &user, viewer).await
 }
 
+/// The public profiles of the live accounts among `ids`, in one query
+/// (a page's senders and members); unknown and deleted ids are absent.
+#[tracing::instrument(skip(state, ids), fields(n = ids.len()))]
+pub async fn people(
+    state: &AppState,
+    ids: &[UserId],
+) -> Result<std::collections::HashMap<UserId, UserView>, ProfilesError> {
+    let mut conn = state.db.fresh().acquire().await?;
+    let found = users::service::find_many(&mut conn, ids).await?;
+    Ok(found
+        .iter()
+        .map(|u| (u.id, u.view(Audience::Other, Vec::new())))
+        .collect())
+}
+
 /// Changes a profile: one's own, or anyone's as an admin.
 #[tracing::instrument(skip(state, me, update))]
 pub async fn update(

@@ -7,6 +7,7 @@ pub mod conn;
 mod delivery;
 pub mod envelope;
 pub mod error;
+pub mod feed;
 mod handlers;
 pub mod hub;
 mod order;

@@ -18,8 +18,8 @@ pub use super::credentials_store::{
     set_password_hash,
 };
 pub use super::store::{
-    anonymise, email_taken, find, find_by_email, list_all, live, search, set_avatar, set_email,
-    set_email_verified, set_role_and_ban, time_zone, update_profile, username_taken,
+    anonymise, email_taken, find, find_by_email, find_many, list_all, live, search, set_avatar,
+    set_email, set_email_verified, set_role_and_ban, time_zone, update_profile, username_taken,
 };
 
 /// The new account's password hash. Hashing is slow, so it happens before

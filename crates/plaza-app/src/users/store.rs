@@ -78,6 +78,29 @@ pub async fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, 
     Ok(row.map(User::from))
 }
 
+/// The live accounts among `ids`, in one query (for a page's senders).
+#[tracing::instrument(level = "debug", skip_all, fields(n = ids.len()))]
+pub async fn find_many(conn: &mut AnyConnection, ids: &[UserId]) -> Result<Vec<User>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE deleted_at IS NULL AND id IN ({})"
+        ),
+        plaza_platform::db::placeholders(1, ids.len())
+    );
+    // Only numbered placeholders are spliced in; the ids are bound.
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows: Vec<UserRow> = query.fetch_all(conn).await?;
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_email(
     conn: &mut AnyConnection,

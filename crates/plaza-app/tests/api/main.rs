@@ -14,6 +14,7 @@ mod events;
 mod export;
 mod faults;
 mod files;
+mod graphql;
 mod health;
 mod helpers;
 mod input;

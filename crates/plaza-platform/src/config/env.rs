@@ -29,6 +29,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("cache", "cache"),
     ("http", "http"),
     ("ws", "ws"),
+    ("graphql", "graphql"),
     ("jobs", "jobs"),
     ("export", "export"),
     ("log", "log"),

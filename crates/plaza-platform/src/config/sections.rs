@@ -236,6 +236,27 @@ pub struct WsConfig {
     pub settle: HumanDuration,
 }
 
+/// The GraphQL API at `/graphql` (seed 004).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphqlConfig {
+    /// Whether `__schema` and `__type` are answered; unset, they are in
+    /// the embedded mode (SQLite) and not when plaza runs on PostgreSQL,
+    /// as it does in production.
+    pub introspection: Option<bool>,
+    /// Deepest selection a query may nest.
+    pub max_depth: u32,
+    /// Most fields a query may ask for, lists counted by their `first`.
+    pub max_complexity: u32,
+    /// Longest query text.
+    pub max_query: ByteSize,
+    /// Whether one request may carry a list of operations, and how many.
+    pub max_batch: u32,
+    /// Automatic persisted queries: a client may send a query's SHA-256
+    /// alone once the server has seen the query.
+    pub persisted_queries: bool,
+}
+
 /// Background jobs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -371,6 +392,19 @@ impl Default for WsConfig {
             send_queue: 256,
             ping_interval: HumanDuration(Duration::from_secs(30)),
             settle: HumanDuration(Duration::from_millis(200)),
+        }
+    }
+}
+
+impl Default for GraphqlConfig {
+    fn default() -> Self {
+        Self {
+            introspection: None,
+            max_depth: 12,
+            max_complexity: 2_000,
+            max_query: ByteSize(32 << 10),
+            max_batch: 0,
+            persisted_queries: true,
         }
     }
 }

@@ -290,7 +290,8 @@ fn workspace_file(name: &str) -> String {
 
 /// Keys unset by default: absent from the defaults, present (commented) in
 /// both example files.
-const OPTIONAL_KEYS: [&str; 30] = [
+const OPTIONAL_KEYS: [&str; 31] = [
+    "graphql.introspection",
     "database.url",
     "database.read_url",
     "redis.url",

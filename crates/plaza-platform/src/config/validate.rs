@@ -112,6 +112,22 @@ impl Config {
                 );
             }
         }
+        let graphql = &self.graphql;
+        if !(2..=64).contains(&graphql.max_depth) {
+            bad("graphql.max_depth", "must be between 2 and 64".into());
+        }
+        if graphql.max_complexity < 10 {
+            bad("graphql.max_complexity", "must be at least 10".into());
+        }
+        if graphql.max_query.0 < 1024 {
+            bad("graphql.max_query", "must be at least 1KiB".into());
+        }
+        if graphql.max_batch > 100 {
+            bad(
+                "graphql.max_batch",
+                "must be at most 100 (0 turns batching off)".into(),
+            );
+        }
         if self.ws.send_queue < 8 {
             bad("ws.send_queue", "must be at least 8".into());
         }

@@ -32,6 +32,22 @@ pub async fn list_members(
     Ok(store::members(&mut conn, chat).await?)
 }
 
+/// The members of each of `chats` that `me` is in, in one query (chats I
+/// am not in are absent, as `list_members` would refuse them).
+#[tracing::instrument(skip(state, chats), fields(n = chats.len()))]
+pub async fn members_of(
+    state: &AppState,
+    me: UserId,
+    chats: &[ChatId],
+) -> Result<std::collections::HashMap<ChatId, Vec<Member>>, ChatError> {
+    let mut conn = state.db.fresh().acquire().await?;
+    let mut by_chat: std::collections::HashMap<ChatId, Vec<Member>> = Default::default();
+    for row in store::members_of(&mut conn, me, chats).await? {
+        by_chat.entry(row.chat_id).or_default().push(row.member);
+    }
+    Ok(by_chat)
+}
+
 /// Owners and admins add 1–100 people, with a role no higher than their own.
 #[tracing::instrument(skip(state))]
 pub async fn add_members(

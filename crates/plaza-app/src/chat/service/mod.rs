@@ -15,7 +15,7 @@ use plaza_core::{ChatId, Timestamp, UserId};
 pub use changes::changed_since;
 pub use chats::{ChatDetail, ChatSummary, NewChat, create_chat, get_chat, list_chats};
 pub use members::{
-    Member, add_members, change_role, channels, join, leave, list_members, mute, remove,
+    Member, add_members, change_role, channels, join, leave, list_members, members_of, mute, remove,
 };
 pub use messages::{
     MAX_CONTENT, MessagePage, NewMessage, backlog, delete_message, edit_message, group_page,

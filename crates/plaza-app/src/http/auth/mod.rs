@@ -70,6 +70,16 @@ pub async fn identify(state: &AppState, mut req: Request) -> Request {
     req
 }
 
+/// What a request's bearer token came to, as [`identify`] found it:
+/// None without a token (for transports that answer a bad token in their
+/// own way, as GraphQL does per field).
+pub fn token_of(extensions: &axum::http::Extensions) -> Option<Result<AuthUser, TokenError>> {
+    match extensions.get::<Outcome>()? {
+        Outcome::Valid(user) => Some(Ok(*user)),
+        Outcome::Invalid(e) => Some(Err(*e)),
+    }
+}
+
 fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

@@ -132,6 +132,14 @@ codes! {
     CHAT_FORBIDDEN = "chat.forbidden", FORBIDDEN, Forbidden;
     CHAT_NOT_JOINED = "chat.not_joined", FORBIDDEN, Forbidden;
     CHAT_MUTED = "chat.muted", FORBIDDEN, Forbidden;
+
+    // The GraphQL API: what the engine refuses before any resolver runs.
+    GRAPHQL_INVALID = "graphql.invalid", BAD_REQUEST, ValidationError;
+    GRAPHQL_TOO_DEEP = "graphql.too_deep", BAD_REQUEST, ValidationError;
+    GRAPHQL_TOO_COMPLEX = "graphql.too_complex", BAD_REQUEST, ValidationError;
+    GRAPHQL_QUERY_TOO_LARGE = "graphql.query_too_large", PAYLOAD_TOO_LARGE, PayloadTooLarge;
+    GRAPHQL_BATCHING_OFF = "graphql.batching_off", BAD_REQUEST, ValidationError;
+    GRAPHQL_PERSISTED_QUERY_NOT_FOUND = "graphql.persisted_query_not_found", BAD_REQUEST, ValidationError;
 }
 
 #[cfg(test)]

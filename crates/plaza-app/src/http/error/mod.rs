@@ -212,6 +212,14 @@ impl ApiError {
     pub fn details(&self) -> Option<&Value> {
         self.0.failure.details.as_ref()
     }
+
+    /// Logs the cause of a 5xx, for transports that answer without
+    /// turning this into a response (GraphQL).
+    pub fn log_cause(&self) {
+        if let Some(source) = &self.0.source {
+            tracing::error!(error = format!("{source:#}"), "request failed");
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
