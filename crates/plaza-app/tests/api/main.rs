@@ -15,6 +15,7 @@ mod export;
 mod faults;
 mod files;
 mod graphql;
+mod graphql_ws;
 mod health;
 mod helpers;
 mod input;
