@@ -45,6 +45,7 @@ through_api_error!(
     crate::auth::AuthError,
     crate::chat::ChatError,
     crate::files::FilesError,
+    crate::meditation::MeditationError,
     crate::notifications::NotificationsError,
     crate::profiles::error::ProfilesError,
     crate::http::auth::TokenError,

@@ -9,6 +9,7 @@ mod error;
 mod http;
 mod ids;
 mod loaders;
+mod meditation;
 mod mutation;
 mod page;
 mod query;

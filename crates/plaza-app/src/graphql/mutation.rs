@@ -21,8 +21,9 @@ use crate::profiles::{ProfileUpdate, ProfilesError, service as profiles};
 use crate::users::NewUser;
 use crate::users::password::Password;
 
+/// Accounts, chats, messages, files and notifications.
 #[derive(Default)]
-pub struct Mutation;
+pub struct MessengerMutation;
 
 /// Profile fields to change (seed 004's `UserInput`): absent ones stay,
 /// `null` clears `displayName` or `bio`.
@@ -110,7 +111,7 @@ fn login_result(outcome: Outcome) -> LoginResult {
 }
 
 #[Object]
-impl Mutation {
+impl MessengerMutation {
     /// A new account, signed in (seed 004).
     async fn register_user(
         &self,

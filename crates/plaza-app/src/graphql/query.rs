@@ -10,11 +10,12 @@ use super::{ids, page};
 use crate::chat::service as chats;
 use crate::http::ApiError;
 
+/// Accounts, people, chats, messages, files and notifications.
 #[derive(Default)]
-pub struct Query;
+pub struct MessengerQuery;
 
 #[Object]
-impl Query {
+impl MessengerQuery {
     /// The signed-in user, with email, factors and settings.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let (state, me) = signed_in(ctx)?;

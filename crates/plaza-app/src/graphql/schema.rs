@@ -13,12 +13,21 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, Schema, ServerResult, Variables};
+use async_graphql::{MergedObject, Response, Schema, ServerResult, Variables};
 use plaza_platform::config::Config;
 
-use super::mutation::Mutation;
-use super::query::Query;
+use super::meditation::{MeditationMutation, MeditationQuery};
+use super::mutation::MessengerMutation;
+use super::query::MessengerQuery;
 use super::subscription::Subscription;
+
+/// Every module's queries; later modules add theirs here.
+#[derive(MergedObject, Default)]
+pub struct Query(MessengerQuery, MeditationQuery);
+
+/// Every module's mutations.
+#[derive(MergedObject, Default)]
+pub struct Mutation(MessengerMutation, MeditationMutation);
 
 pub type PlazaSchema = Schema<Query, Mutation, Subscription>;
 
@@ -28,7 +37,7 @@ const PERSISTED_QUERIES: usize = 1024;
 /// The schema as `config` asks for it.
 pub fn build(config: &Config) -> PlazaSchema {
     let rules = &config.graphql;
-    let mut schema = Schema::build(Query, Mutation, Subscription)
+    let mut schema = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(rules.max_depth as usize)
         .limit_complexity(rules.max_complexity as usize)
         .limit_recursive_depth(rules.max_depth as usize * 2)
@@ -93,7 +102,9 @@ fn asks_introspection(query: &str) -> bool {
 /// The schema in SDL, as `plaza graphql schema` prints it and
 /// docs/schema.graphql holds it.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, Subscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), Subscription)
+        .finish()
+        .sdl()
 }
 
 /// Counts and times operations by name (`plaza_graphql_operations_total`,

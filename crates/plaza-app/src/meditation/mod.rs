@@ -22,12 +22,14 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+pub use analytics::{Analytics, Range, Scope, report};
 pub use close::CloseStaleSessions;
 pub use error::MeditationError;
 pub use model::{MAX_SESSION_SEC, Session, SessionType};
 pub use rollup::{RollUp, roll_up};
 pub use rooms::{EndRound, Rooms};
-pub use stats::{Stats, streaks};
+pub use stats::{Stats, stats, streaks};
+pub use tally::Period;
 
 pub fn router() -> OpenApiRouter<AppState> {
     use rooms::handlers as room;

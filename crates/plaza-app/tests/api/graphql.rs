@@ -953,3 +953,39 @@ fn the_committed_schema_is_the_servers() {
         "docs/schema.graphql is stale: run `cargo run -- graphql schema > docs/schema.graphql`"
     );
 }
+
+on_both_databases! {
+    async fn meditation_over_graphql(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let ana = sign_up(&app, "ana@example.com").await;
+        let start = "mutation($t: String, $p: Int) { startMeditation(type: $t, plannedDurationSec: $p) { id type plannedDurationSec endedAt } }";
+        let body = gql(&app, Some(&ana.access), start, json!({"t": "yoga", "p": 600})).await;
+        assert_eq!(code(&body), "input.invalid");
+        let body = gql(&app, Some(&ana.access), start, json!({"t": "breathing", "p": 0})).await;
+        assert_eq!(code(&body), "input.invalid");
+        let body = gql(&app, Some(&ana.access), start, json!({"t": "breathing", "p": 600})).await;
+        let session = ok(&body)["startMeditation"].clone();
+        assert_eq!(session["type"], "breathing");
+        assert_eq!(session["endedAt"], Value::Null);
+        let body = gql(&app, Some(&ana.access), start, json!({"t": "sleep"})).await;
+        assert_eq!(code(&body), "meditation.session_active", "one at a time");
+        app.clock.advance(std::time::Duration::from_secs(300));
+        let end = "mutation($b: Int, $a: Int) { endMeditation(moodBefore: $b, moodAfter: $a) { id durationSec moodAfter } }";
+        let body = gql(&app, Some(&ana.access), end, json!({"b": 2, "a": 9})).await;
+        assert_eq!(code(&body), "input.invalid");
+        let body = gql(&app, Some(&ana.access), end, json!({"b": 2, "a": 4})).await;
+        assert_eq!(ok(&body)["endMeditation"], json!({"id": session["id"], "durationSec": 300, "moodAfter": 4}));
+        let body = gql(&app, Some(&ana.access), end, json!({})).await;
+        assert_eq!(code(&body), "meditation.none_active");
+        let q = "{ meditationSessions(first: 10) { edges { node { id durationSec } } pageInfo { hasNextPage } } meditationStats meditationAnalytics(period: DAILY) }";
+        let body = gql(&app, Some(&ana.access), q, json!({})).await;
+        let data = ok(&body);
+        assert_eq!(data["meditationSessions"]["edges"][0]["node"]["durationSec"], 300);
+        assert!(data["meditationStats"].is_object(), "{data}");
+        assert!(data["meditationAnalytics"].is_object(), "{data}");
+        let body = gql(&app, Some(&ana.access), "{ meditationAnalytics(period: WEEKLY, scope: PLATFORM) }", json!({})).await;
+        assert_eq!(code(&body), "meditation.platform_for_admins");
+        let body = gql(&app, None, "{ meditationStats }", json!({})).await;
+        assert_eq!(code(&body), "auth.token_missing");
+    }
+}
