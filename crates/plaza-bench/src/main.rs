@@ -15,6 +15,7 @@
 
 mod drive;
 mod export;
+mod graphql;
 mod jobs;
 mod rollup;
 mod search;
@@ -150,6 +151,24 @@ enum Command {
         rates: Vec<f64>,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Receivers subscribe over GraphQL (`messageAdded`) instead of /ws.
+        #[arg(long)]
+        graphql: bool,
+    },
+    /// `sendMessage` over GraphQL against `POST /api/chats/{id}/messages`,
+    /// alternating rounds at each rate; latency and the server's CPU per send.
+    GraphqlSend {
+        base: String,
+        #[arg(long)]
+        pid: u32,
+        #[arg(long, default_value_t = 50)]
+        pairs: usize,
+        #[arg(long, value_delimiter = ',', default_value = "200,500")]
+        rates: Vec<f64>,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Direct chats between pairs; total messages per second at each rate.
     WsDm {
@@ -193,7 +212,16 @@ fn main() -> anyhow::Result<()> {
             senders,
             rates,
             seconds,
-        } => runtime.block_on(ws::fanout(base, members, senders, rates, seconds)),
+            graphql,
+        } => runtime.block_on(ws::fanout(base, members, senders, rates, seconds, graphql)),
+        Command::GraphqlSend {
+            base,
+            pid,
+            pairs,
+            rates,
+            seconds,
+            rounds,
+        } => runtime.block_on(graphql::send(base, pid, pairs, rates, seconds, rounds)),
         Command::WsDm {
             base,
             pairs,

@@ -98,6 +98,42 @@ async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Ws> {
     }
 }
 
+/// Opens a GraphQL socket (`graphql-transport-ws`) from source address
+/// number `n / PER_SOURCE`, subscribed to `chat`'s new messages once
+/// acknowledged.
+async fn open_graphql(server: SocketAddr, n: usize, token: &str, chat: &str) -> anyhow::Result<Ws> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let source = Ipv4Addr::new(127, 0, 0, 1 + u8::try_from(n / PER_SOURCE)?);
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(IpAddr::V4(source), 0))?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let mut req = format!("ws://{server}/graphql").into_client_request()?;
+    req.headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(req, stream, Some(config)).await?;
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    ws.send(Message::text(init.to_string())).await?;
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) if t.contains("connection_ack") => break,
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("no connection_ack: {other:?}"),
+        }
+    }
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($c: ID) { messageAdded(chatId: $c) { seq content } }",
+        "variables": {"c": chat},
+    }});
+    ws.send(Message::text(subscribe.to_string())).await?;
+    Ok(ws)
+}
+
 /// Opens `count` sockets spread over `users`, `in_flight` handshakes at a time.
 async fn open_many(
     server: SocketAddr,
@@ -333,6 +369,7 @@ pub async fn fanout(
     senders: usize,
     rates: Vec<f64>,
     seconds: u64,
+    graphql: bool,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(senders >= 1 && senders < members, "1 ≤ senders < members");
     let addr = server(&base)?;
@@ -349,7 +386,27 @@ pub async fn fanout(
     let chat = group["id"].as_str().unwrap_or_default().to_owned();
     let epoch = Instant::now();
     let closed = Arc::new(Mutex::new(Vec::new()));
-    let sockets = open_many(addr, &accounts, members, 128).await?;
+    let sockets = if graphql {
+        // Senders on /ws as always; every receiver subscribed over GraphQL.
+        let mut sockets = open_many(addr, &accounts[..senders], senders, 128).await?;
+        let gate = Arc::new(Semaphore::new(128));
+        let mut tasks = Vec::new();
+        for (n, user) in accounts.iter().enumerate().skip(senders) {
+            let (gate, token, chat) = (gate.clone(), user.token.clone(), chat.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = gate.acquire().await?;
+                open_graphql(addr, n, &token, &chat).await
+            }));
+        }
+        for task in tasks {
+            sockets.push(task.await??);
+        }
+        // A subscription is live a moment after it is asked for.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        sockets
+    } else {
+        open_many(addr, &accounts, members, 128).await?
+    };
     // Senders are members too; their deliveries are not counted, but their
     // acks (and echoes) time the stored send.
     let Wired { sinks, logs, own } = wire(sockets, epoch, &closed, |i| i < senders);
@@ -393,7 +450,8 @@ pub async fn fanout(
             .map(|e| e.1)
             .collect();
         println!(
-            "fanout members={members} senders={senders} rate={rate}/s sent={sent} delivered={}/{expected} deliveries_per_s={:.0} | acks: {} | all: {} | to first member: {} | to last member: {} | disconnected={}",
+            "fanout via={} members={members} senders={senders} rate={rate}/s sent={sent} delivered={}/{expected} deliveries_per_s={:.0} | acks: {} | all: {} | to first member: {} | to last member: {} | disconnected={}",
+            if graphql { "graphql" } else { "ws" },
             got.len(),
             got.len() as f64 / window,
             summary(&mut acks),

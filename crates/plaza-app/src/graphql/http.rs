@@ -7,12 +7,11 @@
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::http::MultipartOptions;
+use async_graphql::http::{MultipartOptions, WebSocketProtocols, WsMessage};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{
     BatchRequest, BatchResponse, Data, Executor, Request as GqlRequest, Response as GqlResponse,
 };
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
@@ -231,14 +230,11 @@ pub async fn get(
             Ok(ws) => ws,
             Err(e) => return ApiError::not_an_upgrade(e.status(), e.body_text()).into_response(),
         };
-        let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
-            Ok(p) => p,
-            Err(_) => {
-                return ApiError::bad_request(
-                    "ask for the graphql-transport-ws (or graphql-ws) subprotocol",
-                )
-                .into_response();
-            }
+        let Some(protocol) = subprotocol(&parts.headers) else {
+            return ApiError::bad_request(
+                "ask for the graphql-transport-ws (or graphql-ws) subprotocol",
+            )
+            .into_response();
         };
         let req = Request::from_parts(parts, body);
         return socket(state, schema, ws, protocol, req);
@@ -381,7 +377,7 @@ fn socket(
     state: AppState,
     schema: PlazaSchema,
     ws: WebSocketUpgrade,
-    protocol: GraphQLProtocol,
+    protocol: WebSocketProtocols,
     mut req: Request,
 ) -> Response {
     if !state.config.features.websocket {
@@ -398,7 +394,7 @@ fn socket(
     };
     let limit = usize::try_from(state.config.ws.max_message.0).unwrap_or(usize::MAX);
     ws.max_message_size(limit.saturating_mul(16))
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .protocols([protocol.sec_websocket_protocol()])
         .on_upgrade(move |socket| async move {
             let init_state = state.clone();
             let on_init = move |payload: serde_json::Value| async move {
@@ -417,11 +413,61 @@ fn socket(
                     Err(e) => Err(async_graphql::Error::new(format!("Forbidden: {e}"))),
                 }
             };
-            GraphQLWebSocket::new(socket, executor, protocol)
-                .on_connection_init(on_init)
-                .serve()
-                .await;
+            serve(socket, executor, protocol, on_init).await;
         })
+}
+
+/// The first GraphQL subprotocol the client asks for.
+fn subprotocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    let asked = headers.get(header::SEC_WEBSOCKET_PROTOCOL)?.to_str().ok()?;
+    asked.split(',').find_map(|p| p.trim().parse().ok())
+}
+
+/// Runs the protocol over `socket` until either side ends it. What is
+/// ready to send is written together and flushed once, so a busy
+/// subscriber costs a few writes, not one per event.
+async fn serve<F, Fut>(
+    socket: axum::extract::ws::WebSocket,
+    executor: Stamped,
+    protocol: WebSocketProtocols,
+    on_init: F,
+) where
+    F: FnOnce(serde_json::Value) -> Fut + Send + 'static,
+    Fut: Future<Output = async_graphql::Result<Data>> + Send + 'static,
+{
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures_util::SinkExt;
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|item| std::future::ready(item.is_ok()))
+        .filter_map(|item| {
+            std::future::ready(match item {
+                Ok(Message::Text(text)) => Some(text.as_str().as_bytes().to_vec()),
+                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                _ => None,
+            })
+        });
+    let output = async_graphql::http::WebSocket::new(executor, input, protocol)
+        .on_connection_init(on_init)
+        .map(|message| match message {
+            WsMessage::Text(text) => Message::Text(text.into()),
+            WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })),
+        })
+        .ready_chunks(64);
+    futures_util::pin_mut!(output);
+    while let Some(batch) = output.next().await {
+        for message in batch {
+            if sink.feed(message).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
 }
 
 fn payload_token(payload: &serde_json::Value) -> Option<String> {

@@ -16,7 +16,7 @@ use super::types::Message;
 use crate::http::ApiError;
 use crate::http::error::codes;
 use crate::realtime::Close;
-use crate::realtime::feed::{self, Feed, Item};
+use crate::realtime::feed::{self, Feed, Item, Rooms};
 
 #[derive(Default)]
 pub struct Subscription;
@@ -118,10 +118,15 @@ impl Subscription {
             from.push((ids::chat(&r.chat_id)?, r.last_seq));
         }
         let feed = open(ctx, only, &from).await?;
-        Ok(events(feed, only, |kind, data| match kind {
-            "new_message" => message(data).map(Message),
-            _ => None,
-        }))
+        Ok(events(
+            feed,
+            only,
+            &["new_message"],
+            |kind, data| match kind {
+                "new_message" => message(data).map(Message),
+                _ => None,
+            },
+        ))
     }
 
     /// Edited messages (one chat, or all of mine).
@@ -132,10 +137,15 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<Message>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
-        Ok(events(feed, only, |kind, data| match kind {
-            "edit_message" => message(data).map(Message),
-            _ => None,
-        }))
+        Ok(events(
+            feed,
+            only,
+            &["edit_message"],
+            |kind, data| match kind {
+                "edit_message" => message(data).map(Message),
+                _ => None,
+            },
+        ))
     }
 
     /// Deleted messages (one chat, or all of mine).
@@ -146,14 +156,19 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<DeletedMessage>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
-        Ok(events(feed, only, |kind, data| match kind {
-            "delete_message" => Some(DeletedMessage {
-                id: id(&data, "id")?,
-                chat_id: id(&data, "chat_id")?,
-                seq: data.get("seq")?.as_i64()?,
-            }),
-            _ => None,
-        }))
+        Ok(events(
+            feed,
+            only,
+            &["delete_message"],
+            |kind, data| match kind {
+                "delete_message" => Some(DeletedMessage {
+                    id: id(&data, "id")?,
+                    chat_id: id(&data, "chat_id")?,
+                    seq: data.get("seq")?.as_i64()?,
+                }),
+                _ => None,
+            },
+        ))
     }
 
     /// Reactions added or taken back (one chat, or all of mine).
@@ -164,32 +179,37 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<ReactionChange>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
-        Ok(events(feed, only, |kind, data| {
-            let added = match kind {
-                "new_reaction" => true,
-                "remove_reaction" => false,
-                _ => return None,
-            };
-            let counts = data
-                .get("counts")?
-                .as_object()?
-                .iter()
-                .filter_map(|(emoji, n)| {
-                    Some(ReactionCount {
-                        emoji: emoji.clone(),
-                        count: n.as_i64()?,
+        Ok(events(
+            feed,
+            only,
+            &["new_reaction", "remove_reaction"],
+            |kind, data| {
+                let added = match kind {
+                    "new_reaction" => true,
+                    "remove_reaction" => false,
+                    _ => return None,
+                };
+                let counts = data
+                    .get("counts")?
+                    .as_object()?
+                    .iter()
+                    .filter_map(|(emoji, n)| {
+                        Some(ReactionCount {
+                            emoji: emoji.clone(),
+                            count: n.as_i64()?,
+                        })
                     })
+                    .collect();
+                Some(ReactionChange {
+                    message_id: id(&data, "message_id")?,
+                    chat_id: id(&data, "chat_id")?,
+                    user_id: id(&data, "user_id")?,
+                    emoji: data.get("emoji")?.as_str()?.to_owned(),
+                    added,
+                    counts,
                 })
-                .collect();
-            Some(ReactionChange {
-                message_id: id(&data, "message_id")?,
-                chat_id: id(&data, "chat_id")?,
-                user_id: id(&data, "user_id")?,
-                emoji: data.get("emoji")?.as_str()?.to_owned(),
-                added,
-                counts,
-            })
-        }))
+            },
+        ))
     }
 
     /// Who is typing in a chat of mine.
@@ -200,13 +220,18 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<Typing>> + use<'a>> {
         let only = Some(ids::chat(&chat_id)?);
         let feed = open(ctx, only, &[]).await?;
-        Ok(events(feed, only, |kind, data| match kind {
-            "user_typing" => Some(Typing {
-                chat_id: id(&data, "chat_id")?,
-                user_id: id(&data, "user_id")?,
-            }),
-            _ => None,
-        }))
+        Ok(events(
+            feed,
+            only,
+            &["user_typing"],
+            |kind, data| match kind {
+                "user_typing" => Some(Typing {
+                    chat_id: id(&data, "chat_id")?,
+                    user_id: id(&data, "user_id")?,
+                }),
+                _ => None,
+            },
+        ))
     }
 
     /// Read markers moved (one chat, or all of mine).
@@ -217,14 +242,19 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<ReadReceipt>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
-        Ok(events(feed, only, |kind, data| match kind {
-            "read_receipt" => Some(ReadReceipt {
-                chat_id: id(&data, "chat_id")?,
-                user_id: id(&data, "user_id")?,
-                last_read_seq: data.get("last_read_seq")?.as_i64()?,
-            }),
-            _ => None,
-        }))
+        Ok(events(
+            feed,
+            only,
+            &["read_receipt"],
+            |kind, data| match kind {
+                "read_receipt" => Some(ReadReceipt {
+                    chat_id: id(&data, "chat_id")?,
+                    user_id: id(&data, "user_id")?,
+                    last_read_seq: data.get("last_read_seq")?.as_i64()?,
+                }),
+                _ => None,
+            },
+        ))
     }
 
     /// People I share a direct chat with coming online and going offline.
@@ -232,19 +262,24 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
     ) -> Result<impl Stream<Item = Result<Presence>> + use<'a>> {
-        let feed = open(ctx, None, &[]).await?;
-        Ok(events(feed, None, |kind, data| {
-            let online = match kind {
-                "user_online" => true,
-                "user_offline" => false,
-                _ => return None,
-            };
-            Some(Presence {
-                user_id: id(&data, "user_id")?,
-                online,
-                at: data.get("at")?.as_str()?.to_owned(),
-            })
-        }))
+        let feed = open_personal(ctx).await?;
+        Ok(events(
+            feed,
+            None,
+            &["user_online", "user_offline"],
+            |kind, data| {
+                let online = match kind {
+                    "user_online" => true,
+                    "user_offline" => false,
+                    _ => return None,
+                };
+                Some(Presence {
+                    user_id: id(&data, "user_id")?,
+                    online,
+                    at: data.get("at")?.as_str()?.to_owned(),
+                })
+            },
+        ))
     }
 
     /// My new notifications, as they are delivered.
@@ -252,75 +287,110 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
     ) -> Result<impl Stream<Item = Result<NotificationEvent>> + use<'a>> {
-        let feed = open(ctx, None, &[]).await?;
-        Ok(events(feed, None, |kind, data| match kind {
-            "notification" => {
-                let text = |name: &str| data.get(name).and_then(Value::as_str).map(str::to_owned);
-                Some(NotificationEvent {
-                    id: text("id").map(ID),
-                    kind: text("type")?,
-                    title: text("title").unwrap_or_default(),
-                    body: text("body").unwrap_or_default(),
-                    created_at: text("created_at")?,
-                    data: Json(data.get("data").cloned().unwrap_or(Value::Null)),
-                })
-            }
-            _ => None,
-        }))
+        let feed = open_personal(ctx).await?;
+        Ok(events(
+            feed,
+            None,
+            &["notification"],
+            |kind, data| match kind {
+                "notification" => {
+                    let text =
+                        |name: &str| data.get(name).and_then(Value::as_str).map(str::to_owned);
+                    Some(NotificationEvent {
+                        id: text("id").map(ID),
+                        kind: text("type")?,
+                        title: text("title").unwrap_or_default(),
+                        body: text("body").unwrap_or_default(),
+                        created_at: text("created_at")?,
+                        data: Json(data.get("data").cloned().unwrap_or(Value::Null)),
+                    })
+                }
+                _ => None,
+            },
+        ))
     }
 }
 
-/// A feed for the caller, after checking they may watch `only`.
+/// A feed of `only` (or of every chat of the caller), after checking they
+/// may watch it.
 async fn open(ctx: &Context<'_>, only: Option<ChatId>, resume: &[(ChatId, i64)]) -> Result<Feed> {
     let (state, me) = signed_in(ctx)?;
-    if let Some(chat) = only {
-        crate::chat::service::may_watch(state, chat, me.user_id).await?;
-        if resume.iter().any(|(c, _)| *c != chat) {
-            return Err(
-                ApiError::invalid_field("resume", "resume only the chat subscribed to").into(),
-            );
+    let rooms = match only {
+        Some(chat) => {
+            crate::chat::service::may_watch(state, chat, me.user_id).await?;
+            if resume.iter().any(|(c, _)| *c != chat) {
+                let e = ApiError::invalid_field("resume", "resume only the chat subscribed to");
+                return Err(e.into());
+            }
+            Rooms::One(chat)
         }
-    }
-    Ok(feed::open(state, me, resume).await?)
+        None => Rooms::All,
+    };
+    Ok(feed::open(state, me, rooms, resume).await?)
 }
 
-/// The feed's frames of `only` (or of every chat) that `pick` takes, and
-/// one error when the feed ends for a reason the client should act on.
-fn events<T, F>(feed: Feed, only: Option<ChatId>, pick: F) -> impl Stream<Item = Result<T>>
+/// A feed of what is addressed to the caller alone.
+async fn open_personal(ctx: &Context<'_>) -> Result<Feed> {
+    let (state, me) = signed_in(ctx)?;
+    Ok(feed::open(state, me, Rooms::None, &[]).await?)
+}
+
+/// The feed's frames of `only` (or of every chat) of one of `kinds` that
+/// `pick` takes, and one error when the feed ends for a reason the client
+/// should act on. Frames are told apart by their text before any is
+/// parsed: a busy chat's events reach many subscribers.
+fn events<T, F>(
+    feed: Feed,
+    only: Option<ChatId>,
+    kinds: &'static [&'static str],
+    pick: F,
+) -> impl Stream<Item = Result<T>>
 where
     T: Send + 'static,
     F: Fn(&str, Value) -> Option<T> + Send + Sync + 'static,
 {
-    let only = only.map(|c| c.to_string());
-    futures_util::stream::unfold((feed, pick, only), |(mut feed, pick, only)| async move {
-        loop {
-            match feed.next().await? {
-                Item::Frame(text) => {
-                    let Ok(frame) = serde_json::from_str::<Frame>(&text) else {
-                        continue;
-                    };
-                    if let Some(chat) = &only
-                        && frame.data.get("chat_id").and_then(Value::as_str) != Some(chat)
-                    {
-                        continue;
+    let only = only.map(|c| format!(r#""chat_id":"{c}""#));
+    futures_util::stream::unfold(
+        (feed, pick, only),
+        move |(mut feed, pick, only)| async move {
+            loop {
+                match feed.next().await? {
+                    Item::Frame(text) => {
+                        let Some(kind) = kind_of(&text).filter(|k| kinds.contains(k)) else {
+                            continue;
+                        };
+                        if only
+                            .as_ref()
+                            .is_some_and(|chat| !text.contains(chat.as_str()))
+                        {
+                            continue;
+                        }
+                        let Ok(frame) = serde_json::from_str::<Frame>(&text) else {
+                            continue;
+                        };
+                        if let Some(event) = pick(kind, frame.data) {
+                            return Some((Ok(event), (feed, pick, only)));
+                        }
                     }
-                    if let Some(event) = pick(&frame.kind, frame.data) {
-                        return Some((Ok(event), (feed, pick, only)));
+                    Item::Closed(close) => {
+                        let e = ended(close)?;
+                        return Some((Err(e.into()), (feed, pick, only)));
                     }
-                }
-                Item::Closed(close) => {
-                    let e = ended(close)?;
-                    return Some((Err(e.into()), (feed, pick, only)));
                 }
             }
-        }
-    })
+        },
+    )
+}
+
+/// A frame's `type`, read from its text (`{"type":"…",…}`, as plaza
+/// writes every frame).
+fn kind_of(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix(r#"{"type":""#)?;
+    rest.split('"').next()
 }
 
 #[derive(serde::Deserialize)]
 struct Frame {
-    #[serde(rename = "type")]
-    kind: String,
     #[serde(default)]
     data: Value,
 }

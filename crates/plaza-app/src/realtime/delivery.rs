@@ -51,6 +51,18 @@ pub async fn attach(state: &AppState, conn: &Arc<Conn>) -> Result<usize, sqlx::E
     Ok(chats.len())
 }
 
+/// Starts delivering only `chats` to `conn` (none: only what is sent to
+/// its user — notifications, presence — and its session's end).
+pub async fn attach_to(state: &AppState, conn: &Arc<Conn>, chats: &[ChatId]) {
+    listen(state).await;
+    let rooms: Vec<Arc<Room>> = chats
+        .iter()
+        .filter_map(|chat| enter(state, *chat, conn))
+        .collect();
+    let waits = rooms.iter().map(|room| room.live(LIVE_WAIT));
+    futures_util::future::join_all(waits).await;
+}
+
 /// Delivers `chat`'s events to `conn` once the returned room is live
 /// (None if it already received them).
 pub fn enter(state: &AppState, chat: ChatId, conn: &Arc<Conn>) -> Option<Arc<Room>> {

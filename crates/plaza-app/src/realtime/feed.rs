@@ -25,6 +25,17 @@ use crate::state::AppState;
 /// pages the rest over the API.
 pub const MAX_REPLAY: i64 = 1_000;
 
+/// Which chats' events a feed receives.
+#[derive(Clone, Copy, Debug)]
+pub enum Rooms {
+    /// Every chat of its user, and those they join while it is open.
+    All,
+    /// One chat (it must be watchable; checked by the caller).
+    One(ChatId),
+    /// None: only what is addressed to the user (notifications, presence).
+    None,
+}
+
 /// What a feed yields.
 #[derive(Debug)]
 pub enum Item {
@@ -51,6 +62,7 @@ pub struct Feed {
 pub async fn open(
     state: &AppState,
     me: AuthUser,
+    rooms: Rooms,
     resume: &[(ChatId, i64)],
 ) -> Result<Feed, ApiError> {
     for (chat, after) in resume {
@@ -76,8 +88,14 @@ pub async fn open(
         beat,
         done: false,
     };
-    if let Err(e) = Box::pin(delivery::attach(state, &conn)).await {
-        return Err(e.into());
+    match rooms {
+        Rooms::All => {
+            if let Err(e) = Box::pin(delivery::attach(state, &conn)).await {
+                return Err(e.into());
+            }
+        }
+        Rooms::One(chat) => Box::pin(delivery::attach_to(state, &conn, &[chat])).await,
+        Rooms::None => Box::pin(delivery::attach_to(state, &conn, &[])).await,
     }
     Box::pin(service::online(state, &conn)).await;
     let resumed: Vec<ChatId> = resume.iter().map(|(chat, _)| *chat).collect();

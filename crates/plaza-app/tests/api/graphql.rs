@@ -476,6 +476,28 @@ async fn limits_batching_get_and_introspection() {
         "the session survived the refused GET"
     );
 
+    // Operations are counted and timed by name.
+    let body = gql(
+        &app,
+        Some(&ana.access),
+        "query MyProfile { me { id } }",
+        json!({}),
+    )
+    .await;
+    ok(&body);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let counted = metrics.lines().any(|l| {
+        l.starts_with("plaza_graphql_operations_total")
+            && l.contains(r#"operation="MyProfile""#)
+            && l.contains(r#"kind="query""#)
+            && l.contains(r#"outcome="ok""#)
+    });
+    assert!(counted, "{metrics}");
+    assert!(
+        metrics.contains("plaza_graphql_operation_duration_seconds"),
+        "{metrics}"
+    );
+
     // Introspection is on in the embedded mode.
     let body = gql(&app, None, "{ __schema { queryType { name } } }", json!({})).await;
     assert_eq!(ok(&body)["__schema"]["queryType"]["name"], "Query");
