@@ -104,8 +104,15 @@ impl Provider for EnvVars {
             let Some(key) = key_for_var(var) else {
                 continue;
             };
-            // Values parse as figment's `Env` does: `true`, `8080`, `[a, b]`.
-            let value: Value = raw.parse().unwrap_or_else(|_| Value::from(raw.clone()));
+            // Values parse as figment's `Env` does: `true`, `8080`, `[a, b]`;
+            // except text with a backslash after a non-ASCII character,
+            // which figment's parser cannot take without panicking (it
+            // slices by character index), and which is text anyway.
+            let value: Value = if raw.contains('\\') && !raw.is_ascii() {
+                Value::from(raw.clone())
+            } else {
+                raw.parse().unwrap_or_else(|_| Value::from(raw.clone()))
+            };
             let Some(nested) = figment::util::nest(&key, value).into_dict() else {
                 continue;
             };

@@ -456,3 +456,22 @@ fn encryption_keys_are_long_and_a_previous_one_needs_a_current_one() {
     let shown = config.to_masked_toml();
     assert!(!shown.contains(long) && shown.contains("encryption_key = \"********\""));
 }
+
+/// Found by fuzzing: figment's value parser slices a quoted string by
+/// character index, and panics when a non-ASCII character comes before a
+/// backslash. Such a value is taken as the text it is.
+#[test]
+fn a_quoted_value_with_unicode_before_a_backslash_is_text_not_a_panic() {
+    let c = load(
+        None,
+        &[("PLAZA_HTTP_PUBLIC_URL", "\"é\\n\"")],
+        Overrides::default(),
+    );
+    assert_eq!(c.unwrap().http.public_url, "\"é\\n\"");
+    let c = load(
+        None,
+        &[("PLAZA_LOG_LEVEL", "\"ü\\\"")],
+        Overrides::default(),
+    );
+    assert_eq!(c.unwrap_err().0[0].key, "PLAZA_LOG_LEVEL");
+}
