@@ -71,9 +71,13 @@ fn server(base: &str) -> anyhow::Result<SocketAddr> {
     host.parse().context("BASE must be http://<ip>:<port>")
 }
 
-/// Opens a socket from source address number `n / PER_SOURCE` and waits
-/// for `ready`.
-async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Ws> {
+/// A WebSocket handshake for `req`, over TCP from source address number
+/// `n / PER_SOURCE`.
+async fn connect(
+    server: SocketAddr,
+    n: usize,
+    req: impl tokio_tungstenite::tungstenite::client::IntoClientRequest + Unpin,
+) -> anyhow::Result<Ws> {
     let source = Ipv4Addr::new(127, 0, 0, 1 + u8::try_from(n / PER_SOURCE)?);
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::new(IpAddr::V4(source), 0))?;
@@ -83,12 +87,14 @@ async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Ws> {
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(
-        format!("ws://{server}/ws?token={token}"),
-        stream,
-        Some(config),
-    )
-    .await?;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(config)).await?;
+    Ok(ws)
+}
+
+/// Opens a socket from source address number `n / PER_SOURCE` and waits
+/// for `ready`.
+async fn open(server: SocketAddr, n: usize, token: &str) -> anyhow::Result<Ws> {
+    let mut ws = connect(server, n, format!("ws://{server}/ws?token={token}")).await?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) if t.contains(r#""type":"ready""#) => return Ok(ws),

@@ -63,7 +63,7 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// The caller of an HTTP request: the token the middleware checked.
-fn caller(req: &mut Request, state: &AppState) -> Caller {
+fn caller(req: &Request, state: &AppState) -> Caller {
     let ip = ClientIp::from_parts(
         req.headers(),
         req.extensions(),
@@ -80,9 +80,9 @@ fn caller(req: &mut Request, state: &AppState) -> Caller {
 pub async fn post(
     State(state): State<AppState>,
     Extension(schema): Extension<PlazaSchema>,
-    mut req: Request,
+    req: Request,
 ) -> Response {
-    let caller = caller(&mut req, &state);
+    let caller = caller(&req, &state);
     let batch = match read_body(&state, req).await {
         Ok(batch) => batch,
         Err(e) => return e.into_response(),
@@ -248,8 +248,8 @@ pub async fn get(
     if query.is_empty() && wants_html {
         return explorer(&state);
     }
-    let mut req = Request::from_parts(parts, body);
-    let caller = caller(&mut req, &state);
+    let req = Request::from_parts(parts, body);
+    let caller = caller(&req, &state);
     let one = match async_graphql::http::parse_query_string(&query) {
         Ok(one) => one,
         Err(e) => {
@@ -261,16 +261,16 @@ pub async fn get(
     }
     let one = match admit(&state, BatchRequest::Single(one)) {
         Ok(BatchRequest::Single(one)) => one,
-        Ok(BatchRequest::Batch(_)) => return unreachable_batch(),
+        // `admit` returns the kind it was given.
+        Ok(BatchRequest::Batch(_)) => {
+            return ApiError::new(codes::GRAPHQL_BATCHING_OFF, "one operation per GET")
+                .into_response();
+        }
         Err(e) => return e.into_response(),
     };
     json(&BatchResponse::Single(
         run(&schema, one, &state, &caller).await,
     ))
-}
-
-fn unreachable_batch() -> Response {
-    ApiError::new(codes::GRAPHQL_BATCHING_OFF, "one operation per GET").into_response()
 }
 
 /// Mutations and subscriptions are refused over `GET` (405), as the
@@ -378,7 +378,7 @@ fn socket(
     schema: PlazaSchema,
     ws: WebSocketUpgrade,
     protocol: WebSocketProtocols,
-    mut req: Request,
+    req: Request,
 ) -> Response {
     if !state.config.features.websocket {
         return ApiError::new(
@@ -387,7 +387,7 @@ fn socket(
         )
         .into_response();
     }
-    let caller = caller(&mut req, &state);
+    let caller = caller(&req, &state);
     let executor = Stamped {
         schema,
         request_id: Arc::from(caller.request_id.as_str()),

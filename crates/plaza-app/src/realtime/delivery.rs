@@ -35,19 +35,11 @@ const MAX_FILL: i64 = 500;
 
 /// Starts delivering every chat `conn`'s user is a member of.
 pub async fn attach(state: &AppState, conn: &Arc<Conn>) -> Result<usize, sqlx::Error> {
-    listen(state).await;
     let chats = {
         let mut db = state.db.fresh().acquire().await?;
         chats::chat_ids_of(&mut db, conn.user).await?
     };
-    let rooms: Vec<Arc<Room>> = chats
-        .iter()
-        .filter_map(|chat| enter(state, *chat, conn))
-        .collect();
-    // All at once, under one limit: a socket with fifty new rooms waits
-    // for the slowest subscription, not for fifty in a row.
-    let waits = rooms.iter().map(|room| room.live(LIVE_WAIT));
-    futures_util::future::join_all(waits).await;
+    attach_to(state, conn, &chats).await;
     Ok(chats.len())
 }
 
@@ -59,6 +51,8 @@ pub async fn attach_to(state: &AppState, conn: &Arc<Conn>, chats: &[ChatId]) {
         .iter()
         .filter_map(|chat| enter(state, *chat, conn))
         .collect();
+    // All at once, under one limit: a socket with fifty new rooms waits
+    // for the slowest subscription, not for fifty in a row.
     let waits = rooms.iter().map(|room| room.live(LIVE_WAIT));
     futures_util::future::join_all(waits).await;
 }

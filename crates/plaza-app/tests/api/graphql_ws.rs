@@ -166,7 +166,7 @@ async fn send(app: &TestApp, who: &Tokens, chat: &str, text: &str) -> Value {
 
 /// Sends `text` to `chat` until `ws` has seen one on subscription `id`
 /// (a subscription is live a moment after it is asked for); the event.
-async fn first_live(app: &TestApp, ws: &mut GqlWs, id: &str, poke: impl AsyncFn()) -> Value {
+async fn first_live(ws: &mut GqlWs, id: &str, poke: impl AsyncFn()) -> Value {
     for _ in 0..50 {
         poke().await;
         if let Some(frame) = ws.next_within(Duration::from_millis(200)).await {
@@ -174,7 +174,6 @@ async fn first_live(app: &TestApp, ws: &mut GqlWs, id: &str, poke: impl AsyncFn(
             return frame["payload"].clone();
         }
     }
-    let _ = app;
     panic!("the subscription never went live");
 }
 
@@ -243,7 +242,7 @@ async fn edits_deletions_reactions_typing_receipts_and_presence() {
         json!({"c": chat}),
     )
     .await;
-    let typing = first_live(&app, &mut ws, "t", async || {
+    let typing = first_live(&mut ws, "t", async || {
         let body = gql(
             &app,
             Some(&ana.access),
@@ -338,11 +337,8 @@ async fn edits_deletions_reactions_typing_receipts_and_presence() {
 #[tokio::test]
 async fn notifications_arrive_as_they_are_delivered() {
     let app = TestApp::spawn().await;
-    let admin = app.register("root@example.com").await;
-    let admin = {
-        let _ = admin;
-        app.make_admin("root@example.com").await
-    };
+    app.register("root@example.com").await;
+    let admin = app.make_admin("root@example.com").await;
     let bob = user(&app, "bob@example.com").await;
     let mut ws = GqlWs::signed_in(&app, &bob).await;
     ws.subscribe(
@@ -351,7 +347,7 @@ async fn notifications_arrive_as_they_are_delivered() {
         json!({}),
     )
     .await;
-    let mut event = first_live(&app, &mut ws, "n", async || {
+    let mut event = first_live(&mut ws, "n", async || {
         let res = app
             .post_as(
                 "/api/notifications",
@@ -381,7 +377,7 @@ async fn a_revoked_session_ends_its_subscriptions_at_once() {
     let mut ws = GqlWs::signed_in(&app, &bob).await;
     ws.subscribe("m", "subscription { messageAdded { seq } }", json!({}))
         .await;
-    first_live(&app, &mut ws, "m", async || {
+    first_live(&mut ws, "m", async || {
         send(&app, &ana, &chat, "ping").await;
     })
     .await;
