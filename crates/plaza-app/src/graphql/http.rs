@@ -360,8 +360,9 @@ impl Executor for Stamped {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, GqlResponse> {
         let id = Arc::clone(&self.request_id);
+        let shape = super::shared::Shape::of(&request);
         self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            .execute_stream_with_session_data(request.data(shape), session_data.unwrap_or_default())
             .map(move |mut response| {
                 stamp(&mut response, &id);
                 response
@@ -393,7 +394,12 @@ fn socket(
         request_id: Arc::from(caller.request_id.as_str()),
     };
     let limit = usize::try_from(state.config.ws.max_message.0).unwrap_or(usize::MAX);
-    ws.max_message_size(limit.saturating_mul(16))
+    // The buffers `/ws` uses: tungstenite's default read buffer (128 KiB)
+    // is zeroed on every read attempt, and the protocol loop tries one
+    // whenever it is polled.
+    ws.read_buffer_size(crate::realtime::READ_BUFFER)
+        .write_buffer_size(crate::realtime::WRITE_BUFFER)
+        .max_message_size(limit.saturating_mul(16))
         .protocols([protocol.sec_websocket_protocol()])
         .on_upgrade(move |socket| async move {
             let init_state = state.clone();
@@ -417,6 +423,10 @@ fn socket(
         })
 }
 
+/// Client frames read ahead of the protocol loop; past this, reading
+/// waits (and so does the client).
+const CLIENT_FRAMES: usize = 16;
+
 /// The first GraphQL subprotocol the client asks for.
 fn subprotocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
     let asked = headers.get(header::SEC_WEBSOCKET_PROTOCOL)?.to_str().ok()?;
@@ -425,7 +435,10 @@ fn subprotocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
 
 /// Runs the protocol over `socket` until either side ends it. What is
 /// ready to send is written together and flushed once, so a busy
-/// subscriber costs a few writes, not one per event.
+/// subscriber costs a few writes, not one per event. The client's frames
+/// are read by a task of their own: the protocol loop polls its input
+/// whenever it is polled, and a socket read for every event sent would
+/// cost more than the event.
 async fn serve<F, Fut>(
     socket: axum::extract::ws::WebSocket,
     executor: Stamped,
@@ -437,16 +450,22 @@ async fn serve<F, Fut>(
 {
     use axum::extract::ws::{CloseFrame, Message};
     use futures_util::SinkExt;
-    let (mut sink, stream) = socket.split();
-    let input = stream
-        .take_while(|item| std::future::ready(item.is_ok()))
-        .filter_map(|item| {
-            std::future::ready(match item {
-                Ok(Message::Text(text)) => Some(text.as_str().as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
-            })
-        });
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CLIENT_FRAMES);
+    let _reader = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+        while let Some(Ok(message)) = stream.next().await {
+            let bytes = match message {
+                Message::Text(text) => text.as_str().as_bytes().to_vec(),
+                Message::Binary(bytes) => bytes.to_vec(),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            if tx.send(bytes).await.is_err() {
+                break;
+            }
+        }
+    }));
+    let input = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let output = async_graphql::http::WebSocket::new(executor, input, protocol)
         .on_connection_init(on_init)
         .map(|message| match message {

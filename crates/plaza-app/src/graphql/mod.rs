@@ -14,6 +14,7 @@ mod mutation;
 mod page;
 mod query;
 pub mod schema;
+mod shared;
 mod subscription;
 mod types;
 

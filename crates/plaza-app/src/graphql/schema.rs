@@ -3,17 +3,19 @@
 //! count and latency per operation name.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve,
+    ResolveInfo,
 };
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{MergedObject, Response, Schema, ServerResult, Variables};
+use async_graphql::{MergedObject, Response, Schema, ServerResult, Value, Variables};
+use metrics::{Counter, Histogram};
 use plaza_platform::config::Config;
 
 use super::meditation::{MeditationMutation, MeditationQuery};
@@ -108,7 +110,9 @@ pub fn sdl() -> String {
 }
 
 /// Counts and times operations by name (`plaza_graphql_operations_total`,
-/// `plaza_graphql_operation_duration_seconds`).
+/// `plaza_graphql_operation_duration_seconds`), and tells a shared
+/// subscription payload which fields failed (graphql/shared.rs). One
+/// extension for both: each runs for every event a subscription sends.
 struct Metrics;
 
 impl ExtensionFactory for Metrics {
@@ -121,6 +125,41 @@ impl ExtensionFactory for Metrics {
 struct OperationMetrics {
     /// The operation's kind and name, read from the query text.
     named: Mutex<Option<(&'static str, String)>>,
+    /// Its metrics, looked up once: a subscription runs `execute` for
+    /// every event it sends.
+    handles: OnceLock<Handles>,
+}
+
+struct Handles {
+    name: String,
+    kind: &'static str,
+    ok: Counter,
+    failed: Counter,
+    duration: Histogram,
+}
+
+impl OperationMetrics {
+    fn handles(&self, operation_name: Option<&str>) -> &Handles {
+        self.handles.get_or_init(|| {
+            let (kind, found) = self
+                .named
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .unwrap_or(("query", String::new()));
+            let name = label(operation_name.unwrap_or(&found));
+            let count = |outcome: &'static str| {
+                metrics::counter!("plaza_graphql_operations_total", "operation" => name.clone(), "kind" => kind, "outcome" => outcome)
+            };
+            Handles {
+                ok: count("ok"),
+                failed: count("error"),
+                duration: metrics::histogram!("plaza_graphql_operation_duration_seconds", "operation" => name.clone(), "kind" => kind),
+                name,
+                kind,
+            }
+        })
+    }
 }
 
 #[async_trait::async_trait]
@@ -146,26 +185,30 @@ impl Extension for OperationMetrics {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        let (kind, found) = self
-            .named
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-            .unwrap_or(("query", String::new()));
-        let name = label(operation_name.unwrap_or(&found));
-        let span = tracing::info_span!("graphql", operation = %name, kind);
+        let handles = self.handles(operation_name);
+        let span = tracing::info_span!("graphql", operation = %handles.name, kind = handles.kind);
         let started = Instant::now();
         let response = tracing::Instrument::instrument(next.run(ctx, operation_name), span).await;
-        let outcome = if response.errors.is_empty() {
-            "ok"
+        if response.errors.is_empty() {
+            handles.ok.increment(1);
         } else {
-            "error"
-        };
-        metrics::counter!("plaza_graphql_operations_total", "operation" => name.clone(), "kind" => kind, "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("plaza_graphql_operation_duration_seconds", "operation" => name, "kind" => kind)
-            .record(started.elapsed().as_secs_f64());
+            handles.failed.increment(1);
+        }
+        handles.duration.record(started.elapsed().as_secs_f64());
         response
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let resolved = next.run(ctx, info).await;
+        if resolved.is_err() {
+            super::shared::count_failure(ctx);
+        }
+        resolved
     }
 }
 

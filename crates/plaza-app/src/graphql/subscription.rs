@@ -5,6 +5,8 @@
 //! session was revoked, its token expired or the node is stopping sends
 //! one error saying so, then completes.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Json, Result, SimpleObject, Subscription};
 use futures_util::Stream;
 use plaza_core::ChatId;
@@ -12,6 +14,7 @@ use serde_json::Value;
 
 use super::context::signed_in;
 use super::ids;
+use super::shared::{self, Shape, Shared};
 use super::types::Message;
 use crate::http::ApiError;
 use crate::http::error::codes;
@@ -100,7 +103,7 @@ impl Subscription {
         chat_id: Option<ID>,
         last_seq: Option<i64>,
         #[graphql(default)] resume: Vec<ChatSeq>,
-    ) -> Result<impl Stream<Item = Result<Message>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<Message>>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let mut from = Vec::new();
         match (only, last_seq) {
@@ -134,7 +137,7 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
         chat_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<Message>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<Message>>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
         Ok(events(
@@ -153,7 +156,7 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
         chat_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<DeletedMessage>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<DeletedMessage>>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
         Ok(events(
@@ -176,7 +179,7 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
         chat_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<ReactionChange>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<ReactionChange>>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
         Ok(events(
@@ -217,7 +220,7 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
         chat_id: ID,
-    ) -> Result<impl Stream<Item = Result<Typing>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<Typing>>> + use<'a>> {
         let only = Some(ids::chat(&chat_id)?);
         let feed = open(ctx, only, &[]).await?;
         Ok(events(
@@ -239,7 +242,7 @@ impl Subscription {
         &self,
         ctx: &Context<'a>,
         chat_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<ReadReceipt>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<ReadReceipt>>> + use<'a>> {
         let only = chat_id.as_ref().map(ids::chat).transpose()?;
         let feed = open(ctx, only, &[]).await?;
         Ok(events(
@@ -261,7 +264,7 @@ impl Subscription {
     async fn presence<'a>(
         &self,
         ctx: &Context<'a>,
-    ) -> Result<impl Stream<Item = Result<Presence>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<Presence>>> + use<'a>> {
         let feed = open_personal(ctx).await?;
         Ok(events(
             feed,
@@ -286,7 +289,7 @@ impl Subscription {
     async fn notification_added<'a>(
         &self,
         ctx: &Context<'a>,
-    ) -> Result<impl Stream<Item = Result<NotificationEvent>> + use<'a>> {
+    ) -> Result<impl Stream<Item = Result<Shared<NotificationEvent>>> + use<'a>> {
         let feed = open_personal(ctx).await?;
         Ok(events(
             feed,
@@ -313,7 +316,7 @@ impl Subscription {
 
 /// A feed of `only` (or of every chat of the caller), after checking they
 /// may watch it.
-async fn open(ctx: &Context<'_>, only: Option<ChatId>, resume: &[(ChatId, i64)]) -> Result<Feed> {
+async fn open(ctx: &Context<'_>, only: Option<ChatId>, resume: &[(ChatId, i64)]) -> Result<Live> {
     let (state, me) = signed_in(ctx)?;
     let rooms = match only {
         Some(chat) => {
@@ -326,33 +329,53 @@ async fn open(ctx: &Context<'_>, only: Option<ChatId>, resume: &[(ChatId, i64)])
         }
         None => Rooms::All,
     };
-    Ok(feed::open(state, me, rooms, resume).await?)
+    let feed = feed::open(state, me, rooms, resume).await?;
+    Ok(Live::of(ctx, feed))
 }
 
 /// A feed of what is addressed to the caller alone.
-async fn open_personal(ctx: &Context<'_>) -> Result<Feed> {
+async fn open_personal(ctx: &Context<'_>) -> Result<Live> {
     let (state, me) = signed_in(ctx)?;
-    Ok(feed::open(state, me, Rooms::None, &[]).await?)
+    let feed = feed::open(state, me, Rooms::None, &[]).await?;
+    Ok(Live::of(ctx, feed))
+}
+
+/// A subscriber's feed, and the shape of what it asked for.
+struct Live {
+    feed: Feed,
+    shape: Option<Arc<Shape>>,
+}
+
+impl Live {
+    fn of(ctx: &Context<'_>, feed: Feed) -> Self {
+        let shape = ctx.data_opt::<Arc<Shape>>().cloned();
+        Self { feed, shape }
+    }
 }
 
 /// The feed's frames of `only` (or of every chat) of one of `kinds` that
 /// `pick` takes, and one error when the feed ends for a reason the client
-/// should act on. Frames are told apart by their text before any is
-/// parsed: a busy chat's events reach many subscribers.
+/// should act on. A busy chat's events reach many subscribers: frames are
+/// told apart by their text before any is parsed, and one parsed is
+/// shared by the subscribers on its thread (see [`parsed`]).
 fn events<T, F>(
-    feed: Feed,
+    live: Live,
     only: Option<ChatId>,
     kinds: &'static [&'static str],
     pick: F,
-) -> impl Stream<Item = Result<T>>
+) -> impl Stream<Item = Result<Shared<T>>>
 where
-    T: Send + 'static,
+    T: Send + Sync + 'static,
     F: Fn(&str, Value) -> Option<T> + Send + Sync + 'static,
 {
-    let only = only.map(|c| format!(r#""chat_id":"{c}""#));
+    // A feed of one chat also receives the chats its user joins while it
+    // is open; their frames are told apart by the id in the text.
+    let only =
+        only.map(|c| memchr::memmem::Finder::new(&format!(r#""chat_id":"{c}""#)).into_owned());
+    let Live { feed, shape } = live;
     futures_util::stream::unfold(
-        (feed, pick, only),
-        move |(mut feed, pick, only)| async move {
+        (feed, pick, only, shape),
+        move |(mut feed, pick, only, shape)| async move {
             loop {
                 match feed.next().await? {
                     Item::Frame(text) => {
@@ -361,20 +384,21 @@ where
                         };
                         if only
                             .as_ref()
-                            .is_some_and(|chat| !text.contains(chat.as_str()))
+                            .is_some_and(|chat| chat.find(text.as_bytes()).is_none())
                         {
                             continue;
                         }
-                        let Ok(frame) = serde_json::from_str::<Frame>(&text) else {
-                            continue;
-                        };
-                        if let Some(event) = pick(kind, frame.data) {
-                            return Some((Ok(event), (feed, pick, only)));
+                        let event = shared::parsed(&text, shape.as_ref(), || {
+                            let frame = serde_json::from_str::<Frame>(&text).ok()?;
+                            pick(kind, frame.data)
+                        });
+                        if let Some(event) = event {
+                            return Some((Ok(event), (feed, pick, only, shape)));
                         }
                     }
                     Item::Closed(close) => {
                         let e = ended(close)?;
-                        return Some((Err(e.into()), (feed, pick, only)));
+                        return Some((Err(e.into()), (feed, pick, only, shape)));
                     }
                 }
             }

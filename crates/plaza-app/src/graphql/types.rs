@@ -324,7 +324,9 @@ async fn person(ctx: &Context<'_>, id: plaza_core::UserId) -> async_graphql::Res
     Ok(loader.load_one(id).await?.map(User))
 }
 
-/// A message.
+/// A message. Subscriptions share one resolved message among everyone on
+/// a node who asked for it with the same document (graphql/shared.rs), so
+/// no field here, nor of a type it leads to, may depend on the caller.
 pub struct Message(pub model::Message);
 
 #[Object]

@@ -6,12 +6,14 @@
 //! when its session is revoked, its token expires or the node stops.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use plaza_core::ChatId;
-use tokio::time::{Instant, MissedTickBehavior, interval_at};
+use tokio::time::{Instant, MissedTickBehavior, Sleep, interval_at, sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::conn::{Close, Conn, Out};
 use super::order::Order;
@@ -53,6 +55,12 @@ pub struct Feed {
     ready: VecDeque<Utf8Bytes>,
     taken: Vec<Out>,
     expiry: Expiry,
+    /// When to look at the expiry next; one timer for the feed's life,
+    /// not one per wait.
+    check: Pin<Box<Sleep>>,
+    /// Done when the node stops (or the feed is dropped); held, not asked
+    /// for anew on each wait.
+    gone: Pin<Box<WaitForCancellationFutureOwned>>,
     beat: tokio::time::Interval,
     done: bool,
 }
@@ -85,6 +93,8 @@ pub async fn open(
         ready: VecDeque::new(),
         taken: Vec::new(),
         expiry: Expiry::of(state, &me),
+        check: Box::pin(sleep(Duration::ZERO)),
+        gone: Box::pin(conn.gone.clone().cancelled_owned()),
         beat,
         done: false,
     };
@@ -157,18 +167,22 @@ impl Feed {
             if !self.ready.is_empty() {
                 continue;
             }
-            let left = self.expiry_left();
+            if self.expiry.clock.now() >= self.expiry.at {
+                self.conn.close(Close::TOKEN_EXPIRED);
+                continue;
+            }
+            if self.check.is_elapsed() {
+                let at = Instant::now() + self.expiry_left();
+                self.check.as_mut().reset(at);
+            }
             tokio::select! {
                 () = self.conn.woken() => {}
                 _ = self.beat.tick() => {
                     Box::pin(service::heartbeat(&self.state, &self.conn)).await;
                 }
-                () = tokio::time::sleep(left) => {
-                    if self.expiry.clock.now() >= self.expiry.at {
-                        self.conn.close(Close::TOKEN_EXPIRED);
-                    }
-                }
-                () = self.conn.gone.cancelled() => {
+                // The expiry is looked at again on the next turn.
+                () = self.check.as_mut() => {}
+                () = self.gone.as_mut() => {
                     self.done = true;
                     return Some(Item::Closed(Close::SHUTDOWN));
                 }

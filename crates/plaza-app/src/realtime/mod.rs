@@ -28,7 +28,9 @@ pub use hub::Hub;
 // authentication, bounded queue, writer and frame conventions.
 pub(crate) use conn::{Close, Conn, Out};
 pub(crate) use envelope::{Envelope, error_data, parse};
-pub(crate) use socket::{Expiry, Frames, Halves, WsQuery, finish, read, upgrade, write};
+pub(crate) use socket::{
+    Expiry, Frames, Halves, READ_BUFFER, WRITE_BUFFER, WsQuery, finish, read, upgrade, write,
+};
 
 use crate::state::AppState;
 

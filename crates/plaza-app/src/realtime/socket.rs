@@ -30,10 +30,10 @@ use plaza_core::{SharedClock, Timestamp};
 /// Bytes read from the socket at a time. tungstenite's default (128 KiB,
 /// allocated up front) would dwarf everything else an idle socket holds;
 /// a larger frame grows the buffer while it is read.
-const READ_BUFFER: usize = 1024;
+pub(crate) const READ_BUFFER: usize = 1024;
 /// Frames are gathered up to this size before a write; each batch is
 /// flushed anyway, so this bounds a syscall's size, not latency.
-const WRITE_BUFFER: usize = 16 * 1024;
+pub(crate) const WRITE_BUFFER: usize = 16 * 1024;
 /// A write that takes longer means the client stopped reading.
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The least time between two writes to one socket: frames that arrive

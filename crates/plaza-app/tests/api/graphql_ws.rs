@@ -504,3 +504,78 @@ async fn the_older_subscriptions_transport_ws_protocol_works() {
     send(&app, &ana, &chat, "two").await;
     assert_eq!(ws.event("1").await["data"]["messageAdded"]["seq"], 2);
 }
+
+/// A node resolves an event once per document and shares it; each
+/// subscriber still gets exactly what its own document (and variables)
+/// ask for, under its own subscription id.
+#[tokio::test]
+async fn subscribers_sharing_an_event_each_get_their_own_selection() {
+    let app = TestApp::spawn().await;
+    let ana = user(&app, "ana@example.com").await;
+    let bob = user(&app, "bob@example.com").await;
+    let cid = user(&app, "cid@example.com").await;
+    let dee = user(&app, "dee@example.com").await;
+    let body = gql(
+        &app,
+        Some(&ana.access),
+        "mutation($m: [ID!]!) { createChat(data: {name: \"four\", memberIds: $m}) { id } }",
+        json!({"m": [bob.user_id, cid.user_id, dee.user_id]}),
+    )
+    .await;
+    let chat = ok(&body)["createChat"]["id"].as_str().unwrap().to_owned();
+
+    let same = "subscription($c: ID) { messageAdded(chatId: $c) { seq content } }";
+    let with_sender = "subscription($c: ID, $who: Boolean!) { messageAdded(chatId: $c) { seq sender @include(if: $who) { username } } }";
+    let mut bob_ws = GqlWs::signed_in(&app, &bob).await;
+    bob_ws.subscribe("a", same, json!({"c": chat})).await;
+    bob_ws.subscribe("b", same, json!({"c": chat})).await;
+    let mut cid_ws = GqlWs::signed_in(&app, &cid).await;
+    cid_ws.subscribe("x", same, json!({"c": chat})).await;
+    let mut dee_ws = GqlWs::signed_in(&app, &dee).await;
+    dee_ws
+        .subscribe("yes", with_sender, json!({"c": chat, "who": true}))
+        .await;
+    dee_ws
+        .subscribe("no", with_sender, json!({"c": chat, "who": false}))
+        .await;
+    // Live once the first poke arrives on each.
+    let poke = async || {
+        send(&app, &ana, &chat, "poke").await;
+    };
+    first_live(&mut cid_ws, "x", poke).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for ws in [&mut bob_ws, &mut cid_ws, &mut dee_ws] {
+        while ws.next_within(Duration::from_millis(200)).await.is_some() {}
+    }
+
+    for n in 1..=3 {
+        let sent = send(&app, &ana, &chat, &format!("hello {n}")).await;
+        let seq = sent["seq"].clone();
+        let plain =
+            json!({"data": {"messageAdded": {"seq": seq, "content": format!("hello {n}")}}});
+        let mut bob_got = [bob_ws.next().await, bob_ws.next().await];
+        bob_got.sort_by_key(|f| f["id"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(
+            bob_got[0],
+            json!({"id": "a", "type": "next", "payload": plain})
+        );
+        assert_eq!(
+            bob_got[1],
+            json!({"id": "b", "type": "next", "payload": plain})
+        );
+        assert_eq!(cid_ws.event("x").await, plain);
+        let mut dee_got = [dee_ws.next().await, dee_ws.next().await];
+        dee_got.sort_by_key(|f| f["id"].as_str().unwrap_or_default().to_owned());
+        assert_eq!(
+            dee_got[0],
+            json!({"id": "no", "type": "next", "payload": {"data": {"messageAdded": {"seq": seq}}}})
+        );
+        assert_eq!(
+            dee_got[1],
+            json!({"id": "yes", "type": "next", "payload": {"data": {"messageAdded": {"seq": seq, "sender": {"username": "ana"}}}}})
+        );
+    }
+    for ws in [&mut bob_ws, &mut cid_ws, &mut dee_ws] {
+        ws.quiet(Duration::from_millis(200)).await;
+    }
+}
