@@ -18,6 +18,6 @@ pub use id::{
     ChatId, EventId, FileId, JobId, MeditationId, MessageId, NotificationId, ProjectId, ResponseId,
     RoomId, RoundId, SessionId, TemplateId, UserId,
 };
-pub use money::{Currency, CurrencyError};
+pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use time::Timestamp;
 pub use user::{DisplayName, DisplayNameError, Role, RoleError, Username, UsernameError};
