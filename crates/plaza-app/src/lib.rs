@@ -14,6 +14,7 @@ pub mod http;
 pub mod jobs;
 pub mod meditation;
 pub mod notifications;
+pub mod payments;
 pub mod profiles;
 pub mod projects;
 pub mod realtime;

@@ -134,6 +134,16 @@ typed_id!(
     ResponseId
 );
 
+typed_id!(
+    /// A ledger account: a wallet, platform revenue, provider clearing, an escrow.
+    AccountId
+);
+
+typed_id!(
+    /// A ledger journal entry: postings that sum to zero per currency.
+    EntryId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

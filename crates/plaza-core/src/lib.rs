@@ -15,8 +15,8 @@ pub mod user;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{
-    ChatId, EventId, FileId, JobId, MeditationId, MessageId, NotificationId, ProjectId, ResponseId,
-    RoomId, RoundId, SessionId, TemplateId, UserId,
+    AccountId, ChatId, EntryId, EventId, FileId, JobId, MeditationId, MessageId, NotificationId,
+    ProjectId, ResponseId, RoomId, RoundId, SessionId, TemplateId, UserId,
 };
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use time::Timestamp;

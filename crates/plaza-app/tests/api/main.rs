@@ -20,6 +20,7 @@ mod health;
 mod helpers;
 mod input;
 mod jobs;
+mod ledger;
 mod meditation;
 mod meditation_rooms;
 mod middleware;

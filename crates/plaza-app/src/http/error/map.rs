@@ -14,6 +14,7 @@ use crate::jobs::error::JobsError;
 use crate::meditation::error::MeditationError;
 use crate::notifications::error::NotificationsError;
 use crate::profiles::error::ProfilesError;
+use crate::payments::ledger::LedgerError;
 use crate::projects::error::ProjectsError;
 use crate::realtime::error::StatusError;
 use crate::users::error::CreateUserError;
@@ -263,6 +264,18 @@ impl From<MeditationError> for ApiError {
         match details {
             Some(details) => error.with_details(details),
             None => error,
+        }
+    }
+}
+
+/// An entry the ledger refuses is the caller's bug, not the user's input
+/// (use cases check amounts before they build one): a 500 whose cause is
+/// logged, never a half-moved sum.
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Db(e) => e.into(),
+            e => ApiError::internal(e),
         }
     }
 }
