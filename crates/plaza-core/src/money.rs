@@ -97,10 +97,6 @@ impl Money {
         Self { minor, currency }
     }
 
-    pub fn zero(currency: Currency) -> Self {
-        Self::new(0, currency)
-    }
-
     /// Reads decimal text in major units (`"12.5"` USD is 1250 cents);
     /// more digits after the point than the currency has is an error, not
     /// a rounding.
@@ -154,10 +150,6 @@ impl Money {
 
     pub fn is_zero(&self) -> bool {
         self.minor == 0
-    }
-
-    pub fn is_positive(&self) -> bool {
-        self.minor > 0
     }
 
     pub fn checked_add(&self, other: &Self) -> Result<Self, MoneyError> {

@@ -5,12 +5,11 @@
 //! so a cause reported twice (a webhook retried, two nodes racing) moves
 //! money once. Balances are sums of postings; nothing edits one.
 
-use plaza_core::{Money, Timestamp};
+use plaza_core::{EntryId, Money, Timestamp};
 use sqlx::AnyConnection;
 
 pub use super::error::LedgerError;
 pub use super::model::{Account, AccountKind, Entry, Posted, Report};
-use plaza_core::EntryId;
 
 use super::store;
 

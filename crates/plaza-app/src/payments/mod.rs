@@ -2,7 +2,7 @@
 //! So far the double-entry ledger every money movement will be written
 //! to; payments, providers and escrow build on it.
 
-mod error;
+pub mod error;
 pub mod ledger;
 mod model;
 mod store;

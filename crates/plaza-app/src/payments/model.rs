@@ -29,12 +29,6 @@ impl AccountKind {
             Self::Escrow => "escrow",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Wallet, Self::Revenue, Self::Clearing, Self::Escrow]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
 }
 
 /// An account by what it is: created on its first posting.

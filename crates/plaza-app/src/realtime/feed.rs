@@ -167,13 +167,14 @@ impl Feed {
             if !self.ready.is_empty() {
                 continue;
             }
-            if self.expiry.clock.now() >= self.expiry.at {
+            if self.expiry.passed() {
                 self.conn.close(Close::TOKEN_EXPIRED);
                 continue;
             }
             if self.check.is_elapsed() {
-                let at = Instant::now() + self.expiry_left();
-                self.check.as_mut().reset(at);
+                // Looked at again at least every minute: the clock may be a test's.
+                let left = self.expiry.left().min(Duration::from_secs(60));
+                self.check.as_mut().reset(Instant::now() + left);
             }
             tokio::select! {
                 () = self.conn.woken() => {}
@@ -187,19 +188,6 @@ impl Feed {
                     return Some(Item::Closed(Close::SHUTDOWN));
                 }
             }
-        }
-    }
-
-    fn expiry_left(&self) -> Duration {
-        let now = self.expiry.clock.now();
-        if now >= self.expiry.at {
-            Duration::ZERO
-        } else {
-            // Checked again at least every heartbeat: the clock may be a test's.
-            self.expiry
-                .at
-                .duration_since(now)
-                .min(Duration::from_secs(60))
         }
     }
 }

@@ -193,12 +193,12 @@ impl Expiry {
         }
     }
 
-    fn passed(&self) -> bool {
+    pub fn passed(&self) -> bool {
         self.clock.now() >= self.at
     }
 
     /// Real time until then (the clock may be a test's; heartbeats check too).
-    fn left(&self) -> Duration {
+    pub fn left(&self) -> Duration {
         let now = self.clock.now();
         if now >= self.at {
             Duration::ZERO

@@ -97,7 +97,8 @@ on_both_databases! {
                     let pool: Vec<&Account> = accounts.iter().filter(|a| a.currency == currency).collect();
                     let from = pool[rng.below(pool.len() as u64) as usize].clone();
                     let mut to: Vec<Account> = Vec::new();
-                    while to.len() < 1 + rng.below(2) as usize {
+                    let wanted = 1 + rng.below(2) as usize;
+                    while to.len() < wanted {
                         let pick = pool[rng.below(pool.len() as u64) as usize].clone();
                         if pick != from && !to.contains(&pick) {
                             to.push(pick);

@@ -13,7 +13,7 @@ use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::error::JobsError;
 use crate::meditation::error::MeditationError;
 use crate::notifications::error::NotificationsError;
-use crate::payments::ledger::LedgerError;
+use crate::payments::error::LedgerError;
 use crate::profiles::error::ProfilesError;
 use crate::projects::error::ProjectsError;
 use crate::realtime::error::StatusError;
