@@ -15,7 +15,14 @@ use crate::http::{openapi, with_middleware};
 use crate::state::AppState;
 
 /// Every queue: seed 003's four and the modules' own.
-pub const QUEUES: [&str; 5] = ["ai", "email", "analytics", "notifications", "maintenance"];
+pub const QUEUES: [&str; 6] = [
+    "ai",
+    "email",
+    "analytics",
+    "notifications",
+    "payments",
+    "maintenance",
+];
 
 /// The whole application: every enabled slice, the docs, and the middleware.
 pub fn router(state: AppState) -> Router {
@@ -41,6 +48,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::notifications::router())
         .merge(crate::meditation::router())
         .merge(crate::projects::router())
+        .merge(crate::payments::router())
         .merge(extra)
         .split_for_parts();
     limited = limited.merge(crate::graphql::router(&state));
@@ -50,10 +58,18 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
     }
     let (open, mut api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::health::router())
+        .merge(crate::payments::webhook_router())
         .split_for_parts();
     api.merge(limited_api);
     let routes = open.merge(limited).merge(openapi::docs_router(api));
     with_middleware(routes, state)
+}
+
+/// The hooks slices call without knowing whose they are.
+pub fn hooks() -> crate::state::Hooks {
+    crate::state::Hooks {
+        closing: std::sync::Arc::new(crate::payments::escrow::Escrows),
+    }
 }
 
 /// The job kinds of the platform and of every slice.
@@ -66,6 +82,10 @@ pub fn registry() -> Registry<AppState> {
     registry.register::<crate::meditation::RollUp>();
     registry.register::<crate::meditation::EndRound>();
     registry.register::<crate::projects::Accepted>();
+    registry.register::<crate::payments::refunds::SendRefund>();
+    registry.register::<crate::payments::escrow::DealNotice>();
+    registry.register::<crate::payments::jobs::Reconcile>();
+    registry.register::<crate::payments::jobs::Audit>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();
@@ -87,6 +107,14 @@ pub fn schedules() -> Cron {
         .and_then(|cron| {
             let job = crate::meditation::RollUp {};
             cron.add("meditation-rollup", "*/10 * * * *", &job)
+        })
+        .and_then(|cron| {
+            let job = crate::payments::jobs::Reconcile {};
+            cron.add("payments-reconcile", "*/5 * * * *", &job)
+        })
+        .and_then(|cron| {
+            let job = crate::payments::jobs::Audit {};
+            cron.add("payments-audit", "27 * * * *", &job)
         });
     if let Err(e) = added {
         tracing::error!(error = %e, "a built-in schedule is invalid");

@@ -25,6 +25,14 @@ pub struct Services {
     pub hub: crate::realtime::hub::Hub,
     /// This node's group meditation sockets and their rooms.
     pub rooms: crate::meditation::rooms::live::Rooms,
+    /// What a marketplace deal's end does (payments' escrow; `app::hooks`).
+    pub closing: Arc<dyn crate::projects::closing::Closing>,
+}
+
+/// What slices do at points of other slices they may not import: the
+/// composition root (`app::hooks`) fills these in.
+pub struct Hooks {
+    pub closing: Arc<dyn crate::projects::closing::Closing>,
 }
 
 impl Deref for AppState {
@@ -56,13 +64,14 @@ impl AsRef<AppState> for AppState {
 impl AppState {
     /// Connects every backing service the configuration names. Fails,
     /// naming the setting, if one does not answer.
-    pub async fn connect(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+    pub async fn connect(config: Config, clock: SharedClock, hooks: Hooks) -> anyhow::Result<Self> {
         let platform = Platform::connect(config, clock).await?;
         Ok(Self(Arc::new(Services {
             passwords: Passwords::new(platform.cpu.clone()),
             auth: AuthKit::new(platform.cache.clone(), platform.config.auth.access_ttl.0),
             hub: crate::realtime::hub::Hub::new(),
             rooms: crate::meditation::rooms::live::Rooms::new(),
+            closing: hooks.closing,
             platform,
         })))
     }

@@ -277,8 +277,12 @@ async fn in_process(
     config.log.files = false;
     config.jobs.run = false;
     configure(&mut config);
-    let state =
-        plaza_app::AppState::connect(config, std::sync::Arc::new(plaza_core::SystemClock)).await?;
+    let state = plaza_app::AppState::connect(
+        config,
+        std::sync::Arc::new(plaza_core::SystemClock),
+        plaza_app::app::hooks(),
+    )
+    .await?;
     plaza_platform::db::migrate::up(
         &state.db,
         plaza_app::MIGRATIONS,

@@ -144,6 +144,16 @@ typed_id!(
     EntryId
 );
 
+typed_id!(
+    /// A payment: money asked of one user through a provider.
+    PaymentId
+);
+
+typed_id!(
+    /// A user-facing transaction: a payment, a refund or a payout.
+    TransactionId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,8 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{
     AccountId, ChatId, EntryId, EventId, FileId, JobId, MeditationId, MessageId, NotificationId,
-    ProjectId, ResponseId, RoomId, RoundId, SessionId, TemplateId, UserId,
+    PaymentId, ProjectId, ResponseId, RoomId, RoundId, SessionId, TemplateId, TransactionId,
+    UserId,
 };
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use time::Timestamp;

@@ -73,7 +73,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let _logs = telemetry::init_logging(&config.log, config.features.debug)?;
     let addr = format!("{}:{}", config.host, config.port);
     let grace = config.http.shutdown_timeout.0;
-    let state = AppState::connect(config, Arc::new(SystemClock)).await?;
+    let state = AppState::connect(config, Arc::new(SystemClock), plaza_app::app::hooks()).await?;
     if state.config.database.migrate_on_start {
         let applied = migrate::up(&state.db, MIGRATIONS, state.clock.now()).await?;
         if !applied.is_empty() {
@@ -119,7 +119,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
 async fn worker(config: Config, args: crate::cli::WorkerArgs) -> Result<(), Failure> {
     let _logs = telemetry::init_logging(&config.log, config.features.debug)?;
     let grace = config.http.shutdown_timeout.0;
-    let state = AppState::connect(config, Arc::new(SystemClock)).await?;
+    let state = AppState::connect(config, Arc::new(SystemClock), plaza_app::app::hooks()).await?;
     if state.config.database.migrate_on_start {
         migrate::up(&state.db, MIGRATIONS, state.clock.now()).await?;
     }
@@ -286,7 +286,7 @@ async fn create_user(mut config: Config, args: CreateUserArgs) -> Result<(), Fai
     };
     // A one-off command needs no log files.
     config.log.files = false;
-    let state = AppState::connect(config, Arc::new(SystemClock)).await?;
+    let state = AppState::connect(config, Arc::new(SystemClock), plaza_app::app::hooks()).await?;
     if state.config.database.migrate_on_start {
         migrate::up(&state.db, MIGRATIONS, state.clock.now()).await?;
     }

@@ -6,8 +6,8 @@
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use plaza_core::{
-    ChatId, FileId, JobId, MessageId, NotificationId, ProjectId, ResponseId, RoomId, SessionId,
-    TemplateId, UserId,
+    ChatId, FileId, JobId, MessageId, NotificationId, PaymentId, ProjectId, ResponseId, RoomId,
+    SessionId, TemplateId, UserId,
 };
 
 use super::ApiError;
@@ -98,4 +98,5 @@ path_ids! {
     RoomId => crate::meditation::error::MeditationError::RoomNotFound.into();
     ProjectId => crate::projects::error::ProjectsError::NotFound.into();
     ResponseId => crate::projects::error::ProjectsError::ResponseNotFound.into();
+    PaymentId => crate::payments::error::PaymentsError::NotFound.into();
 }

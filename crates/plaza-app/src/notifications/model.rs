@@ -76,6 +76,26 @@ pub const KINDS: &[Kind] = &[
         defaults: &[Channel::InApp, Channel::Websocket],
     },
     Kind {
+        name: "escrow.funded",
+        description: "A deal's money is in escrow (I paid it, or it waits for my work)",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
+    },
+    Kind {
+        name: "escrow.released",
+        description: "A deal's money was released to the freelancer",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
+    },
+    Kind {
+        name: "escrow.refunded",
+        description: "A cancelled deal's money went back to the client",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
+    },
+    Kind {
+        name: "payment.succeeded",
+        description: "A payment of mine went through",
+        defaults: &[Channel::InApp, Channel::Websocket],
+    },
+    Kind {
         name: "admin.announcement",
         description: "A message from the administrators",
         defaults: &[Channel::InApp, Channel::Websocket],

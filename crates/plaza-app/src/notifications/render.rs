@@ -194,6 +194,26 @@ pub fn builtin(kind: &str, channel: Channel) -> Option<Source> {
             "The project is under way. A chat between you is open: {{ data.chat_id }}.",
             None,
         ),
+        ("escrow.funded", _) => (
+            "Escrow funded for “{{ data.title }}”",
+            "{{ data.amount_decimal }} {{ data.currency }} is held for the deal. {% if data.role == \"freelancer\" %}It is yours once the client accepts the work.{% else %}It goes to the freelancer when you mark the project completed.{% endif %}",
+            None,
+        ),
+        ("escrow.released", _) => (
+            "Escrow released for “{{ data.title }}”",
+            "{% if data.role == \"freelancer\" %}{{ data.payout_decimal }} {{ data.currency }} is in your wallet (after the platform's fee of {{ data.fee_decimal }}).{% else %}The deal's {{ data.amount_decimal }} {{ data.currency }} went to the freelancer.{% endif %}",
+            None,
+        ),
+        ("escrow.refunded", _) => (
+            "Escrow refunded for “{{ data.title }}”",
+            "The project was cancelled; {{ data.amount_decimal }} {{ data.currency }} goes back to the client.",
+            None,
+        ),
+        ("payment.succeeded", _) => (
+            "Payment received",
+            "Your payment of {{ data.amount_decimal }} {{ data.currency }} went through.",
+            None,
+        ),
         ("project.response.rejected", _) => (
             "Your response to “{{ data.title }}” was not chosen",
             "The owner went another way this time.",

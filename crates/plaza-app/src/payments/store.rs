@@ -1,134 +1,485 @@
-//! The ledger's SQL.
+//! Payments' SQL: payments, their provider events, transactions. (The
+//! ledger's is `ledger/store.rs`, escrows' `escrow.rs`'s.)
 
-use plaza_core::{AccountId, EntryId, Money, Timestamp};
+use plaza_core::{Currency, EntryId, PaymentId, Timestamp, TransactionId, UserId};
 use sqlx::AnyConnection;
 
-use super::model::{Account, Entry, Report};
+use super::payment::{Kind, Payment, Purpose, Status, Transaction};
 
-/// Inserts the entry; false when its cause (`kind`, `reference`) has one.
-pub async fn insert_entry(
+macro_rules! payment_columns {
+    () => {
+        "id, user_id, purpose, reference, amount, currency, refunded, status, provider, \
+         provider_ref, checkout_url, flag, created_at, updated_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    id: PaymentId,
+    user_id: UserId,
+    purpose: String,
+    reference: Option<String>,
+    amount: i64,
+    currency: Currency,
+    refunded: i64,
+    status: String,
+    provider: String,
+    provider_ref: Option<String>,
+    checkout_url: Option<String>,
+    flag: Option<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<PaymentRow> for Payment {
+    fn from(r: PaymentRow) -> Self {
+        Self {
+            id: r.id,
+            user_id: r.user_id,
+            purpose: Purpose::parse(&r.purpose).unwrap_or(Purpose::TopUp),
+            reference: r.reference,
+            amount: r.amount,
+            currency: r.currency,
+            refunded: r.refunded,
+            status: Status::parse(&r.status).unwrap_or(Status::Failed),
+            provider: r.provider,
+            provider_ref: r.provider_ref,
+            checkout_url: r.checkout_url,
+            flag: r.flag,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+pub async fn insert(conn: &mut AnyConnection, p: &Payment) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "INSERT INTO payments (",
+        payment_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(p.id)
+    .bind(p.user_id)
+    .bind(p.purpose.as_str())
+    .bind(&p.reference)
+    .bind(p.amount)
+    .bind(&p.currency)
+    .bind(p.refunded)
+    .bind(p.status.as_str())
+    .bind(&p.provider)
+    .bind(&p.provider_ref)
+    .bind(&p.checkout_url)
+    .bind(&p.flag)
+    .bind(p.created_at)
+    .bind(p.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut AnyConnection, id: PaymentId) -> Result<Option<Payment>, sqlx::Error> {
+    let row: Option<PaymentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(Payment::from))
+}
+
+pub async fn find_by_ref(
     conn: &mut AnyConnection,
-    id: EntryId,
-    entry: &Entry,
+    provider: &str,
+    provider_ref: &str,
+) -> Result<Option<Payment>, sqlx::Error> {
+    let row: Option<PaymentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE provider = $1 AND provider_ref = $2"
+    ))
+    .bind(provider)
+    .bind(provider_ref)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(Payment::from))
+}
+
+/// The provider's checkout, once it made one.
+pub async fn set_checkout(
+    conn: &mut AnyConnection,
+    id: PaymentId,
+    provider_ref: Option<&str>,
+    url: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE payments SET provider_ref = $2, checkout_url = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(provider_ref)
+    .bind(url)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves the payment from `from` to `to`; false when it was not at `from`
+/// (another report moved it first).
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: PaymentId,
+    from: Status,
+    to: Status,
+    provider_ref: Option<&str>,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO ledger_entries (id, kind, reference, memo, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, reference) DO NOTHING",
+        "UPDATE payments SET status = $3, provider_ref = COALESCE(provider_ref, $4), \
+         updated_at = $5 WHERE id = $1 AND status = $2",
     )
     .bind(id)
-    .bind(&entry.kind)
-    .bind(&entry.reference)
-    .bind(&entry.memo)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(provider_ref)
     .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn entry_of(
+/// Holds the payment for an admin: the first reason stays.
+pub async fn set_flag(
     conn: &mut AnyConnection,
-    kind: &str,
-    reference: &str,
-) -> Result<Option<EntryId>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM ledger_entries WHERE kind = $1 AND reference = $2")
-        .bind(kind)
-        .bind(reference)
-        .fetch_optional(&mut *conn)
-        .await
+    id: PaymentId,
+    flag: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE payments SET flag = COALESCE(flag, $2), updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(flag)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
-/// The account's id, made if it is new.
-pub async fn account(
+/// Adds `amount` to what was refunded if that leaves it within the
+/// payment and the payment is still at `status`; false otherwise.
+pub async fn add_refunded(
     conn: &mut AnyConnection,
-    account: &Account,
+    id: PaymentId,
+    status: Status,
+    amount: i64,
     now: Timestamp,
-) -> Result<AccountId, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO ledger_accounts (id, kind, owner, currency, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, owner, currency) DO NOTHING",
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE payments SET refunded = refunded + $3, updated_at = $4 \
+         WHERE id = $1 AND status = $2 AND refunded + $3 <= amount",
     )
-    .bind(AccountId::new())
-    .bind(account.kind.as_str())
-    .bind(&account.owner)
-    .bind(&account.currency)
+    .bind(id)
+    .bind(status.as_str())
+    .bind(amount)
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query_scalar(
-        "SELECT id FROM ledger_accounts WHERE kind = $1 AND owner = $2 AND currency = $3",
-    )
-    .bind(account.kind.as_str())
-    .bind(&account.owner)
-    .bind(&account.currency)
-    .fetch_one(&mut *conn)
-    .await
+    Ok(done.rows_affected() == 1)
 }
 
-pub async fn insert_posting(
+/// Payments still waiting for their provider since before `before`.
+pub async fn waiting(
     conn: &mut AnyConnection,
-    entry: EntryId,
-    account: AccountId,
-    amount: &Money,
+    before: Timestamp,
+    limit: i64,
+) -> Result<Vec<Payment>, sqlx::Error> {
+    let rows: Vec<PaymentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE status IN ('created', 'pending') AND updated_at < $1 \
+         AND flag IS NULL ORDER BY updated_at LIMIT $2"
+    ))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(Payment::from).collect())
+}
+
+/// Keeps a provider event; false when it was kept before (a redelivery).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    conn: &mut AnyConnection,
+    provider: &str,
+    event_id: &str,
+    payment: Option<PaymentId>,
+    kind: &str,
+    outcome: &str,
+    amount: Option<&str>,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO payment_events (provider, event_id, payment_id, kind, outcome, amount, \
+         received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (provider, event_id) DO NOTHING",
+    )
+    .bind(provider)
+    .bind(event_id)
+    .bind(payment)
+    .bind(kind)
+    .bind(outcome)
+    .bind(amount)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_event_outcome(
+    conn: &mut AnyConnection,
+    provider: &str,
+    event_id: &str,
+    payment: Option<PaymentId>,
+    outcome: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO ledger_postings (entry_id, account_id, amount, currency) \
-         VALUES ($1, $2, $3, $4)",
+        "UPDATE payment_events SET outcome = $3, payment_id = COALESCE(payment_id, $4) \
+         WHERE provider = $1 AND event_id = $2",
     )
-    .bind(entry)
-    .bind(account)
-    .bind(amount.minor)
-    .bind(&amount.currency)
+    .bind(provider)
+    .bind(event_id)
+    .bind(outcome)
+    .bind(payment)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-pub async fn balance(conn: &mut AnyConnection, account: &Account) -> Result<i64, sqlx::Error> {
-    // PostgreSQL sums BIGINT to NUMERIC; the cast keeps one decoding path.
-    sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM ledger_postings p \
-         JOIN ledger_accounts a ON a.id = p.account_id \
-         WHERE a.kind = $1 AND a.owner = $2 AND a.currency = $3",
-    )
-    .bind(account.kind.as_str())
-    .bind(&account.owner)
-    .bind(&account.currency)
-    .fetch_one(&mut *conn)
-    .await
+macro_rules! transaction_columns {
+    () => {
+        "id, user_id, kind, amount, currency, status, provider, provider_ref, payment_id, \
+         created_at, updated_at"
+    };
 }
 
-pub async fn check(conn: &mut AnyConnection) -> Result<Report, sqlx::Error> {
-    let entries = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries")
+#[derive(sqlx::FromRow)]
+struct TransactionRow {
+    id: TransactionId,
+    user_id: UserId,
+    kind: String,
+    amount: i64,
+    currency: Currency,
+    status: String,
+    provider: String,
+    provider_ref: Option<String>,
+    payment_id: Option<PaymentId>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl From<TransactionRow> for Transaction {
+    fn from(r: TransactionRow) -> Self {
+        Self {
+            id: r.id,
+            user_id: r.user_id,
+            kind: Kind::parse(&r.kind).unwrap_or(Kind::TopUp),
+            amount: r.amount,
+            currency: r.currency,
+            status: Status::parse(&r.status).unwrap_or(Status::Failed),
+            provider: r.provider,
+            provider_ref: r.provider_ref,
+            payment_id: r.payment_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+pub async fn insert_transaction(
+    conn: &mut AnyConnection,
+    t: &Transaction,
+    entry: Option<EntryId>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "INSERT INTO transactions (",
+        transaction_columns!(),
+        ", entry_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(t.id)
+    .bind(t.user_id)
+    .bind(t.kind.as_str())
+    .bind(t.amount)
+    .bind(&t.currency)
+    .bind(t.status.as_str())
+    .bind(&t.provider)
+    .bind(&t.provider_ref)
+    .bind(t.payment_id)
+    .bind(t.created_at)
+    .bind(t.updated_at)
+    .bind(entry)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The payment's own transaction follows its status (and its ledger
+/// entry, once money moved).
+pub async fn mirror_payment(
+    conn: &mut AnyConnection,
+    payment: &Payment,
+    entry: Option<EntryId>,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE transactions SET status = $2, provider_ref = $3, \
+         entry_id = COALESCE(entry_id, $4), updated_at = $5 \
+         WHERE payment_id = $1 AND kind <> 'refund' AND kind <> 'payout'",
+    )
+    .bind(payment.id)
+    .bind(payment.status.as_str())
+    .bind(&payment.provider_ref)
+    .bind(entry)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_transaction(
+    conn: &mut AnyConnection,
+    id: TransactionId,
+) -> Result<Option<Transaction>, sqlx::Error> {
+    let row: Option<TransactionRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        transaction_columns!(),
+        " FROM transactions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(Transaction::from))
+}
+
+/// Moves a refund transaction from pending; false when it was not pending.
+pub async fn settle_transaction(
+    conn: &mut AnyConnection,
+    id: TransactionId,
+    to: Status,
+    entry: Option<EntryId>,
+    now: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE transactions SET status = $2, entry_id = COALESCE(entry_id, $3), \
+         updated_at = $4 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(to.as_str())
+    .bind(entry)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Which transactions a listing shows.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// One user's; `None` for everyone's (admins).
+    pub user: Option<UserId>,
+    pub kind: Option<Kind>,
+    pub status: Option<Status>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub provider: Option<String>,
+    /// A transaction, payment or provider id, exactly.
+    pub reference: Option<String>,
+}
+
+/// Newest first: a page of `limit` after `offset`, and the total.
+pub async fn list_transactions(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Transaction>, i64), sqlx::Error> {
+    let mut clauses = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if filter.user.is_some() {
+        clauses.push(format!("user_id = ${}", next()));
+    }
+    if filter.kind.is_some() {
+        clauses.push(format!("kind = ${}", next()));
+    }
+    if filter.status.is_some() {
+        clauses.push(format!("status = ${}", next()));
+    }
+    if filter.from.is_some() {
+        clauses.push(format!("created_at >= ${}", next()));
+    }
+    if filter.until.is_some() {
+        clauses.push(format!("created_at < ${}", next()));
+    }
+    if filter.provider.is_some() {
+        clauses.push(format!("provider = ${}", next()));
+    }
+    if filter.reference.is_some() {
+        let i = next();
+        clauses.push(format!(
+            "(id = ${i} OR payment_id = ${i} OR provider_ref = ${i})"
+        ));
+    }
+    let filter_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let page_sql = format!(
+        "SELECT {} FROM transactions{filter_sql} ORDER BY created_at DESC, id DESC \
+         LIMIT ${} OFFSET ${}",
+        transaction_columns!(),
+        n + 1,
+        n + 2
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM transactions{filter_sql}");
+    macro_rules! bind_filter {
+        ($q:expr) => {{
+            let mut q = $q;
+            if let Some(user) = filter.user {
+                q = q.bind(user);
+            }
+            if let Some(kind) = filter.kind {
+                q = q.bind(kind.as_str());
+            }
+            if let Some(status) = filter.status {
+                q = q.bind(status.as_str());
+            }
+            if let Some(from) = filter.from {
+                q = q.bind(from);
+            }
+            if let Some(until) = filter.until {
+                q = q.bind(until);
+            }
+            if let Some(provider) = &filter.provider {
+                q = q.bind(provider.clone());
+            }
+            if let Some(reference) = &filter.reference {
+                q = q.bind(reference.clone());
+            }
+            q
+        }};
+    }
+    let rows: Vec<TransactionRow> = bind_filter!(sqlx::query_as(sqlx::AssertSqlSafe(page_sql)))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    let total: i64 = bind_filter!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)))
         .fetch_one(&mut *conn)
         .await?;
-    let postings = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_postings")
-        .fetch_one(&mut *conn)
-        .await?;
-    let unbalanced = sqlx::query_scalar(
-        "SELECT DISTINCT entry_id FROM ledger_postings GROUP BY entry_id, currency \
-         HAVING SUM(amount) <> 0 ORDER BY entry_id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let incomplete = sqlx::query_scalar(
-        "SELECT e.id FROM ledger_entries e LEFT JOIN ledger_postings p ON p.entry_id = e.id \
-         GROUP BY e.id HAVING COUNT(p.entry_id) < 2 ORDER BY e.id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mixed = sqlx::query_scalar(
-        "SELECT DISTINCT p.entry_id FROM ledger_postings p \
-         JOIN ledger_accounts a ON a.id = p.account_id \
-         WHERE a.currency <> p.currency ORDER BY p.entry_id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(Report {
-        entries,
-        postings,
-        unbalanced,
-        incomplete,
-        mixed,
-    })
+    Ok((rows.into_iter().map(Transaction::from).collect(), total))
 }

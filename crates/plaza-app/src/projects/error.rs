@@ -44,6 +44,12 @@ pub enum ProjectsError {
     /// A request wrong as a whole, not in one field.
     #[error("{0}")]
     Unclear(&'static str),
+    /// What a deal's end must do first (an escrow payment still pending).
+    #[error("{0}")]
+    Blocked(String),
+    /// A hook on a deal's end failed for a reason not the caller's.
+    #[error(transparent)]
+    Internal(anyhow::Error),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

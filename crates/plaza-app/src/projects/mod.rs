@@ -3,6 +3,7 @@
 //! acceptance opens a chat and notifies both sides. See docs/projects.md.
 
 mod accepted;
+pub mod closing;
 pub mod error;
 mod handlers;
 pub mod model;
@@ -18,6 +19,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub use accepted::Accepted;
+pub use closing::Closing;
 pub use error::ProjectsError;
 
 pub fn router() -> OpenApiRouter<AppState> {

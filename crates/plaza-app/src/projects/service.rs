@@ -111,6 +111,21 @@ pub async fn create(
     Ok(project)
 }
 
+/// A project and its accepted response, if one was accepted.
+pub async fn deal(
+    conn: &mut sqlx::AnyConnection,
+    id: ProjectId,
+) -> Result<Option<(Project, Option<super::model::Response>)>, sqlx::Error> {
+    let Some(project) = store::find(conn, id).await? else {
+        return Ok(None);
+    };
+    let response = match project.accepted_response_id {
+        Some(accepted) => store::find_response(conn, id, accepted).await?,
+        None => None,
+    };
+    Ok(Some((project, response)))
+}
+
 /// Who may see a project: anyone while it is listed; a draft its owner;
 /// an archived one its owner and the people who responded; admins all.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -185,6 +200,12 @@ pub async fn update(
         let data = json!({"project_id": project.id, "from": was.status, "to": project.status});
         let moved = event("project.status_changed", &project, me.user_id, data, now);
         work.record(&moved).await?;
+        if was.status == Status::InProgress {
+            state
+                .closing
+                .closed(&mut work, &project, project.status)
+                .await?;
+        }
     }
     work.commit().await?;
     Ok(project)
@@ -266,6 +287,14 @@ pub async fn delete(state: &AppState, me: AuthUser, id: ProjectId) -> Result<(),
             return Err(ProjectsError::Changed(
                 "the project changed meanwhile; try again",
             ));
+        }
+        if project.status == Status::InProgress {
+            let mut archived = project.clone();
+            archived.status = Status::Archived;
+            state
+                .closing
+                .closed(&mut work, &archived, Status::Archived)
+                .await?;
         }
     } else {
         store::delete(&mut work, id).await?;

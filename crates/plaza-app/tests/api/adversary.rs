@@ -38,6 +38,7 @@ fn body_for(method: &Method, path: &str, stranger: &str) -> Value {
             json!({"type": "x.y", "channel": "in_app", "locale": "en", "subject": "pwned", "body": "pwned"})
         }
         ("PUT", "/api/admin/users/{id}") => json!({"role": "admin"}),
+        ("POST", "/api/payments/{id}/refund") => json!({"amount": 100}),
         _ => json!({}),
     }
 }
@@ -131,6 +132,14 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
             .unwrap();
         ok(res).await
     };
+    let payment = ok(app
+        .post_as(
+            "/api/payments",
+            &ana.access,
+            &json!({"amount": 500, "currency": "USD", "purpose": "top_up"}),
+        )
+        .await)
+    .await;
     let id_of = |v: &Value| {
         v["id"]
             .as_str()
@@ -140,6 +149,7 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
     let ids: BTreeMap<&str, String> = BTreeMap::from([
         ("/api/chats/", chat.clone()),
         ("/api/projects/", id_of(&draft["project"])),
+        ("/api/payments/", id_of(&payment["payment"])),
         (
             "/api/meditation/rooms/",
             id_of(

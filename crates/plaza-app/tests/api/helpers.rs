@@ -317,7 +317,7 @@ impl Builder {
             f(&mut config);
         }
         let clock = ManualClock::new(Timestamp::from_jiff(jiff::Timestamp::now()));
-        let state = AppState::connect(config, Arc::new(clock.clone()))
+        let state = AppState::connect(config, Arc::new(clock.clone()), plaza_app::app::hooks())
             .await
             .unwrap();
         migrate::up(

@@ -45,6 +45,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub storage: StorageConfig,
     pub oauth: OAuthConfig,
+    pub payments: PaymentsConfig,
     pub features: Features,
 }
 
@@ -68,6 +69,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             storage: StorageConfig::default(),
             oauth: OAuthConfig::default(),
+            payments: PaymentsConfig::default(),
             features: Features::default(),
         }
     }

@@ -219,6 +219,62 @@ pub struct OAuthProviderConfig {
     pub scopes: StringList,
 }
 
+/// Payments (issue 17): the providers and the marketplace's fee. The
+/// sandbox is on by default so the embedded mode takes payments with
+/// nothing configured; Stripe and Cryptomus are on when their keys are set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentsConfig {
+    /// The provider a payment uses when it names none: `sandbox`,
+    /// `stripe` or `cryptomus`.
+    pub default_provider: String,
+    /// Whether the sandbox (a checkout page served by plaza where the payer
+    /// clicks pay or fail) takes payments. Turn it off in production.
+    pub sandbox: bool,
+    /// The platform's fee on an escrowed deal, in basis points of the
+    /// amount (1000 = 10 %), kept as revenue when the money is released.
+    pub fee_bps: u32,
+    /// A payment still waiting for its provider this long is asked about
+    /// by the reconciliation job (so a lost webhook leaves nothing in limbo).
+    pub reconcile_after: HumanDuration,
+    /// Webhooks signed longer ago than this are refused as replays.
+    pub webhook_tolerance: HumanDuration,
+    pub stripe: StripeConfig,
+    pub cryptomus: CryptomusConfig,
+}
+
+/// Stripe: Checkout Sessions, refunds and signed webhooks. On when
+/// `secret_key` is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripeConfig {
+    /// `sk_live_…` or `sk_test_…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<Secret>,
+    /// The endpoint's signing secret (`whsec_…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<Secret>,
+    /// The secret being rotated out: webhooks signed with either are taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_webhook_secret: Option<Secret>,
+    /// The API's address (a test points it at a fake).
+    pub api_url: String,
+}
+
+/// Cryptomus: invoices and signed payment webhooks. On when `merchant`
+/// and `api_key` are set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CryptomusConfig {
+    /// The merchant's UUID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant: Option<String>,
+    /// The payment API key: signs requests and verifies webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<Secret>,
+    pub api_url: String,
+}
+
 /// The WebSocket hub (`/ws`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -447,6 +503,41 @@ impl Default for AuthConfig {
             lockout_base: HumanDuration(Duration::from_secs(60)),
             lockout_max: HumanDuration(Duration::from_secs(3600)),
             app_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        Self {
+            default_provider: "sandbox".into(),
+            sandbox: true,
+            fee_bps: 1000,
+            reconcile_after: HumanDuration(Duration::from_secs(15 * 60)),
+            webhook_tolerance: HumanDuration(Duration::from_secs(300)),
+            stripe: StripeConfig::default(),
+            cryptomus: CryptomusConfig::default(),
+        }
+    }
+}
+
+impl Default for StripeConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            webhook_secret: None,
+            previous_webhook_secret: None,
+            api_url: "https://api.stripe.com".into(),
+        }
+    }
+}
+
+impl Default for CryptomusConfig {
+    fn default() -> Self {
+        Self {
+            merchant: None,
+            api_key: None,
+            api_url: "https://api.cryptomus.com".into(),
         }
     }
 }

@@ -290,7 +290,7 @@ fn workspace_file(name: &str) -> String {
 
 /// Keys unset by default: absent from the defaults, present (commented) in
 /// both example files.
-const OPTIONAL_KEYS: [&str; 31] = [
+const OPTIONAL_KEYS: [&str; 36] = [
     "graphql.introspection",
     "database.url",
     "database.read_url",
@@ -322,6 +322,11 @@ const OPTIONAL_KEYS: [&str; 31] = [
     "oauth.oidc.authorize_url",
     "oauth.oidc.token_url",
     "oauth.oidc.userinfo_url",
+    "payments.stripe.secret_key",
+    "payments.stripe.webhook_secret",
+    "payments.stripe.previous_webhook_secret",
+    "payments.cryptomus.merchant",
+    "payments.cryptomus.api_key",
 ];
 
 #[test]
@@ -474,4 +479,58 @@ fn a_quoted_value_with_unicode_before_a_backslash_is_text_not_a_panic() {
         Overrides::default(),
     );
     assert_eq!(c.unwrap_err().0[0].key, "PLAZA_LOG_LEVEL");
+}
+
+#[test]
+fn payment_keys_are_checked_and_never_show() {
+    let err = load(
+        None,
+        &[
+            ("PLAZA_PAYMENTS_DEFAULT_PROVIDER", "stripe"),
+            ("PLAZA_PAYMENTS_FEE_BPS", "10001"),
+            ("PLAZA_PAYMENTS_CRYPTOMUS_MERCHANT", "m-1"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "PLAZA_PAYMENTS_DEFAULT_PROVIDER",
+            "PLAZA_PAYMENTS_FEE_BPS",
+            "PLAZA_PAYMENTS_CRYPTOMUS_API_KEY"
+        ]
+    );
+    let config = load(
+        None,
+        &[
+            ("PLAZA_PAYMENTS_DEFAULT_PROVIDER", "stripe"),
+            ("PLAZA_PAYMENTS_STRIPE_SECRET_KEY", "sk_test_very_secret"),
+            ("PLAZA_PAYMENTS_STRIPE_WEBHOOK_SECRET", "whsec_also_secret"),
+            ("PLAZA_PAYMENTS_CRYPTOMUS_MERCHANT", "m-1"),
+            ("PLAZA_PAYMENTS_CRYPTOMUS_API_KEY", "cryptomus_secret"),
+        ],
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        config
+            .payments
+            .stripe
+            .secret_key
+            .as_ref()
+            .map(|s| s.expose()),
+        Some("sk_test_very_secret")
+    );
+    let shown = config.to_masked_toml();
+    for secret in [
+        "sk_test_very_secret",
+        "whsec_also_secret",
+        "cryptomus_secret",
+    ] {
+        assert!(!shown.contains(secret), "{secret} shows in {shown}");
+    }
+    assert!(shown.contains("secret_key = \"********\""));
+    assert!(shown.contains("merchant = \"m-1\""));
 }

@@ -21,10 +21,64 @@ impl Config {
         self.validate_runtime(&mut bad);
         self.validate_http(&mut bad);
         self.validate_accounts(&mut bad);
+        self.validate_payments(&mut bad);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError(problems))
+        }
+    }
+
+    /// The payment providers and the fee.
+    fn validate_payments(&self, bad: &mut impl FnMut(&str, String)) {
+        let p = &self.payments;
+        let on = |name: &str| match name {
+            "sandbox" => p.sandbox,
+            "stripe" => p.stripe.secret_key.is_some(),
+            "cryptomus" => p.cryptomus.merchant.is_some() && p.cryptomus.api_key.is_some(),
+            _ => false,
+        };
+        if !matches!(
+            p.default_provider.as_str(),
+            "sandbox" | "stripe" | "cryptomus"
+        ) {
+            bad(
+                "payments.default_provider",
+                format!(
+                    "`{}` is not sandbox, stripe or cryptomus",
+                    p.default_provider
+                ),
+            );
+        } else if !on(&p.default_provider) {
+            bad(
+                "payments.default_provider",
+                format!(
+                    "`{}` is not configured (set its keys, or name another)",
+                    p.default_provider
+                ),
+            );
+        }
+        if p.fee_bps > 10_000 {
+            bad("payments.fee_bps", "at most 10000 (100 %)".into());
+        }
+        if p.stripe.secret_key.is_some() && p.stripe.webhook_secret.is_none() {
+            bad(
+                "payments.stripe.webhook_secret",
+                "Stripe is on (secret_key is set), so its webhooks need the signing secret (whsec_…)"
+                    .into(),
+            );
+        }
+        if p.cryptomus.merchant.is_some() != p.cryptomus.api_key.is_some() {
+            bad(
+                "payments.cryptomus.api_key",
+                "Cryptomus needs both merchant and api_key".into(),
+            );
+        }
+        if p.webhook_tolerance.0.is_zero() {
+            bad(
+                "payments.webhook_tolerance",
+                "must be more than 0 (300s is Stripe's)".into(),
+            );
         }
     }
 

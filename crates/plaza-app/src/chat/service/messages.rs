@@ -43,6 +43,36 @@ pub async fn send_message(
     new: NewMessage,
 ) -> Result<(Message, bool), ChatError> {
     let content = check(&new)?;
+    store_new(state, me, chat, new, content).await
+}
+
+/// A message from plaza itself (a deal's escrow funded), sent as `actor`,
+/// a member, so the chat's rules apply; once per `client_id`.
+#[tracing::instrument(skip(state, content))]
+pub async fn send_system(
+    state: &AppState,
+    actor: UserId,
+    chat: ChatId,
+    content: String,
+    client_id: String,
+) -> Result<(Message, bool), ChatError> {
+    let new = NewMessage {
+        content: content.clone(),
+        message_type: MessageType::System,
+        reply_to: None,
+        client_id: Some(client_id),
+        attachment_ids: Vec::new(),
+    };
+    store_new(state, actor, chat, new, content).await
+}
+
+async fn store_new(
+    state: &AppState,
+    me: UserId,
+    chat: ChatId,
+    new: NewMessage,
+    content: String,
+) -> Result<(Message, bool), ChatError> {
     let reply_to = thread_of(state, chat, new.reply_to).await?;
     let mut message = Message {
         id: MessageId::new(),

@@ -19,7 +19,7 @@ pub use members::{
 };
 pub use messages::{
     MAX_CONTENT, MessagePage, NewMessage, backlog, delete_message, edit_message, group_page,
-    list_messages, mark_read, send_message, send_to_group,
+    list_messages, mark_read, send_message, send_system, send_to_group,
 };
 pub use reactions::react;
 pub use search::search;

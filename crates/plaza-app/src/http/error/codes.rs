@@ -119,6 +119,22 @@ codes! {
     PROJECTS_ALREADY_RESPONDED = "projects.already_responded", CONFLICT, Conflict;
     PROJECTS_NOT_OPEN = "projects.not_open", CONFLICT, Conflict;
     PROJECTS_NOT_PENDING = "projects.not_pending", CONFLICT, Conflict;
+    PROJECTS_BLOCKED = "projects.blocked", CONFLICT, Conflict;
+
+    // Payments.
+    PAYMENTS_NOT_FOUND = "payments.not_found", NOT_FOUND, NotFound;
+    PAYMENTS_ESCROW_NOT_FOUND = "payments.escrow_not_found", NOT_FOUND, NotFound;
+    PAYMENTS_NO_DEAL = "payments.no_deal", CONFLICT, Conflict;
+    PAYMENTS_FORBIDDEN = "payments.forbidden", FORBIDDEN, Forbidden;
+    PAYMENTS_PROVIDER_OFF = "payments.provider_off", UNPROCESSABLE_ENTITY, ValidationError;
+    PAYMENTS_PROVIDER_FAILED = "payments.provider_failed", BAD_GATEWAY, DependencyError;
+    PAYMENTS_WRONG_STATUS = "payments.wrong_status", CONFLICT, Conflict;
+    PAYMENTS_TOO_MUCH = "payments.too_much", CONFLICT, Conflict;
+    PAYMENTS_INSUFFICIENT_FUNDS = "payments.insufficient_funds", CONFLICT, Conflict;
+    PAYMENTS_CHANGED = "payments.changed", CONFLICT, Conflict;
+    PAYMENTS_KEY_REUSED = "payments.idempotency_key_reused", UNPROCESSABLE_ENTITY, ValidationError;
+    PAYMENTS_KEY_IN_PROGRESS = "payments.idempotency_key_in_progress", CONFLICT, Conflict;
+    PAYMENTS_WEBHOOK_REFUSED = "payments.webhook_refused", BAD_REQUEST, ValidationError;
 
     // The job queue's dashboard.
     JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;

@@ -13,7 +13,7 @@ use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::error::JobsError;
 use crate::meditation::error::MeditationError;
 use crate::notifications::error::NotificationsError;
-use crate::payments::error::LedgerError;
+use crate::payments::error::{LedgerError, PaymentsError, WebhookError};
 use crate::profiles::error::ProfilesError;
 use crate::projects::error::ProjectsError;
 use crate::realtime::error::StatusError;
@@ -280,6 +280,39 @@ impl From<LedgerError> for ApiError {
     }
 }
 
+impl From<PaymentsError> for ApiError {
+    fn from(e: PaymentsError) -> Self {
+        use PaymentsError as E;
+        let message = e.to_string();
+        let code = match e {
+            E::Invalid { field, reason } => return ApiError::invalid_field(field, reason),
+            E::Db(e) => return e.into(),
+            E::Ledger(e) => return e.into(),
+            E::Webhook(e) => return e.into(),
+            E::NotFound => codes::PAYMENTS_NOT_FOUND,
+            E::NoEscrow => codes::PAYMENTS_ESCROW_NOT_FOUND,
+            E::ProjectNotFound => codes::PROJECTS_NOT_FOUND,
+            E::NoDeal(_) => codes::PAYMENTS_NO_DEAL,
+            E::Forbidden(_) => codes::PAYMENTS_FORBIDDEN,
+            E::ProviderOff(_) => codes::PAYMENTS_PROVIDER_OFF,
+            E::Provider(_) => codes::PAYMENTS_PROVIDER_FAILED,
+            E::WrongStatus(..) => codes::PAYMENTS_WRONG_STATUS,
+            E::TooMuch { .. } => codes::PAYMENTS_TOO_MUCH,
+            E::InsufficientFunds { .. } => codes::PAYMENTS_INSUFFICIENT_FUNDS,
+            E::KeyReused => codes::PAYMENTS_KEY_REUSED,
+            E::KeyInProgress => codes::PAYMENTS_KEY_IN_PROGRESS,
+            E::Changed => codes::PAYMENTS_CHANGED,
+        };
+        ApiError::new(code, message)
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        coded(codes::PAYMENTS_WEBHOOK_REFUSED, &e)
+    }
+}
+
 impl From<ProjectsError> for ApiError {
     fn from(e: ProjectsError) -> Self {
         use ProjectsError as E;
@@ -288,6 +321,8 @@ impl From<ProjectsError> for ApiError {
             E::Invalid { field, reason } => return ApiError::invalid_field(field, reason),
             E::Unclear(why) => return ApiError::validation(why),
             E::Db(e) => return e.into(),
+            E::Internal(e) => return ApiError::internal(e),
+            E::Blocked(_) => (codes::PROJECTS_BLOCKED, None),
             E::NotFound => (codes::PROJECTS_NOT_FOUND, None),
             E::ResponseNotFound => (codes::PROJECTS_RESPONSE_NOT_FOUND, None),
             E::Forbidden(_) => (codes::PROJECTS_FORBIDDEN, None),

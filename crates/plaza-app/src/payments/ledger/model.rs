@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use plaza_core::{Currency, EntryId, Money, UserId};
 
-use super::error::LedgerError;
+use crate::payments::error::LedgerError;
 
 /// What an account holds money for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,6 +28,12 @@ impl AccountKind {
             Self::Clearing => "clearing",
             Self::Escrow => "escrow",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Wallet, Self::Revenue, Self::Clearing, Self::Escrow]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 

@@ -9,9 +9,10 @@ use plaza_core::{EntryId, Money, Timestamp};
 use sqlx::AnyConnection;
 
 pub use super::error::LedgerError;
-pub use super::model::{Account, AccountKind, Entry, Posted, Report};
+pub use model::{Account, AccountKind, Entry, Posted, Report};
 
-use super::store;
+mod model;
+mod store;
 
 /// Writes `entry` on `conn` (the caller's unit of work), unless its cause
 /// was written before.
@@ -37,6 +38,21 @@ pub async fn post(
 pub async fn balance(conn: &mut AnyConnection, account: &Account) -> Result<Money, LedgerError> {
     let minor = store::balance(conn, account).await?;
     Ok(Money::new(minor, account.currency.clone()))
+}
+
+/// The balances of every account of `kind` that `owner` has, by currency
+/// (a user's wallet in each currency it ever held).
+pub async fn balances(
+    conn: &mut AnyConnection,
+    kind: AccountKind,
+    owner: &str,
+) -> Result<Vec<Money>, LedgerError> {
+    Ok(store::balances(conn, kind, owner).await?)
+}
+
+/// Every account kind's total by currency.
+pub async fn totals(conn: &mut AnyConnection) -> Result<Vec<(AccountKind, Money)>, LedgerError> {
+    Ok(store::totals(conn).await?)
 }
 
 /// Checks the ledger's invariants over every entry.
