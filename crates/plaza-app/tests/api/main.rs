@@ -28,6 +28,7 @@ mod migrations;
 mod notifications;
 mod oauth;
 mod openapi;
+mod payment_providers;
 mod payments;
 mod profiles;
 mod projects;
