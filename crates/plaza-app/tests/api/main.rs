@@ -10,6 +10,7 @@ mod chat_events;
 mod chat_members;
 mod chats;
 mod errors;
+mod escrow;
 mod events;
 mod export;
 mod faults;
