@@ -47,6 +47,7 @@ through_api_error!(
     crate::files::FilesError,
     crate::meditation::MeditationError,
     crate::notifications::NotificationsError,
+    crate::payments::PaymentsError,
     crate::profiles::error::ProfilesError,
     crate::http::auth::TokenError,
 );

@@ -12,6 +12,7 @@ mod loaders;
 mod meditation;
 mod mutation;
 mod page;
+mod payments;
 mod query;
 pub mod schema;
 mod shared;

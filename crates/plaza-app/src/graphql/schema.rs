@@ -20,16 +20,17 @@ use plaza_platform::config::Config;
 
 use super::meditation::{MeditationMutation, MeditationQuery};
 use super::mutation::MessengerMutation;
+use super::payments::{PaymentsMutation, PaymentsQuery};
 use super::query::MessengerQuery;
 use super::subscription::Subscription;
 
 /// Every module's queries; later modules add theirs here.
 #[derive(MergedObject, Default)]
-pub struct Query(MessengerQuery, MeditationQuery);
+pub struct Query(MessengerQuery, MeditationQuery, PaymentsQuery);
 
 /// Every module's mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(MessengerMutation, MeditationMutation);
+pub struct Mutation(MessengerMutation, MeditationMutation, PaymentsMutation);
 
 pub type PlazaSchema = Schema<Query, Mutation, Subscription>;
 

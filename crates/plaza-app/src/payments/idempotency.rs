@@ -56,7 +56,8 @@ struct Kept {
     created_at: Timestamp,
 }
 
-/// Runs `run` once per key: see the module's documentation.
+/// Runs `run` once per key (see the module's documentation), answering
+/// over HTTP.
 pub async fn once<T, F, Fut>(
     state: &AppState,
     user: UserId,
@@ -74,6 +75,34 @@ where
         let (status, body) = run().await?;
         return Ok((status, Json(body)).into_response());
     };
+    match once_kept(state, user, key, route, request, run).await? {
+        Answer::Fresh(status, body) => Ok((status, Json(body)).into_response()),
+        Answer::Replayed(status, body) => Ok(replay(status, body)),
+    }
+}
+
+/// What [`once_kept`] answered.
+pub enum Answer<T> {
+    /// Run now.
+    Fresh(StatusCode, T),
+    /// The first answer to this key, as JSON text.
+    Replayed(StatusCode, String),
+}
+
+/// Runs `run` once per `key`; the answer, fresh or kept.
+pub async fn once_kept<T, F, Fut>(
+    state: &AppState,
+    user: UserId,
+    key: &str,
+    route: &str,
+    request: &impl Serialize,
+    run: F,
+) -> Result<Answer<T>, ApiError>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
+{
     let request = serde_json::to_string(request).map_err(ApiError::internal)?;
     let hash = token_hash(&format!("{route}\n{request}"));
     let mut claimed = claim(state, user, key, route, &hash).await?;
@@ -96,7 +125,7 @@ where
                 status: Some(status),
                 body: Some(body),
                 ..
-            }) => return Ok(replay(status, body)),
+            }) => return Ok(Answer::Replayed(status_of(status), body)),
             Some(_) => return Err(PaymentsError::KeyInProgress.into()),
         }
         if !claimed {
@@ -115,13 +144,20 @@ where
             .bind(&text)
             .execute(state.db.writer())
             .await?;
-            Ok((status, Json(body)).into_response())
+            Ok(Answer::Fresh(status, body))
         }
         Err(e) => {
             forget(state, user, key).await?;
             Err(e)
         }
     }
+}
+
+fn status_of(status: i64) -> StatusCode {
+    u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK)
 }
 
 async fn claim(
@@ -165,11 +201,7 @@ async fn forget(state: &AppState, user: UserId, key: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
-fn replay(status: i64, body: String) -> Response {
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+fn replay(status: StatusCode, body: String) -> Response {
     let mut response = (
         status,
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -142,7 +142,7 @@ pub enum Outcome {
 }
 
 /// A payment.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Payment {
     #[schema(value_type = String, format = Uuid)]
     pub id: PaymentId,
@@ -230,7 +230,7 @@ impl Kind {
 /// Seed 004's transaction: one movement of a user's money. A payment's
 /// mirrors its status; a refund's is `pending` until the provider has
 /// taken it, then `succeeded` (or `failed`); a payout is `succeeded`.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Transaction {
     #[schema(value_type = String, format = Uuid)]
     pub id: TransactionId,

@@ -14,6 +14,7 @@ use super::ledger::{self, Account, Entry};
 use super::payment::{Payment, Purpose, Status, event};
 use super::providers::Report;
 use super::store;
+use crate::notifications::{Notice, send_once};
 use crate::state::AppState;
 
 /// What receiving a report did.
@@ -173,6 +174,14 @@ async fn apply(
         .await?;
     if to == Status::Succeeded && moved.purpose == Purpose::Escrow {
         escrow::funded(work, &moved, now).await?;
+    } else if to == Status::Succeeded {
+        let data = serde_json::json!({
+            "payment_id": moved.id, "purpose": moved.purpose, "amount": moved.amount,
+            "amount_decimal": moved.money().decimal(), "currency": moved.currency,
+        });
+        let once = format!("payment.succeeded:{}", moved.id);
+        let notice = Notice::template("payment.succeeded", data);
+        send_once(work, &once, &[moved.user_id], &notice).await?;
     }
     Ok(Some(Receipt::Applied(to)))
 }

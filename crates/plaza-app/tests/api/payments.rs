@@ -193,6 +193,16 @@ on_both_databases! {
             .bind(format!("payment:{id}"))
             .fetch_all(&mut *conn).await.unwrap();
         assert_eq!(kinds, ["payment.created", "payment.succeeded"]);
+
+        // The payer is told, once.
+        let mut told = 0;
+        for _ in 0..200 {
+            let body: Value = app.get_as("/api/notifications", &ana.access).await.json().await.unwrap();
+            told = body["items"].as_array().unwrap().iter().filter(|n| n["type"] == "payment.succeeded").count();
+            if told > 0 { break; }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(told, 1);
     }
 }
 
@@ -574,4 +584,47 @@ async fn wrong_input_to_payments_is_refused_and_writes_nothing() {
         get_payment(&app, &ana, payment["id"].as_str().unwrap()).await["status"],
         "created"
     );
+}
+
+on_both_databases! {
+    async fn graphql_asks_for_payments_and_reads_the_same_ledger(backend: Backend) {
+        use crate::graphql::{gql, ok};
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let create = "mutation($key: String) { createPayment(amount: 1500, currency: \"usd\", purpose: \"top_up\", idempotencyKey: $key) { id status amount currency checkoutUrl } }";
+        let first = gql(&app, Some(&ana.access), create, json!({"key": "gql-1"})).await;
+        let payment = ok(&first)["createPayment"].clone();
+        assert_eq!((payment["status"].as_str(), payment["currency"].as_str()), (Some("created"), Some("USD")));
+        // The same key: the same payment.
+        let again = gql(&app, Some(&ana.access), create, json!({"key": "gql-1"})).await;
+        assert_eq!(ok(&again)["createPayment"]["id"], payment["id"]);
+        // Wrong input answers in the error format.
+        let bad = gql(&app, Some(&ana.access), "mutation { createPayment(amount: 0, currency: \"USD\", purpose: \"top_up\") { id } }", json!({})).await;
+        assert_eq!(bad["errors"][0]["extensions"]["code"], "input.invalid");
+        let bad = gql(&app, Some(&ana.access), "mutation { createPayment(amount: 5, currency: \"USD\", purpose: \"escrow\") { id } }", json!({})).await;
+        assert_eq!(bad["errors"][0]["extensions"]["status"], 422);
+        let anonymous = gql(&app, None, "{ wallet { amount } }", json!({})).await;
+        assert_eq!(anonymous["errors"][0]["extensions"]["status"], 401);
+
+        let as_rest = json!({"checkout_url": payment["checkoutUrl"]});
+        click(&app, &as_rest, "succeeded").await;
+        let read = gql(&app, Some(&ana.access), "{ wallet { currency amount decimal } transactions(first: 5) { edges { node { kind status amount paymentId } } } }", json!({})).await;
+        let data = ok(&read);
+        assert_eq!(data["wallet"], json!([{"currency": "USD", "amount": 1500, "decimal": "15.00"}]));
+        let node = &data["transactions"]["edges"][0]["node"];
+        assert_eq!((node["kind"].as_str(), node["status"].as_str()), (Some("top_up"), Some("succeeded")));
+        assert_eq!(node["paymentId"], payment["id"]);
+
+        let refund = "mutation($id: ID!) { refundPayment(id: $id, amount: 500) { kind status amount } }";
+        let done = gql(&app, Some(&ana.access), refund, json!({"id": payment["id"]})).await;
+        assert_eq!(ok(&done)["refundPayment"], json!({"kind": "refund", "status": "pending", "amount": 500}));
+        assert_eq!(wallet(&app, &ana, "USD").await, 1000);
+        // A stranger's view: nothing of Ana's.
+        let bob = app.register("bob@example.com").await;
+        let theirs = gql(&app, Some(&bob.access), "query($id: ID!) { payment(id: $id) { id } }", json!({"id": payment["id"]})).await;
+        assert_eq!(theirs["errors"][0]["extensions"]["code"], "payments.not_found");
+        let stolen = gql(&app, Some(&bob.access), refund, json!({"id": payment["id"]})).await;
+        assert_eq!(stolen["errors"][0]["extensions"]["status"], 404);
+        assert_eq!(wallet(&app, &ana, "USD").await, 1000);
+    }
 }
