@@ -8,6 +8,8 @@
 //! - `plaza-bench export --url amqp://…|nats://…`: event export to a broker,
 //!   in process (bench/export.sh).
 //! - `plaza-bench stats BASE`: `GET /api/user/stats` per second (bench/meditation.sh).
+//! - `plaza-bench payments BASE --stripe-port P --webhook-secret S`: Stripe
+//!   webhooks settled per second, this process playing Stripe (bench/payments.sh).
 //! - `plaza-bench ws-idle|ws-fanout|ws-dm BASE …`: WebSocket memory per
 //!   idle socket, fan-out to one group, direct messages (bench/ws.sh).
 //!
@@ -17,6 +19,7 @@ mod drive;
 mod export;
 mod graphql;
 mod jobs;
+mod payments;
 mod rollup;
 mod search;
 mod stats;
@@ -125,6 +128,23 @@ enum Command {
         connections: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Stripe payments settled per second: webhook in, ledger entry
+    /// committed. This process serves a fake Stripe on `stripe_port`.
+    Payments {
+        base: String,
+        #[arg(long)]
+        stripe_port: u16,
+        /// The `whsec_…` plaza verifies webhooks with.
+        #[arg(long)]
+        webhook_secret: String,
+        #[arg(long, default_value_t = 5000)]
+        payments: usize,
+        /// Payers the payments are spread over.
+        #[arg(long, default_value_t = 50)]
+        users: usize,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
     },
     /// Server memory per idle authenticated WebSocket (RSS of PID).
     WsIdle {
@@ -256,6 +276,21 @@ fn main() -> anyhow::Result<()> {
             connections,
             seconds,
         } => runtime.block_on(search::run(base, connections, Duration::from_secs(seconds))),
+        Command::Payments {
+            base,
+            stripe_port,
+            webhook_secret,
+            payments,
+            users,
+            connections,
+        } => runtime.block_on(payments::run(
+            base,
+            stripe_port,
+            webhook_secret,
+            payments,
+            users,
+            connections,
+        )),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
             Ok(())

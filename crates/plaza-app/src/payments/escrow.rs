@@ -309,8 +309,52 @@ pub(super) async fn funded(
     // arrived: it is not the deal's to hold.
     tracing::warn!(payment_id = %payment.id, project_id = %project,
         "escrow money arrived for a deal that no longer takes it; refunding");
+    give_back(work, project, payment, now).await
+}
+
+/// A deal's money back to the client: through the payment's provider, or
+/// — where the provider refunds only to an address the client has not
+/// given (Cryptomus) — into the client's wallet, to be taken out from
+/// there.
+async fn give_back(
+    work: &mut Work<'_>,
+    project: ProjectId,
+    payment: &Payment,
+    now: Timestamp,
+) -> Result<(), PaymentsError> {
     let from = Account::escrow(&project.to_string(), payment.currency.clone());
-    refunds::start(work, payment, payment.amount, from, None, now).await?;
+    if !refunds::needs_address(&payment.provider) {
+        refunds::start(work, payment, payment.amount, from, None, now).await?;
+        return Ok(());
+    }
+    let money = payment.money();
+    let entry = Entry {
+        kind: "escrow.returned".into(),
+        reference: project.to_string(),
+        memo: format!("deal {project} returned to the client's wallet"),
+        postings: vec![
+            (from, money.checked_neg()?),
+            (
+                Account::wallet(payment.user_id, payment.currency.clone()),
+                money,
+            ),
+        ],
+    };
+    let posted = ledger::post(work, now, &entry).await?;
+    let back = Transaction {
+        id: TransactionId::new(),
+        user_id: payment.user_id,
+        kind: Kind::Refund,
+        amount: payment.amount,
+        currency: payment.currency.clone(),
+        status: Status::Succeeded,
+        provider: "wallet".into(),
+        provider_ref: None,
+        payment_id: Some(payment.id),
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_transaction(work, &back, Some(posted.id())).await?;
     Ok(())
 }
 
@@ -457,8 +501,7 @@ async fn refund(
     let payment = store::find(work, escrow.payment_id)
         .await?
         .ok_or(PaymentsError::NotFound)?;
-    let from = Account::escrow(&escrow.project_id.to_string(), escrow.currency.clone());
-    refunds::start(work, &payment, escrow.amount, from, None, now).await?;
+    give_back(work, escrow.project_id, &payment, now).await?;
     escrow.status = EscrowStatus::Refunded;
     work.record(&event("escrow.refunded", &escrow, now)).await?;
     work.enqueue(&DealNotice {

@@ -73,6 +73,12 @@ pub async fn refund(
     ) {
         return Err(not_refundable(payment.status));
     }
+    if needs_address(&payment.provider) && ask.address.as_deref().is_none_or(str::is_empty) {
+        return Err(invalid(
+            "address",
+            "a Cryptomus refund goes to a wallet address: give one",
+        ));
+    }
     let left = payment.amount - payment.refunded;
     let amount = ask.amount.unwrap_or(left);
     if amount <= 0 {
@@ -161,6 +167,11 @@ pub(super) async fn start(
     })
     .await?;
     Ok(refund)
+}
+
+/// Whether `provider` refunds only to an address the payer names.
+pub fn needs_address(provider: &str) -> bool {
+    provider == "cryptomus"
 }
 
 fn not_refundable(status: Status) -> PaymentsError {

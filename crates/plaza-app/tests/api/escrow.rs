@@ -13,7 +13,7 @@ use crate::on_both_databases;
 use crate::payments::{click, entries, ledger_holds, transactions_until, wallet};
 
 /// An open project of `owner`'s with `freelancer`'s accepted bid; its id.
-async fn deal(app: &TestApp, owner: &Tokens, freelancer: &Tokens, bid: i64) -> String {
+pub async fn deal(app: &TestApp, owner: &Tokens, freelancer: &Tokens, bid: i64) -> String {
     let res = app
         .post_as(
             "/api/projects",
@@ -51,7 +51,7 @@ async fn deal(app: &TestApp, owner: &Tokens, freelancer: &Tokens, bid: i64) -> S
     project
 }
 
-async fn fund(app: &TestApp, who: &Tokens, project: &str) -> reqwest::Response {
+pub async fn fund(app: &TestApp, who: &Tokens, project: &str) -> reqwest::Response {
     app.post_as(
         &format!("/api/projects/{project}/escrow"),
         &who.access,
@@ -60,7 +60,7 @@ async fn fund(app: &TestApp, who: &Tokens, project: &str) -> reqwest::Response {
     .await
 }
 
-async fn escrow_of(app: &TestApp, who: &Tokens, project: &str) -> Value {
+pub async fn escrow_of(app: &TestApp, who: &Tokens, project: &str) -> Value {
     let res = app
         .get_as(&format!("/api/projects/{project}/escrow"), &who.access)
         .await;
@@ -68,7 +68,12 @@ async fn escrow_of(app: &TestApp, who: &Tokens, project: &str) -> Value {
     res.json().await.unwrap()
 }
 
-async fn move_project(app: &TestApp, who: &Tokens, project: &str, to: &str) -> reqwest::Response {
+pub async fn move_project(
+    app: &TestApp,
+    who: &Tokens,
+    project: &str,
+    to: &str,
+) -> reqwest::Response {
     app.send(
         Method::PUT,
         &format!("/api/projects/{project}"),

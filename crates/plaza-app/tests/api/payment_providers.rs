@@ -634,3 +634,39 @@ on_both_databases! {
         assert_eq!(entries(&app, "payment.settled").await, 3);
     }
 }
+
+on_both_databases! {
+    async fn a_cryptomus_deal_cancelled_goes_back_to_the_wallet_and_refunds_need_an_address(backend: Backend) {
+        use crate::escrow::{deal, escrow_of, move_project};
+        let (_cryptomus, api) = fake_cryptomus().await;
+        let app = with_cryptomus(backend, api).await;
+        let ana = app.register("ana@example.com").await;
+        let bob = app.register("bob@example.com").await;
+        let project = deal(&app, &ana, &bob, 4_000).await;
+        let res = app.post_as(&format!("/api/projects/{project}/escrow"), &ana.access,
+            &json!({"provider": "cryptomus"})).await;
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        let payment = &body["payment"];
+        let (id, uuid) = (payment["id"].as_str().unwrap(), payment["provider_ref"].as_str().unwrap());
+        let paid = cryptomus_webhook_body(uuid, id, "40.00", "paid", CRYPTOMUS_KEY);
+        assert_eq!(outcome(cryptomus_webhook(&app, &paid).await).await, "applied");
+        assert_eq!(escrow_of(&app, &ana, &project).await["escrow"]["status"], "funded");
+        assert_eq!(move_project(&app, &ana, &project, "cancelled").await.status(), 200);
+        assert_eq!(escrow_of(&app, &ana, &project).await["escrow"]["status"], "refunded");
+        assert_eq!(wallet(&app, &ana, "USD").await, 4_000);
+        let back: Value = app.get_as("/api/transactions?kind=refund", &ana.access).await.json().await.unwrap();
+        assert_eq!((back["items"][0]["provider"].as_str(), back["items"][0]["status"].as_str()), (Some("wallet"), Some("succeeded")));
+        ledger_holds(&app).await;
+
+        // A Cryptomus refund without a wallet address is refused up front.
+        let (p, pu) = cryptomus_payment(&app, &ana, 100).await;
+        let paid = cryptomus_webhook_body(&pu, p["id"].as_str().unwrap(), "1.00", "paid", CRYPTOMUS_KEY);
+        assert_eq!(outcome(cryptomus_webhook(&app, &paid).await).await, "applied");
+        app.register("root@example.com").await;
+        let admin = app.make_admin("root@example.com").await;
+        let path = format!("/api/payments/{}/refund", p["id"].as_str().unwrap());
+        let err = error_body(app.post_as(&path, &admin.access, &json!({})).await, 422, "validation_error").await;
+        assert!(err.to_string().contains("address"), "{err}");
+    }
+}

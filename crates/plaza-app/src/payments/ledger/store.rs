@@ -38,12 +38,17 @@ pub async fn entry_of(
         .await
 }
 
-/// The account's id, made if it is new.
+/// The account's id, made if it is new. Accounts are never changed, so
+/// the common case is one read; a new one is inserted (racing inserts
+/// agree through the unique key) and read back.
 pub async fn account(
     conn: &mut AnyConnection,
     account: &Account,
     now: Timestamp,
 ) -> Result<AccountId, sqlx::Error> {
+    if let Some(id) = find_account(conn, account).await? {
+        return Ok(id);
+    }
     sqlx::query(
         "INSERT INTO ledger_accounts (id, kind, owner, currency, created_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, owner, currency) DO NOTHING",
@@ -55,13 +60,22 @@ pub async fn account(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    find_account(conn, account)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+async fn find_account(
+    conn: &mut AnyConnection,
+    account: &Account,
+) -> Result<Option<AccountId>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM ledger_accounts WHERE kind = $1 AND owner = $2 AND currency = $3",
     )
     .bind(account.kind.as_str())
     .bind(&account.owner)
     .bind(&account.currency)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await
 }
 
