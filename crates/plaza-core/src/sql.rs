@@ -36,6 +36,45 @@ macro_rules! text_column {
     };
 }
 
+/// A closed set of names stored as text: `as_str`, `Display`, `FromStr`,
+/// serde in snake case, an OpenAPI schema, and sqlx binding. The calling
+/// crate brings `serde` and `utoipa`.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(format!("unknown {}: `{other}`", stringify!($name))),
+                }
+            }
+        }
+
+        $crate::text_column!($name);
+    };
+}
+
 text_column!(Timestamp);
 text_column!(crate::Email);
 text_column!(crate::Username);

@@ -4,40 +4,7 @@ use plaza_core::{ChatId, MessageId, Timestamp, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A closed set of names stored as text: `as_str`, `Display`, `FromStr`,
-/// serde in lower case, and sqlx binding.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok(Self::$variant),)+
-                    other => Err(format!("unknown {}: `{other}`", stringify!($name))),
-                }
-            }
-        }
-
-        plaza_core::text_column!($name);
-    };
-}
+use plaza_core::text_enum;
 
 text_enum!(
     /// `direct` (two people), `group`, or `channel` (inside a group).

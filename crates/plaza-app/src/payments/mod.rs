@@ -16,6 +16,7 @@ pub mod refunds;
 pub mod service;
 pub mod settle;
 mod store;
+mod transaction_store;
 mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;

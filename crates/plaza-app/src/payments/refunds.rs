@@ -17,7 +17,7 @@ use super::error::{PaymentsError, invalid};
 use super::ledger::{self, Account, Entry};
 use super::payment::{Kind, Payment, Purpose, Status, Transaction, event};
 use super::providers::Provider;
-use super::store;
+use super::{store, transaction_store};
 use crate::http::AuthUser;
 use crate::state::AppState;
 
@@ -156,7 +156,7 @@ pub(super) async fn start(
         created_at: now,
         updated_at: now,
     };
-    store::insert_transaction(work, &refund, Some(posted.id())).await?;
+    transaction_store::insert_transaction(work, &refund, Some(posted.id())).await?;
     let mut asked = payment.clone();
     asked.refunded += amount;
     work.record(&event("payment.refund_requested", &asked, now))
@@ -202,7 +202,8 @@ impl JobKind for SendRefund {
     async fn run(&self, state: &AppState) -> anyhow::Result<()> {
         let (refund, payment) = {
             let mut conn = state.db.writer().acquire().await?;
-            let Some(refund) = store::find_transaction(&mut conn, self.refund).await? else {
+            let Some(refund) = transaction_store::find_transaction(&mut conn, self.refund).await?
+            else {
                 return Ok(());
             };
             let Some(payment_id) = refund.payment_id else {
@@ -235,7 +236,9 @@ async fn done(state: &AppState, refund: TransactionId, id: PaymentId) -> Result<
     for _ in 0..4 {
         let mut work = state.work().await?;
         let now = work.now();
-        if !store::settle_transaction(&mut work, refund, Status::Succeeded, None, now).await? {
+        if !transaction_store::settle_transaction(&mut work, refund, Status::Succeeded, None, now)
+            .await?
+        {
             return Ok(());
         }
         let Some(mut payment) = store::find(&mut work, id).await? else {
@@ -248,7 +251,7 @@ async fn done(state: &AppState, refund: TransactionId, id: PaymentId) -> Result<
             }
             payment.status = to;
             payment.updated_at = now;
-            store::mirror_payment(&mut work, &payment, None, now).await?;
+            transaction_store::mirror_payment(&mut work, &payment, None, now).await?;
         }
         work.record(&event("payment.refunded", &payment, now))
             .await?;

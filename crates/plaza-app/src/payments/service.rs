@@ -10,8 +10,8 @@ use super::error::{PaymentsError, invalid};
 use super::ledger::{self, AccountKind};
 use super::payment::{Kind, Payment, Purpose, Status, Transaction, event};
 use super::providers::Provider;
-use super::store;
-pub use super::store::Filter;
+pub use super::transaction_store::Filter;
+use super::{store, transaction_store};
 use crate::http::AuthUser;
 use crate::state::AppState;
 use plaza_platform::work::Work;
@@ -94,7 +94,7 @@ pub(super) async fn open(
         updated_at: now,
     };
     store::insert(work, &payment).await?;
-    store::insert_transaction(work, &transaction_of(&payment), None).await?;
+    transaction_store::insert_transaction(work, &transaction_of(&payment), None).await?;
     work.record(&event("payment.created", &payment, now))
         .await?;
     Ok(payment)
@@ -149,7 +149,7 @@ async fn fail(state: &AppState, payment: &mut Payment) -> Result<(), PaymentsErr
     {
         payment.status = Status::Failed;
         payment.updated_at = now;
-        store::mirror_payment(&mut work, payment, None, now).await?;
+        transaction_store::mirror_payment(&mut work, payment, None, now).await?;
         work.record(&event("payment.failed", payment, now)).await?;
     }
     work.commit().await?;
@@ -205,7 +205,8 @@ pub async fn statement(
         return Err(invalid("from", "must be before `until`"));
     }
     let mut conn = state.db.reader().acquire().await?;
-    let (items, total) = store::list_transactions(&mut conn, filter, limit, offset).await?;
+    let (items, total) =
+        transaction_store::list_transactions(&mut conn, filter, limit, offset).await?;
     let has_more = offset + (items.len() as i64) < total;
     Ok(TransactionPage {
         items,

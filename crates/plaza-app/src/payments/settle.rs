@@ -13,7 +13,7 @@ use super::escrow;
 use super::ledger::{self, Account, Entry};
 use super::payment::{Payment, Purpose, Status, event};
 use super::providers::Report;
-use super::store;
+use super::{store, transaction_store};
 use crate::notifications::{Notice, send_once};
 use crate::state::AppState;
 
@@ -169,7 +169,7 @@ async fn apply(
     } else {
         None
     };
-    store::mirror_payment(work, &moved, entry, now).await?;
+    transaction_store::mirror_payment(work, &moved, entry, now).await?;
     work.record(&event(&format!("payment.{}", to.as_str()), &moved, now))
         .await?;
     if to == Status::Succeeded && moved.purpose == Purpose::Escrow {
