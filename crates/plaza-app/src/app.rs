@@ -49,6 +49,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::meditation::router())
         .merge(crate::projects::router())
         .merge(crate::payments::router())
+        .merge(crate::fitness::router())
         .merge(extra)
         .split_for_parts();
     limited = limited.merge(crate::graphql::router(&state));

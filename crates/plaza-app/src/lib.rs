@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod chat;
 pub mod files;
+pub mod fitness;
 pub mod graphql;
 pub mod health;
 pub mod http;

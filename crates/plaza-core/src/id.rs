@@ -154,6 +154,26 @@ typed_id!(
     TransactionId
 );
 
+typed_id!(
+    /// A workout or meal plan (seed 003).
+    PlanId
+);
+
+typed_id!(
+    /// A logged workout.
+    WorkoutId
+);
+
+typed_id!(
+    /// A logged meal.
+    MealId
+);
+
+typed_id!(
+    /// A body measurement.
+    MeasurementId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use plaza_core::{
-    ChatId, FileId, JobId, MessageId, NotificationId, PaymentId, ProjectId, ResponseId, RoomId,
-    SessionId, TemplateId, UserId,
+    ChatId, FileId, JobId, MessageId, NotificationId, PaymentId, PlanId, ProjectId, ResponseId,
+    RoomId, SessionId, TemplateId, UserId,
 };
 
 use super::ApiError;
@@ -99,4 +99,5 @@ path_ids! {
     ProjectId => crate::projects::error::ProjectsError::NotFound.into();
     ResponseId => crate::projects::error::ProjectsError::ResponseNotFound.into();
     PaymentId => crate::payments::error::PaymentsError::NotFound.into();
+    PlanId => crate::fitness::error::FitnessError::PlanNotFound.into();
 }

@@ -140,6 +140,14 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
         )
         .await)
     .await;
+    let fitness_plan = ok(app
+        .post_as(
+            "/api/fitness/plans",
+            &ana.access,
+            &json!({"kind": "workout", "generate": true}),
+        )
+        .await)
+    .await;
     let id_of = |v: &Value| {
         v["id"]
             .as_str()
@@ -150,6 +158,7 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
         ("/api/chats/", chat.clone()),
         ("/api/projects/", id_of(&draft["project"])),
         ("/api/payments/", id_of(&payment["payment"])),
+        ("/api/fitness/plans/", id_of(&fitness_plan["plan"])),
         (
             "/api/meditation/rooms/",
             id_of(

@@ -15,6 +15,7 @@ mod events;
 mod export;
 mod faults;
 mod files;
+mod fitness;
 mod graphql;
 mod graphql_ws;
 mod health;

@@ -121,6 +121,9 @@ codes! {
     PROJECTS_NOT_PENDING = "projects.not_pending", CONFLICT, Conflict;
     PROJECTS_BLOCKED = "projects.blocked", CONFLICT, Conflict;
 
+    // FitSync.
+    FITNESS_PLAN_NOT_FOUND = "fitness.plan_not_found", NOT_FOUND, NotFound;
+
     // Payments.
     PAYMENTS_NOT_FOUND = "payments.not_found", NOT_FOUND, NotFound;
     PAYMENTS_ESCROW_NOT_FOUND = "payments.escrow_not_found", NOT_FOUND, NotFound;

@@ -8,6 +8,7 @@ use super::{ApiError, Code, codes};
 use crate::auth::error::AuthError;
 use crate::chat::error::ChatError;
 use crate::files::error::FilesError;
+use crate::fitness::error::FitnessError;
 use crate::health::error::NotReady;
 use crate::http::ratelimit::{refusal, too_many_after};
 use crate::jobs::error::JobsError;
@@ -276,6 +277,16 @@ impl From<LedgerError> for ApiError {
         match e {
             LedgerError::Db(e) => e.into(),
             e => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<FitnessError> for ApiError {
+    fn from(e: FitnessError) -> Self {
+        match e {
+            FitnessError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            FitnessError::Db(e) => e.into(),
+            e @ FitnessError::PlanNotFound => coded(codes::FITNESS_PLAN_NOT_FOUND, &e),
         }
     }
 }
