@@ -571,3 +571,42 @@ crate::on_both_databases! {
         assert_eq!(left, ["dead", "recent"]);
     }
 }
+
+/// A kind whose jobs each say how urgent they are.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Ask {
+    urgent: bool,
+}
+
+#[async_trait::async_trait]
+impl plaza_platform::jobs::JobKind for Ask {
+    type Context = plaza_app::AppState;
+    const KIND: &'static str = "test.ask";
+    const QUEUE: &'static str = "test";
+    fn priority(&self) -> Priority {
+        if self.urgent {
+            Priority::High
+        } else {
+            Priority::Low
+        }
+    }
+    async fn run(&self, _: &plaza_app::AppState) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+crate::on_both_databases! {
+    async fn a_job_may_carry_its_own_priority_and_overtakes_queued_low_ones(backend: Backend) {
+        let app = TestApp::on(backend).await;
+        let mut work = app.state.work().await.unwrap();
+        for urgent in [false, false, true, false] {
+            work.enqueue(&Ask { urgent }).await.unwrap();
+        }
+        work.commit().await.unwrap();
+        let first = claim(&app, "w1").await.unwrap();
+        let payload: serde_json::Value = serde_json::from_str(&first.payload).unwrap();
+        assert_eq!((first.priority, payload["urgent"].as_bool()), (Priority::High as i64, Some(true)));
+        let next = claim(&app, "w1").await.unwrap();
+        assert_eq!(next.priority, Priority::Low as i64);
+    }
+}

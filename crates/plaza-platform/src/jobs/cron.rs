@@ -76,7 +76,7 @@ impl Cron {
                 queue: J::QUEUE.to_owned(),
                 kind: J::KIND.to_owned(),
                 payload,
-                priority: J::PRIORITY,
+                priority: job.priority(),
                 max_attempts: J::MAX_ATTEMPTS,
                 run_at: Timestamp::from_jiff(jiff::Timestamp::UNIX_EPOCH),
                 unique_key: None,

@@ -37,6 +37,11 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
     const QUEUE: &'static str;
     const PRIORITY: Priority = Priority::Normal;
+    /// This job's priority: the kind's, unless a kind lets the caller
+    /// choose per job (an AI request the user marks `high`).
+    fn priority(&self) -> Priority {
+        Self::PRIORITY
+    }
     const MAX_ATTEMPTS: u32 = 5;
     /// First retry delay; doubled per attempt up to `MAX_BACKOFF`.
     const BACKOFF: Duration = Duration::from_secs(5);
@@ -71,7 +76,7 @@ pub async fn enqueue_at<J: JobKind>(
         queue: J::QUEUE.to_owned(),
         kind: J::KIND.to_owned(),
         payload: serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?,
-        priority: J::PRIORITY,
+        priority: job.priority(),
         max_attempts: J::MAX_ATTEMPTS,
         run_at,
         unique_until: unique_key
