@@ -95,15 +95,8 @@ pub async fn user(state: &AppState, me: &AuthUser) -> Result<UserAnalytics, Fitn
         .collect();
     let measurements = weights.len() as i64;
     let records = store::records(&mut conn, me.user_id).await?;
-    let (chats, messages, tokens_in, tokens_out, cost): (i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM ai_conversations WHERE user_id = $1), \
-         CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) \
-         FROM ai_messages WHERE user_id = $1",
-    )
-    .bind(me.user_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (chats, messages, tokens_in, tokens_out, cost) =
+        store::ai_usage(&mut conn, me.user_id).await?;
     let kg = |g: i64| (g as f64 / 100.0).round() / 10.0;
     Ok(UserAnalytics {
         workouts: WorkoutTotals {

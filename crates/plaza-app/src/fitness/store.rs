@@ -469,3 +469,20 @@ pub async fn workout_times(
     .fetch_all(&mut *conn)
     .await
 }
+
+/// `user`'s conversations with the coach, and its messages' usage:
+/// (conversations, messages, tokens in, tokens out, cost in micro-dollars).
+pub async fn ai_usage(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM ai_conversations WHERE user_id = $1), \
+         CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) \
+         FROM ai_messages WHERE user_id = $1",
+    )
+    .bind(user)
+    .fetch_one(&mut *conn)
+    .await
+}

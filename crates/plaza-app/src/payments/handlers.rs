@@ -301,7 +301,12 @@ pub async fn get_escrow(
     ValidPath(id): ValidPath<ProjectId>,
 ) -> Result<Json<EscrowBody>, ApiError> {
     let escrow = escrow::get(&state, &me, id).await?;
-    let payment = service::get(&state, &me, escrow.payment_id).await.ok();
+    // The freelancer sees the deal, not the client's payment.
+    let payment = match service::get(&state, &me, escrow.payment_id).await {
+        Ok(p) => Some(p),
+        Err(crate::payments::PaymentsError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(EscrowBody { escrow, payment }))
 }
 

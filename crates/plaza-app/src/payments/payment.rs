@@ -77,14 +77,6 @@ impl Status {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
-    /// Whether the money arrived (and may have gone back in part).
-    pub fn paid(self) -> bool {
-        matches!(
-            self,
-            Self::Succeeded | Self::PartiallyRefunded | Self::Refunded
-        )
-    }
-
     /// Whether the provider may still report on it.
     pub fn waiting(self) -> bool {
         matches!(self, Self::Created | Self::Pending)

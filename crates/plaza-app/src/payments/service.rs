@@ -277,9 +277,7 @@ pub async fn ledger_report(state: &AppState) -> Result<LedgerReport, PaymentsErr
     let mut conn = state.db.fresh().acquire().await?;
     let check = ledger::check(&mut conn).await?;
     let totals = ledger::totals(&mut conn).await?;
-    let flagged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE flag IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
+    let flagged = store::flagged(&mut conn).await?;
     let mut broken: Vec<_> = check
         .unbalanced
         .iter()

@@ -208,6 +208,13 @@ pub async fn waiting(
     Ok(rows.into_iter().map(Payment::from).collect())
 }
 
+/// How many payments are held for an admin.
+pub async fn flagged(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE flag IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+}
+
 /// Keeps a provider event; false when it was kept before (a redelivery).
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_event(

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, Tokens, error_body};
 use crate::on_both_databases;
 use crate::payments::{click, entries, ledger_holds, transactions_until, wallet};
+use crate::projects::notices;
 
 /// An open project of `owner`'s with `freelancer`'s accepted bid; its id.
 pub async fn deal(app: &TestApp, owner: &Tokens, freelancer: &Tokens, bid: i64) -> String {
@@ -81,30 +82,6 @@ pub async fn move_project(
         Some(&json!({"status": to})),
     )
     .await
-}
-
-/// Waits for `n` notices of `kind` to reach `who`.
-async fn notices(app: &TestApp, who: &Tokens, kind: &str, n: usize) -> Vec<Value> {
-    for _ in 0..400 {
-        let body: Value = app
-            .get_as("/api/notifications?limit=100", &who.access)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let found: Vec<Value> = body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| x["type"] == kind)
-            .cloned()
-            .collect();
-        if found.len() >= n {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("fewer than {n} notices of {kind}");
 }
 
 /// The system messages in the one chat `who` has, waiting for `n`.

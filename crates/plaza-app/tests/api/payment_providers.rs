@@ -187,6 +187,17 @@ async fn outcome(res: reqwest::Response) -> String {
         .to_owned()
 }
 
+/// Sends every delivery at once; each one's outcome.
+async fn all_outcomes(
+    deliveries: impl IntoIterator<Item = impl Future<Output = reqwest::Response>>,
+) -> Vec<String> {
+    let mut outcomes = Vec::new();
+    for res in futures_util::future::join_all(deliveries).await {
+        outcomes.push(outcome(res).await);
+    }
+    outcomes
+}
+
 fn now(app: &TestApp) -> i64 {
     plaza_core::Clock::now(&app.clock).unix_seconds()
 }
@@ -269,11 +280,7 @@ on_both_databases! {
         let paid3 = stripe_pays(&stripe, &s3);
         let body3 = stripe_event("evt_6", "checkout.session.completed", &paid3);
         let sig3 = stripe_sign(WHSEC, now(&app), &body3);
-        let answers = futures_util::future::join_all((0..10).map(|_| stripe_webhook(&app, &body3, &sig3))).await;
-        let mut outcomes = Vec::new();
-        for res in answers {
-            outcomes.push(outcome(res).await);
-        }
+        let outcomes = all_outcomes((0..10).map(|_| stripe_webhook(&app, &body3, &sig3))).await;
         assert_eq!(outcomes.iter().filter(|o| *o == "applied").count(), 1, "{outcomes:?}");
         assert_eq!(wallet(&app, &ana, "USD").await, 1250 + 700 + 300);
         assert_eq!(entries(&app, "payment.settled").await, 3);
@@ -611,11 +618,7 @@ on_both_databases! {
         // Ten concurrent deliveries: one effect. Then a cancel elsewhere.
         let (p4, u4) = cryptomus_payment(&app, &ana, 500).await;
         let body = cryptomus_webhook_body(&u4, p4["id"].as_str().unwrap(), "5", "paid_over", CRYPTOMUS_KEY);
-        let answers = futures_util::future::join_all((0..10).map(|_| cryptomus_webhook(&app, &body))).await;
-        let mut outcomes = Vec::new();
-        for res in answers {
-            outcomes.push(outcome(res).await);
-        }
+        let outcomes = all_outcomes((0..10).map(|_| cryptomus_webhook(&app, &body))).await;
         assert_eq!(outcomes.iter().filter(|o| *o == "applied").count(), 1, "{outcomes:?}");
         let (p5, u5) = cryptomus_payment(&app, &ana, 500).await;
         let body = cryptomus_webhook_body(&u5, p5["id"].as_str().unwrap(), "5.00", "cancel", CRYPTOMUS_KEY);

@@ -61,7 +61,7 @@ async fn get_project(app: &TestApp, who: &Tokens, id: &str) -> Value {
 }
 
 /// Waits for `n` notices of `kind` to reach `who`; the newest first.
-async fn notices(app: &TestApp, who: &Tokens, kind: &str, n: usize) -> Vec<Value> {
+pub async fn notices(app: &TestApp, who: &Tokens, kind: &str, n: usize) -> Vec<Value> {
     for _ in 0..400 {
         let body: Value = app
             .get_as("/api/notifications?limit=100", &who.access)
