@@ -50,6 +50,7 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::projects::router())
         .merge(crate::payments::router())
         .merge(crate::fitness::router())
+        .merge(crate::coach::router(&state))
         .merge(extra)
         .split_for_parts();
     limited = limited.merge(crate::graphql::router(&state));
@@ -87,6 +88,7 @@ pub fn registry() -> Registry<AppState> {
     registry.register::<crate::payments::escrow::DealNotice>();
     registry.register::<crate::payments::jobs::Reconcile>();
     registry.register::<crate::payments::jobs::Audit>();
+    registry.register::<crate::coach::answer::Answer>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod auth;
 pub mod chat;
+pub mod coach;
 pub mod files;
 pub mod fitness;
 pub mod graphql;

@@ -27,6 +27,8 @@ pub struct Services {
     pub rooms: crate::meditation::rooms::live::Rooms,
     /// What a marketplace deal's end does (payments' escrow; `app::hooks`).
     pub closing: Arc<dyn crate::projects::closing::Closing>,
+    /// The AI requests this node's callers are waiting on.
+    pub coach: crate::coach::live::Waiters,
 }
 
 /// What slices do at points of other slices they may not import: the
@@ -72,6 +74,7 @@ impl AppState {
             hub: crate::realtime::hub::Hub::new(),
             rooms: crate::meditation::rooms::live::Rooms::new(),
             closing: hooks.closing,
+            coach: crate::coach::live::Waiters::new(),
             platform,
         })))
     }

@@ -174,6 +174,21 @@ typed_id!(
     MeasurementId
 );
 
+typed_id!(
+    /// A thread of messages with the AI coach.
+    ConversationId
+);
+
+typed_id!(
+    /// One message of a conversation with the coach.
+    AiMessageId
+);
+
+typed_id!(
+    /// A request to the coach: an answer or a plan, on the `ai` queue.
+    AiRequestId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,9 @@ pub mod user;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use email::{Email, EmailError};
 pub use id::{
-    AccountId, ChatId, EntryId, EventId, FileId, JobId, MealId, MeasurementId, MeditationId,
-    MessageId, NotificationId, PaymentId, PlanId, ProjectId, ResponseId, RoomId, RoundId,
-    SessionId, TemplateId, TransactionId, UserId, WorkoutId,
+    AccountId, AiMessageId, AiRequestId, ChatId, ConversationId, EntryId, EventId, FileId, JobId,
+    MealId, MeasurementId, MeditationId, MessageId, NotificationId, PaymentId, PlanId, ProjectId,
+    ResponseId, RoomId, RoundId, SessionId, TemplateId, TransactionId, UserId, WorkoutId,
 };
 pub use money::{Currency, CurrencyError, Money, MoneyError};
 pub use time::Timestamp;

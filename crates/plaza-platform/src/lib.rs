@@ -4,6 +4,7 @@
 //! and what runs on them: the outbox and its relay, the job queue, and the
 //! unit of work that ties a write to both.
 
+pub mod ai;
 pub mod breaker;
 pub mod bus;
 pub mod cache;

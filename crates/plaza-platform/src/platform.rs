@@ -43,6 +43,8 @@ pub struct Platform {
     pub workers: Workers,
     /// For calls to outside services (OAuth providers).
     pub http: reqwest::Client,
+    /// The OpenAI-compatible model, when one is configured (`ai.provider`).
+    pub ai: Option<crate::ai::Client>,
     /// Threads for CPU-heavy work (hashing, image decoding), one per core.
     pub cpu: CpuPool,
     pub shutdown: Shutdown,
@@ -79,6 +81,7 @@ impl Platform {
             .timeout(std::time::Duration::from_secs(10))
             .user_agent(concat!("plaza/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        let ai = crate::ai::Client::from_config(&config.ai)?;
         let presence: SharedPresence = match &redis {
             Some(r) => Arc::new(RedisPresence::new(r.clone(), clock.clone())),
             None => Arc::new(MemoryPresence::new(clock.clone())),
@@ -91,6 +94,7 @@ impl Platform {
             )),
             workers: Workers::new(),
             http,
+            ai,
             mailer,
             storage,
             cpu: CpuPool::for_machine("plaza-cpu")?,

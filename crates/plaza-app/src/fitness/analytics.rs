@@ -3,7 +3,7 @@
 //! "aiUsage": {"totalChats"}}` — with what else a fitness user looks for:
 //! minutes, this week against last, the streak, records, tokens and cost.
 
-use plaza_core::Timestamp;
+use plaza_core::{Timestamp, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -65,8 +65,13 @@ pub struct AiUsage {
 }
 
 pub async fn user(state: &AppState, me: &AuthUser) -> Result<UserAnalytics, FitnessError> {
+    of(state, me.user_id).await
+}
+
+/// `user`'s analytics, for the coach's jobs and the weekly report.
+pub async fn of(state: &AppState, user: UserId) -> Result<UserAnalytics, FitnessError> {
     let mut conn = state.db.fresh().acquire().await?;
-    let (_, zone) = crate::users::service::time_zone(&mut conn, me.user_id).await?;
+    let (_, zone) = crate::users::service::time_zone(&mut conn, user).await?;
     let now = state.clock.now();
     let today = now.date_in(&zone);
     let monday = today
@@ -82,21 +87,18 @@ pub async fn user(state: &AppState, me: &AuthUser) -> Result<UserAnalytics, Fitn
         .checked_sub(jiff::Span::new().days(7))
         .unwrap_or(monday));
     let (total, total_calories, total_minutes) =
-        store::workout_totals(&mut conn, me.user_id, None).await?;
-    let (since_this, _, _) =
-        store::workout_totals(&mut conn, me.user_id, Some(this_monday)).await?;
-    let (since_last, _, _) =
-        store::workout_totals(&mut conn, me.user_id, Some(last_monday)).await?;
-    let times = store::workout_times(&mut conn, me.user_id, 400).await?;
-    let weights: Vec<i64> = store::measurements(&mut conn, me.user_id)
+        store::workout_totals(&mut conn, user, None).await?;
+    let (since_this, _, _) = store::workout_totals(&mut conn, user, Some(this_monday)).await?;
+    let (since_last, _, _) = store::workout_totals(&mut conn, user, Some(last_monday)).await?;
+    let times = store::workout_times(&mut conn, user, 400).await?;
+    let weights: Vec<i64> = store::measurements(&mut conn, user)
         .await?
         .iter()
         .filter_map(|m| m.weight_g)
         .collect();
     let measurements = weights.len() as i64;
-    let records = store::records(&mut conn, me.user_id).await?;
-    let (chats, messages, tokens_in, tokens_out, cost) =
-        store::ai_usage(&mut conn, me.user_id).await?;
+    let records = store::records(&mut conn, user).await?;
+    let (chats, messages, tokens_in, tokens_out, cost) = store::ai_usage(&mut conn, user).await?;
     let kg = |g: i64| (g as f64 / 100.0).round() / 10.0;
     Ok(UserAnalytics {
         workouts: WorkoutTotals {

@@ -2,12 +2,13 @@
 //! against their kind's shape.
 
 use plaza_core::{PlanId, UserId};
+use plaza_platform::Work;
 
 use super::error::{FitnessError, invalid};
 use super::model::{Meal, MealWeek, WorkoutWeek};
 use super::planner::{self};
 use super::records::{Plan, PlanKind};
-use super::service::{body, profile};
+use super::service::{body, profile_of};
 use super::store;
 use crate::http::AuthUser;
 use crate::state::AppState;
@@ -18,7 +19,18 @@ pub async fn generate(
     me: &AuthUser,
     kind: PlanKind,
 ) -> Result<Plan, FitnessError> {
-    let p = profile(state, me).await?;
+    let (name, body) = draft(state, me.user_id, kind).await?;
+    adopt(state, me.user_id, kind, name, "offline", body).await
+}
+
+/// The offline planner's plan of `kind` for `user`, not kept: its name
+/// and body.
+pub async fn draft(
+    state: &AppState,
+    user: UserId,
+    kind: PlanKind,
+) -> Result<(String, serde_json::Value), FitnessError> {
+    let p = profile_of(state, user).await?;
     let (name, body) = match kind {
         PlanKind::Workout => {
             let week = planner::workout(&p);
@@ -31,8 +43,7 @@ pub async fn generate(
             (name, serde_json::to_value(planner::meals(targets)))
         }
     };
-    let body = body.map_err(|e| invalid("plan", e.to_string()))?;
-    keep(state, me.user_id, kind, name, "offline", body).await
+    Ok((name, body.map_err(|e| invalid("plan", e.to_string()))?))
 }
 
 /// A plan I wrote, checked against its kind's shape.
@@ -43,20 +54,63 @@ pub async fn write(
     name: String,
     body: serde_json::Value,
 ) -> Result<Plan, FitnessError> {
+    adopt(state, me.user_id, kind, name, "manual", body).await
+}
+
+/// Keeps a plan written elsewhere (by me, or by a model for `user`) once
+/// its name and body hold.
+pub async fn adopt(
+    state: &AppState,
+    user: UserId,
+    kind: PlanKind,
+    name: String,
+    provider: &str,
+    body: serde_json::Value,
+) -> Result<Plan, FitnessError> {
+    let mut work = state.work_one().await?;
+    let plan = adopt_in(&mut work, user, kind, name, provider, body).await?;
+    work.commit().await?;
+    Ok(plan)
+}
+
+/// [`adopt`] in the caller's unit of work (the coach keeps a model's plan
+/// in the commit that finishes its request).
+pub async fn adopt_in(
+    work: &mut Work<'_>,
+    user: UserId,
+    kind: PlanKind,
+    name: String,
+    provider: &str,
+    body: serde_json::Value,
+) -> Result<Plan, FitnessError> {
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(invalid("name", "1 to 120 characters"));
     }
-    let shape = match kind {
+    check(kind, &body).map_err(|why| invalid("plan", why))?;
+    let plan = Plan {
+        id: PlanId::new(),
+        user_id: user,
+        kind,
+        name,
+        provider: provider.to_owned(),
+        body,
+        created_at: work.now(),
+    };
+    store::insert_plan(work, &plan).await?;
+    Ok(plan)
+}
+
+/// Whether `body` is a plan of `kind`: its shape, then its numbers.
+pub fn check(kind: PlanKind, body: &serde_json::Value) -> Result<(), String> {
+    match kind {
         PlanKind::Workout => serde_json::from_value::<WorkoutWeek>(body.clone())
             .map_err(|e| e.to_string())
             .and_then(|w| check_workout(&w)),
         PlanKind::Meal => serde_json::from_value::<MealWeek>(body.clone())
             .map_err(|e| e.to_string())
             .and_then(|m| check_meals(&m)),
-    };
-    shape.map_err(|why| invalid("plan", why))?;
-    keep(state, me.user_id, kind, name, "manual", body).await
+    }
 }
 
 /// Whether a workout week is one: days 1–7 once each, each with
@@ -121,29 +175,6 @@ pub(super) fn check_meal(m: &Meal) -> Result<(), String> {
             m.name
         ))
     }
-}
-
-async fn keep(
-    state: &AppState,
-    user: UserId,
-    kind: PlanKind,
-    name: String,
-    provider: &str,
-    body: serde_json::Value,
-) -> Result<Plan, FitnessError> {
-    let plan = Plan {
-        id: PlanId::new(),
-        user_id: user,
-        kind,
-        name,
-        provider: provider.to_owned(),
-        body,
-        created_at: state.clock.now(),
-    };
-    let mut work = state.work_one().await?;
-    store::insert_plan(&mut work, &plan).await?;
-    work.commit().await?;
-    Ok(plan)
 }
 
 pub async fn plans(

@@ -1,6 +1,8 @@
 //! FitSync's use cases for my profile and body; plans are `plans.rs`,
 //! workouts, meals and measurements `logs.rs`, analytics `analytics.rs`.
 
+use plaza_core::UserId;
+
 use super::error::{FitnessError, invalid};
 use super::model::{Equipment, Goal, Level, Profile, Sex, Units};
 use super::planner::Body;
@@ -13,9 +15,14 @@ pub const ASSUMED_WEIGHT_KG: f64 = 70.0;
 
 /// My profile, or the starting one while I have not saved one.
 pub async fn profile(state: &AppState, me: &AuthUser) -> Result<Profile, FitnessError> {
+    profile_of(state, me.user_id).await
+}
+
+/// `user`'s profile, for the coach's jobs (which act for them).
+pub async fn profile_of(state: &AppState, user: UserId) -> Result<Profile, FitnessError> {
     let mut conn = state.db.fresh().acquire().await?;
-    let found = store::profile(&mut conn, me.user_id).await?;
-    Ok(found.unwrap_or_else(|| Profile::starting(me.user_id, state.clock.now())))
+    let found = store::profile(&mut conn, user).await?;
+    Ok(found.unwrap_or_else(|| Profile::starting(user, state.clock.now())))
 }
 
 /// A profile edit: only the fields given change.

@@ -470,7 +470,8 @@ pub async fn workout_times(
     .await
 }
 
-/// `user`'s conversations with the coach, and its messages' usage:
+/// `user`'s conversations with the coach, their messages, and the usage
+/// of every request (answers and plans):
 /// (conversations, messages, tokens in, tokens out, cost in micro-dollars).
 pub async fn ai_usage(
     conn: &mut AnyConnection,
@@ -478,9 +479,10 @@ pub async fn ai_usage(
 ) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM ai_conversations WHERE user_id = $1), \
-         CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT), \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM ai_messages WHERE user_id = $1), \
+         CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT), \
          CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) \
-         FROM ai_messages WHERE user_id = $1",
+         FROM ai_requests WHERE user_id = $1",
     )
     .bind(user)
     .fetch_one(&mut *conn)

@@ -6,8 +6,8 @@
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use plaza_core::{
-    ChatId, FileId, JobId, MessageId, NotificationId, PaymentId, PlanId, ProjectId, ResponseId,
-    RoomId, SessionId, TemplateId, UserId,
+    AiRequestId, ChatId, ConversationId, FileId, JobId, MessageId, NotificationId, PaymentId,
+    PlanId, ProjectId, ResponseId, RoomId, SessionId, TemplateId, UserId,
 };
 
 use super::ApiError;
@@ -100,4 +100,6 @@ path_ids! {
     ResponseId => crate::projects::error::ProjectsError::ResponseNotFound.into();
     PaymentId => crate::payments::error::PaymentsError::NotFound.into();
     PlanId => crate::fitness::error::FitnessError::PlanNotFound.into();
+    ConversationId => crate::coach::error::CoachError::ConversationNotFound.into();
+    AiRequestId => crate::coach::error::CoachError::RequestNotFound.into();
 }

@@ -96,6 +96,16 @@ pub const KINDS: &[Kind] = &[
         defaults: &[Channel::InApp, Channel::Websocket],
     },
     Kind {
+        name: "ai.answered",
+        description: "The AI coach answered a question of mine",
+        defaults: &[Channel::InApp, Channel::Websocket],
+    },
+    Kind {
+        name: "ai.plan_ready",
+        description: "A plan I asked the AI coach for is ready",
+        defaults: &[Channel::InApp, Channel::Websocket],
+    },
+    Kind {
         name: "admin.announcement",
         description: "A message from the administrators",
         defaults: &[Channel::InApp, Channel::Websocket],

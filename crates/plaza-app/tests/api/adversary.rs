@@ -148,6 +148,14 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
         )
         .await)
     .await;
+    let coached = ok(app
+        .post_as(
+            "/api/ai/enhanced-chat",
+            &ana.access,
+            &json!({"message": "How do I squat?"}),
+        )
+        .await)
+    .await;
     let id_of = |v: &Value| {
         v["id"]
             .as_str()
@@ -159,6 +167,11 @@ async fn a_stranger_is_refused_every_id_bearing_operation() {
         ("/api/projects/", id_of(&draft["project"])),
         ("/api/payments/", id_of(&payment["payment"])),
         ("/api/fitness/plans/", id_of(&fitness_plan["plan"])),
+        (
+            "/api/ai/chats/",
+            coached["conversation_id"].as_str().unwrap().to_owned(),
+        ),
+        ("/api/ai/requests/", id_of(&coached["request"])),
         (
             "/api/meditation/rooms/",
             id_of(

@@ -23,6 +23,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("rate_limit", "rate_limit"),
     ("payments", "payments"),
     ("oauth", "oauth"),
+    ("ai", "ai"),
     ("database", "database"),
     ("feature", "features"),
     ("redis", "redis"),

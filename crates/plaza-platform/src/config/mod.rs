@@ -3,6 +3,7 @@
 //! Every problem names the key (as the variable a person would set) and what
 //! was wrong with it, and start-up stops.
 
+mod ai;
 mod env;
 mod sections;
 mod units;
@@ -15,6 +16,7 @@ use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use ai::{AiConfig, Price};
 pub use env::{EnvVars, key_for_var, var_for_key};
 pub use sections::*;
 pub use units::{ByteSize, Dsn, HumanDuration, Rate, Secret, StringList, parse_duration};
@@ -46,6 +48,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub oauth: OAuthConfig,
     pub payments: PaymentsConfig,
+    pub ai: AiConfig,
     pub features: Features,
 }
 
@@ -70,6 +73,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             oauth: OAuthConfig::default(),
             payments: PaymentsConfig::default(),
+            ai: AiConfig::default(),
             features: Features::default(),
         }
     }

@@ -22,6 +22,7 @@ impl Config {
         self.validate_http(&mut bad);
         self.validate_accounts(&mut bad);
         self.validate_payments(&mut bad);
+        self.validate_ai(&mut bad);
         if problems.is_empty() {
             Ok(())
         } else {

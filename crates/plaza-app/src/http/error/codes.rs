@@ -139,6 +139,13 @@ codes! {
     PAYMENTS_KEY_IN_PROGRESS = "payments.idempotency_key_in_progress", CONFLICT, Conflict;
     PAYMENTS_WEBHOOK_REFUSED = "payments.webhook_refused", BAD_REQUEST, ValidationError;
 
+    // The AI coach (seed 003).
+    AI_OFF = "ai.off", NOT_FOUND, NotFound;
+    AI_CONVERSATION_NOT_FOUND = "ai.conversation_not_found", NOT_FOUND, NotFound;
+    AI_REQUEST_NOT_FOUND = "ai.request_not_found", NOT_FOUND, NotFound;
+    AI_FAILED = "ai.failed", BAD_GATEWAY, AiServiceError;
+    AI_UNAVAILABLE = "ai.unavailable", SERVICE_UNAVAILABLE, AiServiceError;
+
     // The job queue's dashboard.
     JOBS_NOT_FOUND = "jobs.not_found", NOT_FOUND, NotFound;
     JOBS_RUNNING = "jobs.running", CONFLICT, Conflict;

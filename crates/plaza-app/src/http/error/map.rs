@@ -7,6 +7,7 @@ use std::fmt::Display;
 use super::{ApiError, Code, codes};
 use crate::auth::error::AuthError;
 use crate::chat::error::ChatError;
+use crate::coach::error::CoachError;
 use crate::files::error::FilesError;
 use crate::fitness::error::FitnessError;
 use crate::health::error::NotReady;
@@ -287,6 +288,52 @@ impl From<FitnessError> for ApiError {
             FitnessError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
             FitnessError::Db(e) => e.into(),
             e @ FitnessError::PlanNotFound => coded(codes::FITNESS_PLAN_NOT_FOUND, &e),
+        }
+    }
+}
+
+impl From<CoachError> for ApiError {
+    fn from(e: CoachError) -> Self {
+        match e {
+            CoachError::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            CoachError::Fitness(e) => e.into(),
+            CoachError::Db(e) => e.into(),
+            e @ CoachError::Off => coded(codes::AI_OFF, &e),
+            e @ CoachError::ConversationNotFound => coded(codes::AI_CONVERSATION_NOT_FOUND, &e),
+            e @ CoachError::RequestNotFound => coded(codes::AI_REQUEST_NOT_FOUND, &e),
+            CoachError::Ai {
+                reason,
+                retryable,
+                retry_after,
+            } => {
+                // The cause is logged and kept on the request, not sent.
+                tracing::warn!(reason, retryable, "the AI coach could not answer");
+                let mut details = serde_json::json!({"retryable": retryable});
+                // Whole seconds, rounded up so a client never comes back early.
+                let after = retry_after.map(|d| (d.as_secs_f64().ceil() as u64).max(1));
+                if let Some(after) = after {
+                    details["retry_after_seconds"] = after.into();
+                }
+                let error = if retryable {
+                    ApiError::new(
+                        codes::AI_UNAVAILABLE,
+                        "the AI coach is unavailable right now; try again shortly",
+                    )
+                } else {
+                    ApiError::new(
+                        codes::AI_FAILED,
+                        "the AI coach could not answer this request",
+                    )
+                };
+                match after {
+                    Some(after) => error.with_header(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from(after),
+                    ),
+                    None => error,
+                }
+                .with_details(details)
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub enum ErrorKind {
     InternalError,
     DependencyError,
     TimeoutError,
+    /// The AI model could not answer (seed 003's `AIServiceError`).
+    AiServiceError,
 }
 
 impl ErrorKind {
@@ -55,6 +57,7 @@ impl ErrorKind {
             Self::InternalError => "internal_error",
             Self::DependencyError => "dependency_error",
             Self::TimeoutError => "timeout_error",
+            Self::AiServiceError => "ai_service_error",
         }
     }
 }
