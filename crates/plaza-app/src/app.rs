@@ -89,6 +89,8 @@ pub fn registry() -> Registry<AppState> {
     registry.register::<crate::payments::jobs::Reconcile>();
     registry.register::<crate::payments::jobs::Audit>();
     registry.register::<crate::coach::answer::Answer>();
+    registry.register::<crate::fitness::reminders::Reminders>();
+    registry.register::<crate::fitness::reminders::WeeklyReports>();
     registry.register::<crate::notifications::Deliver>();
     registry.register::<crate::notifications::mail::AccountMail>();
     registry.register::<crate::notifications::mail::NotificationMail>();
@@ -118,6 +120,14 @@ pub fn schedules() -> Cron {
         .and_then(|cron| {
             let job = crate::payments::jobs::Audit {};
             cron.add("payments-audit", "27 * * * *", &job)
+        })
+        .and_then(|cron| {
+            let job = crate::fitness::reminders::Reminders {};
+            cron.add("fitness-reminders", "*/15 * * * *", &job)
+        })
+        .and_then(|cron| {
+            let job = crate::fitness::reminders::WeeklyReports {};
+            cron.add("fitness-weekly-reports", "5 * * * *", &job)
         });
     if let Err(e) = added {
         tracing::error!(error = %e, "a built-in schedule is invalid");

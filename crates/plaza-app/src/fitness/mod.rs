@@ -1,7 +1,8 @@
 //! FitSync (seed 003, issue 18): fitness profiles, workout and meal plans
 //! from plaza's offline planner or written by hand, workouts and meals
-//! logged, body measurements, and `GET /api/analytics/user`. The AI coach
-//! on an OpenAI-compatible model comes next. See docs/fitness.md.
+//! logged, body measurements, `GET /api/analytics/user`, and workout
+//! reminders and weekly reports. The AI coach is `coach/`. See
+//! docs/fitness.md.
 
 pub mod analytics;
 pub mod error;
@@ -11,6 +12,8 @@ pub mod model;
 pub mod planner;
 pub mod plans;
 pub mod records;
+mod reminder_store;
+pub mod reminders;
 pub mod service;
 mod store;
 

@@ -70,6 +70,9 @@ pub struct Profile {
     /// Injuries or limits the plans respect (free text, at most 500).
     pub limitations: String,
     pub units: Units,
+    /// `"18:00"` in my time zone: on training days without a workout
+    /// logged, a reminder then (none while quiet hours last); unset, none.
+    pub reminder_time: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -91,6 +94,7 @@ impl Profile {
             birth_year: None,
             limitations: String::new(),
             units: Units::Metric,
+            reminder_time: None,
             created_at: now,
             updated_at: now,
         }

@@ -38,6 +38,7 @@ pub struct ProfileEdit {
     pub birth_year: Option<Option<i64>>,
     pub limitations: Option<String>,
     pub units: Option<Units>,
+    pub reminder_time: Option<Option<String>>,
 }
 
 pub async fn save_profile(
@@ -92,6 +93,14 @@ pub async fn save_profile(
     }
     if let Some(v) = edit.units {
         p.units = v;
+    }
+    if let Some(v) = edit.reminder_time {
+        p.reminder_time = v
+            .map(|t| match t.trim().parse::<jiff::civil::Time>() {
+                Ok(at) => Ok(format!("{:02}:{:02}", at.hour(), at.minute())),
+                Err(_) => Err(invalid("reminder_time", "a time of day such as \"18:00\"")),
+            })
+            .transpose()?;
     }
     p.updated_at = now;
     let mut work = state.work_one().await?;

@@ -32,6 +32,7 @@ struct ProfileRow {
     birth_year: Option<i64>,
     limitations: String,
     units: String,
+    reminder_time: Option<String>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -42,7 +43,7 @@ pub async fn profile(
 ) -> Result<Option<Profile>, sqlx::Error> {
     let row: Option<ProfileRow> = sqlx::query_as(
         "SELECT user_id, level, goals, equipment, days_per_week, minutes_per_session, height_mm, \
-         sex, birth_year, limitations, units, created_at, updated_at \
+         sex, birth_year, limitations, units, reminder_time, created_at, updated_at \
          FROM fitness_profiles WHERE user_id = $1",
     )
     .bind(user)
@@ -62,6 +63,7 @@ pub async fn profile(
             birth_year: r.birth_year,
             limitations: r.limitations,
             units: r.units.parse().unwrap_or(start.units),
+            reminder_time: r.reminder_time,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -71,13 +73,15 @@ pub async fn profile(
 pub async fn save_profile(conn: &mut AnyConnection, p: &Profile) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO fitness_profiles (user_id, level, goals, equipment, days_per_week, \
-         minutes_per_session, height_mm, sex, birth_year, limitations, units, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         minutes_per_session, height_mm, sex, birth_year, limitations, units, reminder_time, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (user_id) DO UPDATE SET level = excluded.level, goals = excluded.goals, \
          equipment = excluded.equipment, days_per_week = excluded.days_per_week, \
          minutes_per_session = excluded.minutes_per_session, height_mm = excluded.height_mm, \
          sex = excluded.sex, birth_year = excluded.birth_year, limitations = excluded.limitations, \
-         units = excluded.units, updated_at = excluded.updated_at",
+         units = excluded.units, reminder_time = excluded.reminder_time, \
+         updated_at = excluded.updated_at",
     )
     .bind(p.user_id)
     .bind(p.level.as_str())
@@ -90,6 +94,7 @@ pub async fn save_profile(conn: &mut AnyConnection, p: &Profile) -> Result<(), s
     .bind(p.birth_year)
     .bind(&p.limitations)
     .bind(p.units.as_str())
+    .bind(&p.reminder_time)
     .bind(p.created_at)
     .bind(p.updated_at)
     .execute(&mut *conn)

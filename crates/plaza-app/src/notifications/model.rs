@@ -106,6 +106,16 @@ pub const KINDS: &[Kind] = &[
         defaults: &[Channel::InApp, Channel::Websocket],
     },
     Kind {
+        name: "fitness.workout_reminder",
+        description: "A training day of my plan with no workout logged yet, at my reminder time",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Push],
+    },
+    Kind {
+        name: "fitness.weekly_report",
+        description: "My week of training, on Monday morning",
+        defaults: &[Channel::InApp, Channel::Websocket, Channel::Email],
+    },
+    Kind {
         name: "admin.announcement",
         description: "A message from the administrators",
         defaults: &[Channel::InApp, Channel::Websocket],

@@ -314,3 +314,17 @@ fn check_wording(send: &Send) -> Result<(), NotificationsError> {
     }
     Ok(())
 }
+
+/// Whether `user` is inside their quiet hours at `now` (jobs that would
+/// rather not notify then, such as workout reminders, skip the moment).
+pub async fn is_quiet(
+    conn: &mut sqlx::AnyConnection,
+    user: UserId,
+    now: plaza_core::Timestamp,
+) -> Result<bool, sqlx::Error> {
+    let Some((start, end)) = store::quiet_hours(conn, user).await? else {
+        return Ok(false);
+    };
+    let (zone, _) = users::service::time_zone(conn, user).await?;
+    Ok(super::quiet_until(now, &zone, &start, &end).is_some())
+}

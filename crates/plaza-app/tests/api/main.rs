@@ -19,6 +19,7 @@ mod fake_openai;
 mod faults;
 mod files;
 mod fitness;
+mod fitness_reminders;
 mod graphql;
 mod graphql_ws;
 mod health;
