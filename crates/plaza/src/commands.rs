@@ -71,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 
 async fn serve(config: Config) -> Result<(), Failure> {
     let _logs = telemetry::init_logging(&config.log, config.features.debug)?;
+    let _sentry = telemetry::init_sentry(&config.sentry);
     let addr = format!("{}:{}", config.host, config.port);
     let grace = config.http.shutdown_timeout.0;
     let state = AppState::connect(config, Arc::new(SystemClock), plaza_app::app::hooks()).await?;
@@ -118,6 +119,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
 /// timeout.
 async fn worker(config: Config, args: crate::cli::WorkerArgs) -> Result<(), Failure> {
     let _logs = telemetry::init_logging(&config.log, config.features.debug)?;
+    let _sentry = telemetry::init_sentry(&config.sentry);
     let grace = config.http.shutdown_timeout.0;
     let state = AppState::connect(config, Arc::new(SystemClock), plaza_app::app::hooks()).await?;
     if state.config.database.migrate_on_start {

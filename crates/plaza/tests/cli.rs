@@ -1083,3 +1083,109 @@ async fn kill_9_during_webhooks_credits_each_payment_once_on_postgres() {
     let pg = TestPostgres::create().await;
     kill_9_during_webhooks_credits_each_payment_once(Some(&pg.url)).await;
 }
+
+/// A Sentry-compatible endpoint: `POST /api/{project}/envelope/` with the
+/// `X-Sentry-Auth` header; keeps each envelope's items as JSON values.
+async fn fake_sentry() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<serde_json::Value>)>>>,
+) {
+    use axum::routing::post;
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<serde_json::Value>)>>>;
+    async fn envelope(
+        axum::extract::State(seen): axum::extract::State<Seen>,
+        headers: axum::http::HeaderMap,
+        body: axum::body::Bytes,
+    ) -> &'static str {
+        let auth = headers
+            .get("x-sentry-auth")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        // An envelope: a header line, then item headers each followed by their payload.
+        let lines = String::from_utf8_lossy(&body)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        seen.lock().unwrap().push((auth, lines));
+        "{}"
+    }
+    let seen: Seen = Default::default();
+    let app = axum::Router::new()
+        .route("/api/{project}/envelope/", post(envelope))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://publickey@{addr}/42"), seen)
+}
+
+#[tokio::test]
+async fn a_5xx_reaches_sentry_with_its_request_id_and_a_4xx_does_not() {
+    let (dsn, seen) = fake_sentry().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = plaza(dir.path());
+    // A model nobody answers at: the coach's 503.
+    cmd.env("PLAZA_SENTRY_DSN", &dsn)
+        .env("PLAZA_SENTRY_ENVIRONMENT", "ci")
+        .env("PLAZA_AI_PROVIDER", "openai")
+        .env("PLAZA_AI_BASE_URL", "http://127.0.0.1:9/v1")
+        .env("PLAZA_AI_RETRIES", "0");
+    let server = Server::start(&mut cmd);
+    let (token, _) = token_of(&server, "ana@example.com").await;
+    let ask = |body: serde_json::Value| {
+        client()
+            .post(server.url("/api/ai/enhanced-chat"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let bad = ask(serde_json::json!({"message": ""})).await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let bad_id = bad.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let res = ask(serde_json::json!({"message": "hi"})).await.unwrap();
+    assert_eq!(res.status(), 503);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+    let mut event = None;
+    for _ in 0..200 {
+        let found = seen.lock().unwrap().iter().find_map(|(auth, items)| {
+            let e = items
+                .iter()
+                .find(|i| i["tags"]["request_id"] == id.as_str())?;
+            Some((auth.clone(), items[1].clone(), e.clone()))
+        });
+        if found.is_some() {
+            event = found;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (auth, item, event) = event.expect("the 503 reached the fake Sentry");
+    assert!(auth.contains("sentry_key=publickey"), "{auth}");
+    assert_eq!(item["type"], "event");
+    // `error` is the protocol's default level, so it may be left out.
+    assert!(
+        matches!(event["level"].as_str(), None | Some("error")),
+        "{event}"
+    );
+    let message = event["message"]
+        .as_str()
+        .or(event["logentry"]["message"].as_str())
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("503 POST /api/ai/enhanced-chat"),
+        "{event}"
+    );
+    assert_eq!(event["environment"], "ci");
+    assert_eq!(event["tags"]["status"], "503");
+    assert_eq!(event["tags"]["code"], "ai.unavailable");
+    assert_eq!(event["tags"]["route"], "/api/ai/enhanced-chat");
+    assert!(event["release"].as_str().unwrap().starts_with("plaza@"));
+    let everything = format!("{:?}", seen.lock().unwrap());
+    assert!(
+        !everything.contains(&bad_id),
+        "a 4xx is not an error to track"
+    );
+    assert_eq!(server.terminate(), 0);
+}

@@ -130,6 +130,17 @@ impl Config {
                 "at most 120s (the answer comes later anyway)".into(),
             );
         }
+        if !(0.0..=1.0).contains(&self.sentry.sample_rate) {
+            bad("sentry.sample_rate", "a share between 0 and 1".into());
+        }
+        if let Some(dsn) = &self.sentry.dsn
+            && dsn.expose().parse::<sentry::types::Dsn>().is_err()
+        {
+            bad(
+                "sentry.dsn",
+                "not a DSN (https://<key>@<host>/<project>)".into(),
+            );
+        }
         for (model, p) in &ai.prices {
             let fine = |v: f64| v.is_finite() && v >= 0.0;
             if !(fine(p.input) && fine(p.output)) {

@@ -24,6 +24,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("payments", "payments"),
     ("oauth", "oauth"),
     ("ai", "ai"),
+    ("sentry", "sentry"),
     ("database", "database"),
     ("feature", "features"),
     ("redis", "redis"),

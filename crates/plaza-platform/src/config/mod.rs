@@ -6,6 +6,7 @@
 mod ai;
 mod env;
 mod sections;
+mod sentry;
 mod units;
 mod validate;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use ai::{AiConfig, Price};
 pub use env::{EnvVars, key_for_var, var_for_key};
 pub use sections::*;
+pub use sentry::SentryConfig;
 pub use units::{ByteSize, Dsn, HumanDuration, Rate, Secret, StringList, parse_duration};
 
 /// The file read when no other is named and it exists.
@@ -49,6 +51,7 @@ pub struct Config {
     pub oauth: OAuthConfig,
     pub payments: PaymentsConfig,
     pub ai: AiConfig,
+    pub sentry: SentryConfig,
     pub features: Features,
 }
 
@@ -74,6 +77,7 @@ impl Default for Config {
             oauth: OAuthConfig::default(),
             payments: PaymentsConfig::default(),
             ai: AiConfig::default(),
+            sentry: SentryConfig::default(),
             features: Features::default(),
         }
     }

@@ -291,7 +291,7 @@ fn workspace_file(name: &str) -> String {
 
 /// Keys unset by default: absent from the defaults, present (commented) in
 /// both example files.
-const OPTIONAL_KEYS: [&str; 37] = [
+const OPTIONAL_KEYS: [&str; 38] = [
     "graphql.introspection",
     "database.url",
     "database.read_url",
@@ -329,6 +329,7 @@ const OPTIONAL_KEYS: [&str; 37] = [
     "payments.cryptomus.merchant",
     "payments.cryptomus.api_key",
     "ai.api_key",
+    "sentry.dsn",
 ];
 
 #[test]

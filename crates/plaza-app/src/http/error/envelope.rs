@@ -6,7 +6,9 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, ErrorBody, Failure, codes};
+use plaza_platform::telemetry::Failed;
+
+use super::{ApiError, Cause, ErrorBody, Failure, codes};
 use crate::state::AppState;
 
 /// Writes the error body of every 4xx and 5xx, with the request id and time.
@@ -19,6 +21,11 @@ pub async fn error_envelope(State(state): State<AppState>, req: Request, next: N
         .to_owned();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    // The route's pattern, not the path: ids stay out of error tracking.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| path.clone(), |m| m.as_str().to_owned());
     let mut res = next.run(req).await;
     let status = res.status();
     if status.as_u16() < 400 {
@@ -28,6 +35,17 @@ pub async fn error_envelope(State(state): State<AppState>, req: Request, next: N
         Some(f) => f,
         None => error_for_status(status, &method, &path, &state).0.failure,
     };
+    if status.is_server_error() {
+        let cause = res.extensions_mut().remove::<Cause>();
+        plaza_platform::telemetry::report_failure(&Failed {
+            request_id: &request_id,
+            status: status.as_u16(),
+            code: failure.code.name,
+            method: method.as_str(),
+            route: &route,
+            cause: cause.as_ref().map(|c| c.0.as_str()),
+        });
+    }
     let body = ErrorBody {
         error: failure.message,
         kind: failure.code.kind,
@@ -102,5 +120,8 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic with no message".into());
     tracing::error!(panic = %message, "request handler panicked");
-    ApiError::new(codes::SERVER_INTERNAL, "internal error").into_response()
+    let mut res = ApiError::new(codes::SERVER_INTERNAL, "internal error").into_response();
+    res.extensions_mut()
+        .insert(Cause(format!("panic: {message}")));
+    res
 }

@@ -83,6 +83,10 @@ pub struct ErrorBody {
     pub details: Option<Value>,
 }
 
+/// A 5xx's logged cause, for error tracking (never sent to the client).
+#[derive(Clone, Debug)]
+pub(crate) struct Cause(pub String);
+
 /// What went wrong, before it is stamped with the request id and time.
 #[derive(Clone, Debug)]
 struct Failure {
@@ -233,10 +237,12 @@ impl IntoResponse for ApiError {
             headers,
             source,
         } = *self.0;
-        if let Some(source) = source {
-            tracing::error!(error = format!("{source:#}"), "request failed");
-        }
         let mut res = (status, headers).into_response();
+        if let Some(source) = source {
+            let cause = format!("{source:#}");
+            tracing::error!(error = cause, "request failed");
+            res.extensions_mut().insert(Cause(cause));
+        }
         // The body is written by `error_envelope`, which knows the request id.
         res.extensions_mut().insert(failure);
         res
