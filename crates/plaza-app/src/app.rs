@@ -89,6 +89,7 @@ pub fn registry() -> Registry<AppState> {
     registry.register::<crate::payments::jobs::Reconcile>();
     registry.register::<crate::payments::jobs::Audit>();
     registry.register::<crate::coach::answer::Answer>();
+    registry.register::<crate::coach::usage::UsageGauges>();
     registry.register::<crate::fitness::reminders::Reminders>();
     registry.register::<crate::fitness::reminders::WeeklyReports>();
     registry.register::<crate::notifications::Deliver>();
@@ -120,6 +121,10 @@ pub fn schedules() -> Cron {
         .and_then(|cron| {
             let job = crate::payments::jobs::Audit {};
             cron.add("payments-audit", "27 * * * *", &job)
+        })
+        .and_then(|cron| {
+            let job = crate::coach::usage::UsageGauges {};
+            cron.add("ai-usage", "13 * * * *", &job)
         })
         .and_then(|cron| {
             let job = crate::fitness::reminders::Reminders {};

@@ -15,6 +15,7 @@
 //!
 //! Each prints one line of figures per measurement.
 
+mod coach;
 mod drive;
 mod export;
 mod graphql;
@@ -145,6 +146,23 @@ enum Command {
         users: usize,
         #[arg(long, default_value_t = 16)]
         connections: usize,
+    },
+    /// The AI coach: `POST /api/ai/enhanced-chat` answers per second with
+    /// a fake model answering in `model_ms`, and queue wait per priority.
+    Coach {
+        base: String,
+        #[arg(long)]
+        model_port: u16,
+        #[arg(long, default_value_t = 200)]
+        model_ms: u64,
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        /// Requests in flight, one level after another.
+        #[arg(long, value_delimiter = ',', default_value = "50,200")]
+        in_flight: Vec<usize>,
+        /// Per level.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
     /// Server memory per idle authenticated WebSocket (RSS of PID).
     WsIdle {
@@ -290,6 +308,16 @@ fn main() -> anyhow::Result<()> {
             payments,
             users,
             connections,
+        )),
+        Command::Coach {
+            base,
+            model_port,
+            model_ms,
+            users,
+            in_flight,
+            seconds,
+        } => runtime.block_on(coach::run(
+            base, model_port, model_ms, users, in_flight, seconds,
         )),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);

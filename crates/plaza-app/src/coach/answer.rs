@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::error::CoachError;
 use super::live::{self, Note};
-use super::model::{AiRequest, Author, ChatMessage, RequestKind, Status, Urgency};
+use super::model::{AiRequest, Author, ChatMessage, RequestKind, RequestStatus, Urgency};
 use super::offline::{self, Facts};
 use super::{plan, prompt, store};
 use crate::fitness::records::PlanKind;
@@ -210,7 +210,7 @@ async fn finish(
     let mut work = state.work().await?;
     let now = work.now();
     let mut outcome = store::Outcome {
-        status: Status::Done,
+        status: RequestStatus::Done,
         answer_id: None,
         plan_id: None,
         error: None,
@@ -285,9 +285,9 @@ async fn finish(
             outcome.retry_at = retry_after.map(|after| now.saturating_add(after));
             tracing::warn!(request = %r.id, reason, retryable, "the AI request failed");
             outcome.status = if retryable {
-                Status::Unavailable
+                RequestStatus::Unavailable
             } else {
-                Status::Failed
+                RequestStatus::Failed
             };
             outcome.error = Some(reason.clone());
             (

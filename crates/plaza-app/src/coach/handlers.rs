@@ -20,8 +20,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::live::Note;
 use super::model::{AiRequest, ChatMessage, Conversation, Topic, Urgency};
 use super::service::{self, Ask, Asked, Settled};
+use super::usage::{self, UsageRow};
 use crate::fitness::records::{Plan, PlanKind};
-use crate::http::{ApiError, AuthUser, ErrorBody, ValidJson, ValidPath, ValidQuery, page_limit};
+use crate::http::{
+    AdminUser, ApiError, AuthUser, ErrorBody, ValidJson, ValidPath, ValidQuery, page_limit,
+};
 use crate::state::AppState;
 
 /// Seed 003's request.
@@ -60,7 +63,7 @@ pub struct ChatReply {
 /// Still on the queue: follow `request` at `GET /api/ai/requests/{id}`,
 /// or wait for the `ai.answer` socket event and notification.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Accepted {
+pub struct AiAccepted {
     pub request: AiRequest,
     #[schema(value_type = String, format = Uuid)]
     pub job_id: plaza_core::JobId,
@@ -104,7 +107,7 @@ pub struct ConversationList {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Thread {
+pub struct AiThread {
     pub conversation: Conversation,
     /// Oldest first.
     pub messages: Vec<ChatMessage>,
@@ -126,7 +129,7 @@ fn wants_stream(headers: &HeaderMap) -> bool {
     request_body = EnhancedChat,
     responses(
         (status = 200, description = "Answered within `ai.inline_wait`; with `Accept: text/event-stream`, a stream of `request`, `delta` and `done` (or `error`) events", body = ChatReply),
-        (status = 202, description = "Still on the queue", body = Accepted),
+        (status = 202, description = "Still on the queue", body = AiAccepted),
         (status = 401, body = ErrorBody), (status = 404, description = "The AI coach is off, or the conversation is not mine", body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 502, description = "`ai_service_error`: retrying will not help", body = ErrorBody),
@@ -182,7 +185,7 @@ fn pending(request: AiRequest, job_id: plaza_core::JobId) -> Response {
     (
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        Json(Accepted { request, job_id }),
+        Json(AiAccepted { request, job_id }),
     )
         .into_response()
 }
@@ -263,7 +266,7 @@ fn error_event(state: &AppState, e: ApiError) -> Event {
     request_body = AskPlan,
     responses(
         (status = 201, description = "Made within `ai.inline_wait`", body = PlanReply),
-        (status = 202, description = "Still on the queue", body = Accepted),
+        (status = 202, description = "Still on the queue", body = AiAccepted),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn ask_plan(
@@ -307,14 +310,14 @@ pub async fn list_chats(
 /// `GET /api/ai/chats/{id}` — one of my conversations with its messages.
 #[utoipa::path(get, path = "/api/ai/chats/{id}", tag = "ai", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Thread), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AiThread), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_chat(
     State(state): State<AppState>,
     me: AuthUser,
     ValidPath(id): ValidPath<ConversationId>,
-) -> Result<Json<Thread>, ApiError> {
+) -> Result<Json<AiThread>, ApiError> {
     let t = service::conversation(&state, &me, id).await?;
-    Ok(Json(Thread {
+    Ok(Json(AiThread {
         pending: t.latest.as_ref().is_some_and(|r| !r.status.finished()),
         conversation: t.conversation,
         messages: t.messages,
@@ -333,4 +336,41 @@ pub async fn delete_chat(
 ) -> Result<StatusCode, ApiError> {
     service::delete_conversation(&state, &me, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// The window, 1–2160 hours back; default 24.
+    hours: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageBody {
+    pub hours: u32,
+    pub items: Vec<UsageRow>,
+    /// US dollars, over every row.
+    pub cost_usd: f64,
+}
+
+/// `GET /api/admin/ai/usage` — AI requests, tokens and cost by model and
+/// outcome (admins).
+#[utoipa::path(get, path = "/api/admin/ai/usage", tag = "ai", security(("bearer" = [])),
+    params(UsageQuery),
+    responses((status = 200, body = UsageBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ai_usage(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ValidQuery(query): ValidQuery<UsageQuery>,
+) -> Result<Json<UsageBody>, ApiError> {
+    let hours = query.hours.unwrap_or(24);
+    let items = usage::usage(&state, admin, hours).await?;
+    let cost_usd = items.iter().map(|r| r.cost_micros).sum::<i64>() as f64 / 1e6;
+    Ok(Json(UsageBody {
+        hours,
+        items,
+        cost_usd,
+    }))
 }

@@ -13,6 +13,7 @@ mod plan;
 pub mod prompt;
 pub mod service;
 mod store;
+pub mod usage;
 
 use axum::middleware::from_fn_with_state;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,4 +39,5 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::get_request))
         .routes(routes!(handlers::list_chats))
         .routes(routes!(handlers::get_chat, handlers::delete_chat))
+        .routes(routes!(handlers::ai_usage))
 }

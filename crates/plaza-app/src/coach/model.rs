@@ -40,7 +40,7 @@ plaza_core::text_enum!(
     /// Where a request is: waiting on the queue, running, answered, failed
     /// for good, or failed because the model was unavailable (asking again
     /// later may help).
-    Status {
+    RequestStatus {
         Queued => "queued",
         Running => "running",
         Done => "done",
@@ -49,7 +49,7 @@ plaza_core::text_enum!(
     }
 );
 
-impl Status {
+impl RequestStatus {
     pub fn finished(self) -> bool {
         matches!(self, Self::Done | Self::Failed | Self::Unavailable)
     }
@@ -98,7 +98,7 @@ pub struct AiRequest {
     pub user_id: UserId,
     pub kind: RequestKind,
     pub priority: Urgency,
-    pub status: Status,
+    pub status: RequestStatus,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub conversation_id: Option<ConversationId>,
     #[serde(skip)]

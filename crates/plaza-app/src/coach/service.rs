@@ -10,7 +10,7 @@ use super::answer::Answer;
 use super::error::{CoachError, invalid};
 use super::live::Waiter;
 use super::model::{
-    AiRequest, Author, ChatMessage, Conversation, RequestKind, Status, Topic, Urgency,
+    AiRequest, Author, ChatMessage, Conversation, RequestKind, RequestStatus, Topic, Urgency,
 };
 use super::store;
 use crate::fitness::records::{Plan, PlanKind};
@@ -176,7 +176,7 @@ fn new_request(
         user_id: me.user_id,
         kind,
         priority: urgency,
-        status: Status::Queued,
+        status: RequestStatus::Queued,
         conversation_id: None,
         question_id: None,
         answer_id: None,
@@ -252,7 +252,7 @@ pub async fn settle(
 /// What a request made, or its failure as the coach's error.
 pub async fn outcome(state: &AppState, me: &AuthUser, r: AiRequest) -> Result<Settled, CoachError> {
     match r.status {
-        Status::Done => {
+        RequestStatus::Done => {
             if let Some(plan_id) = r.plan_id {
                 let plan = crate::fitness::plans::plan(state, me, plan_id).await?;
                 return Ok(Settled::Planned { request: r, plan });
@@ -267,12 +267,12 @@ pub async fn outcome(state: &AppState, me: &AuthUser, r: AiRequest) -> Result<Se
                 None => Ok(Settled::Pending(r)),
             }
         }
-        Status::Failed | Status::Unavailable => Err(CoachError::Ai {
+        RequestStatus::Failed | RequestStatus::Unavailable => Err(CoachError::Ai {
             retry_after: r.retry_at.map(|at| at.duration_since(state.clock.now())),
             reason: r.error.unwrap_or_else(|| "the model did not answer".into()),
-            retryable: r.status == Status::Unavailable,
+            retryable: r.status == RequestStatus::Unavailable,
         }),
-        Status::Queued | Status::Running => Ok(Settled::Pending(r)),
+        RequestStatus::Queued | RequestStatus::Running => Ok(Settled::Pending(r)),
     }
 }
 

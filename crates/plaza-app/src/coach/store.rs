@@ -4,7 +4,7 @@ use plaza_core::{AiMessageId, AiRequestId, ConversationId, PlanId, Timestamp, Us
 use sqlx::AnyConnection;
 
 use super::model::{
-    AiRequest, Author, ChatMessage, Conversation, RequestKind, Status, Topic, Urgency,
+    AiRequest, Author, ChatMessage, Conversation, RequestKind, RequestStatus, Topic, Urgency,
 };
 
 #[derive(sqlx::FromRow)]
@@ -213,7 +213,7 @@ struct RequestRow {
     user_id: UserId,
     kind: RequestKind,
     priority: Urgency,
-    status: Status,
+    status: RequestStatus,
     conversation_id: Option<ConversationId>,
     question_id: Option<AiMessageId>,
     answer_id: Option<AiMessageId>,
@@ -337,7 +337,7 @@ pub async fn start_request(
 
 /// What a finished request made, or why it failed, and what it cost.
 pub struct Outcome {
-    pub status: Status,
+    pub status: RequestStatus,
     pub answer_id: Option<AiMessageId>,
     pub plan_id: Option<PlanId>,
     pub error: Option<String>,
@@ -373,4 +373,37 @@ pub async fn finish_request(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Requests since `since`, grouped by who answered and how it went.
+pub async fn usage_since(
+    conn: &mut AnyConnection,
+    since: Timestamp,
+) -> Result<Vec<super::usage::UsageRow>, sqlx::Error> {
+    let rows: Vec<(String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT COALESCE(provider, ''), status, CAST(COUNT(*) AS BIGINT), \
+         CAST(COUNT(DISTINCT user_id) AS BIGINT), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) \
+         FROM ai_requests WHERE created_at >= $1 \
+         GROUP BY COALESCE(provider, ''), status ORDER BY 1, 2",
+    )
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(provider, status, requests, users, tokens_in, tokens_out, cost_micros)| {
+                super::usage::UsageRow {
+                    provider,
+                    status,
+                    requests,
+                    users,
+                    tokens_in,
+                    tokens_out,
+                    cost_micros,
+                }
+            },
+        )
+        .collect())
 }

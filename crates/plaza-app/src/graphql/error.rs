@@ -48,6 +48,8 @@ through_api_error!(
     crate::meditation::MeditationError,
     crate::notifications::NotificationsError,
     crate::payments::PaymentsError,
+    crate::fitness::FitnessError,
+    crate::coach::CoachError,
     crate::profiles::error::ProfilesError,
     crate::http::auth::TokenError,
 );

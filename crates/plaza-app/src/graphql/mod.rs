@@ -6,6 +6,7 @@
 
 mod context;
 mod error;
+mod fitness;
 mod http;
 mod ids;
 mod loaders;

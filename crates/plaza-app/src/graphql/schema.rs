@@ -18,6 +18,7 @@ use async_graphql::{MergedObject, Response, Schema, ServerResult, Value, Variabl
 use metrics::{Counter, Histogram};
 use plaza_platform::config::Config;
 
+use super::fitness::{FitnessMutation, FitnessQuery};
 use super::meditation::{MeditationMutation, MeditationQuery};
 use super::mutation::MessengerMutation;
 use super::payments::{PaymentsMutation, PaymentsQuery};
@@ -26,11 +27,16 @@ use super::subscription::Subscription;
 
 /// Every module's queries; later modules add theirs here.
 #[derive(MergedObject, Default)]
-pub struct Query(MessengerQuery, MeditationQuery, PaymentsQuery);
+pub struct Query(MessengerQuery, MeditationQuery, PaymentsQuery, FitnessQuery);
 
 /// Every module's mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(MessengerMutation, MeditationMutation, PaymentsMutation);
+pub struct Mutation(
+    MessengerMutation,
+    MeditationMutation,
+    PaymentsMutation,
+    FitnessMutation,
+);
 
 pub type PlazaSchema = Schema<Query, Mutation, Subscription>;
 

@@ -442,3 +442,34 @@ on_both_databases! {
         assert_eq!(order, ["first", "high", "normal", "low 1", "low 2"]);
     }
 }
+
+on_both_databases! {
+    async fn the_admin_sees_ai_usage_by_model_and_outcome(backend: Backend) {
+        let (app, fake) = app_on(backend, Reply::text("Fine."), |c| c.ai.retries = 0).await;
+        let ana = app.register("ana@example.com").await;
+        answered(&app, &ana, json!({"message": "one"})).await;
+        answered(&app, &ana, json!({"message": "two"})).await;
+        fake.script([Reply::Error(500, None, None, "boom")]);
+        assert_eq!(ask(&app, &ana, json!({"message": "three"})).await.status(), 503);
+        let res = app.get_as("/api/admin/ai/usage", &ana.access).await;
+        error_body(res, 403, "forbidden").await;
+        app.register("root@example.com").await;
+        let admin = app.make_admin("root@example.com").await;
+        let usage: Value = app.get_as("/api/admin/ai/usage?hours=24", &admin.access).await.json().await.unwrap();
+        let rows: Vec<(String, String, i64, i64)> = usage["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["provider"].as_str().unwrap().to_owned(), r["status"].as_str().unwrap().to_owned(), r["requests"].as_i64().unwrap(), r["cost_micros"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(rows, [("".to_owned(), "unavailable".to_owned(), 1, 0), ("gpt-4o-mini-2024-07-18".to_owned(), "done".to_owned(), 2, 900)]);
+        assert_eq!(usage["cost_usd"], 0.0009);
+        let res = app.get_as("/api/admin/ai/usage?hours=0", &admin.access).await;
+        error_body(res, 422, "validation_error").await;
+        // The hourly job publishes the last day as gauges.
+        use plaza_platform::jobs::JobKind;
+        plaza_app::coach::usage::UsageGauges {}.run(&app.state).await.unwrap();
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(metrics.contains("plaza_ai_cost_24h_micro_usd{provider=\"gpt-4o-mini-2024-07-18\",status=\"done\"} 900"), "{metrics}");
+    }
+}

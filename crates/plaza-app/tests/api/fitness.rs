@@ -298,3 +298,46 @@ async fn wrong_fitness_input_is_refused_and_writes_nothing() {
         .unwrap();
     assert_eq!(p["profile"]["days_per_week"], 3);
 }
+
+on_both_databases! {
+    async fn fitsync_over_graphql_calls_the_same_services(backend: Backend) {
+        use crate::graphql::{code, gql, ok};
+        let app = TestApp::on(backend).await;
+        let ana = app.register("ana@example.com").await;
+        let token = Some(ana.access.as_str());
+        let q = "mutation($i: FitnessProfileInput!) { updateFitnessProfile(input: $i) }";
+        let body = gql(&app, token, q, json!({"i": {"level": "advanced", "goals": ["strength"], "daysPerWeek": 4, "reminderTime": "07:30"}})).await;
+        let profile = &ok(&body)["updateFitnessProfile"];
+        assert_eq!((profile["level"].as_str(), profile["reminder_time"].as_str()), (Some("advanced"), Some("07:30")));
+        let bad = gql(&app, token, q, json!({"i": {"level": "olympian"}})).await;
+        assert_eq!(code(&bad), "input.invalid");
+
+        let body = gql(&app, token, r#"mutation { generatePlan(kind: "workout") { id kind provider week } }"#, json!({})).await;
+        let plan = &ok(&body)["generatePlan"];
+        assert_eq!((plan["kind"].as_str(), plan["provider"].as_str()), (Some("workout"), Some("offline")));
+        assert_eq!(plan["week"]["days"].as_array().unwrap().len(), 4);
+        let body = gql(&app, token, r#"mutation { logWorkout(kind: "strength", durationMin: 60, effort: 6) { calories } }"#, json!({})).await;
+        assert!(ok(&body)["logWorkout"]["calories"].as_i64().unwrap() > 0);
+
+        let body = gql(&app, token, r#"mutation { askCoach(message: "How should I train?", priority: "high") { status reply provider conversationId } }"#, json!({})).await;
+        let reply = &ok(&body)["askCoach"];
+        assert_eq!((reply["status"].as_str(), reply["provider"].as_str()), (Some("done"), Some("offline")));
+        let body = gql(&app, token, "{ fitnessPlans { id } workouts { kind } userAnalytics coachConversations }", json!({})).await;
+        let data = ok(&body);
+        assert_eq!(data["fitnessPlans"].as_array().unwrap().len(), 1);
+        assert_eq!(data["userAnalytics"]["workouts"]["total"], 1);
+        assert_eq!(data["userAnalytics"]["aiUsage"]["totalChats"], 1);
+        assert_eq!(data["coachConversations"].as_array().unwrap().len(), 1);
+
+        // A stranger sees none of it.
+        let bob = app.register("bob@example.com").await;
+        let id = plan["id"].as_str().unwrap();
+        let body = gql(&app, Some(&bob.access), "query($id: ID!) { fitnessPlan(id: $id) { id } }", json!({"id": id})).await;
+        assert_eq!(code(&body), "fitness.plan_not_found");
+        let conversation = reply["conversationId"].as_str().unwrap();
+        let body = gql(&app, Some(&bob.access), "query($id: ID!) { coachConversation(id: $id) }", json!({"id": conversation})).await;
+        assert_eq!(code(&body), "ai.conversation_not_found");
+        let body = gql(&app, None, "{ fitnessProfile }", json!({})).await;
+        assert_eq!(code(&body), "auth.token_missing");
+    }
+}
