@@ -215,22 +215,28 @@ fn streamed(
                 () = tokio::time::sleep_until(poll) => None,
             };
             if let Some(Note::Piece { text, .. }) = note {
-                let event = json_event("delta", &json!({"text": text}));
-                return Some((Ok(event), Some((state, me, waiter))));
+                let one = vec![Ok(delta(&text))];
+                return Some((stream::iter(one), Some((state, me, waiter))));
             }
             let r = match service::request(&state, &me, id).await {
                 Ok(r) => r,
-                Err(e) => return Some((Ok(error_event(&state, e.into())), None)),
+                Err(e) => {
+                    let one = vec![Ok(error_event(&state, e.into()))];
+                    return Some((stream::iter(one), None));
+                }
             };
             let timed_out = tokio::time::Instant::now() >= deadline;
             if !r.status.finished() && !timed_out {
                 continue;
             }
-            // Pieces still in flight come before the end.
-            while let Ok(Some(Note::Piece { .. })) =
-                tokio::time::timeout(Duration::from_millis(1), waiter.next()).await
-            {}
-            let last = match service::outcome(&state, &me, r).await {
+            // Pieces already here come before the end, in order.
+            let mut tail: Vec<Result<Event, Infallible>> = Vec::new();
+            while let Some(note) = waiter.try_next() {
+                if let Note::Piece { text, .. } = note {
+                    tail.push(Ok(delta(&text)));
+                }
+            }
+            tail.push(Ok(match service::outcome(&state, &me, r).await {
                 Ok(Settled::Answered { request, answer }) => {
                     json_event("done", &json!({"request": request, "message": answer}))
                 }
@@ -241,12 +247,17 @@ fn streamed(
                     json_event("pending", &json!({"request": request}))
                 }
                 Err(e) => error_event(&state, e.into()),
-            };
-            return Some((Ok(last), None));
+            }));
+            return Some((stream::iter(tail), None));
         }
-    });
+    })
+    .flatten();
     Sse::new(stream::once(async move { Ok(first) }).chain(rest))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+fn delta(text: &str) -> Event {
+    json_event("delta", &json!({"text": text}))
 }
 
 fn json_event(name: &str, data: &Value) -> Event {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use plaza_core::AiRequestId;
-use plaza_platform::bus::{RecvError, SharedBus, Subscription};
+use plaza_platform::bus::{SharedBus, subscribe_retrying};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OnceCell, mpsc};
 
@@ -80,17 +80,11 @@ impl Waiters {
                         Ok(sub) => sub,
                         Err(e) => {
                             tracing::warn!(error = %e, "cannot subscribe to AI answers yet; retrying");
-                            subscribe(&bus).await
+                            subscribe_retrying(&bus, TOPIC).await
                         }
                     };
-                    loop {
-                        match sub.recv().await {
-                            Ok(message) => hand_over(&waiting, &message.payload),
-                            Err(RecvError::Lagged(n)) => {
-                                tracing::warn!(missed = n, "the AI answers' listener fell behind");
-                            }
-                            Err(RecvError::Closed) => return,
-                        }
+                    while let Some(message) = sub.next_of(TOPIC).await {
+                        hand_over(&waiting, &message.payload);
                     }
                 });
             })
@@ -110,6 +104,11 @@ impl Waiter {
     pub async fn next(&mut self) -> Option<Note> {
         self.rx.recv().await
     }
+
+    /// A note already here, without waiting.
+    pub fn try_next(&mut self) -> Option<Note> {
+        self.rx.try_recv().ok()
+    }
 }
 
 impl Drop for Waiter {
@@ -122,16 +121,6 @@ impl Drop for Waiter {
 pub async fn tell(bus: &SharedBus, note: &Note) {
     if let Err(e) = bus.publish(TOPIC, note.bytes()).await {
         tracing::debug!(error = %e, "cannot tell waiters about an AI request");
-    }
-}
-
-/// Subscribes, retrying every second until the bus answers.
-async fn subscribe(bus: &SharedBus) -> Subscription {
-    loop {
-        match bus.subscribe(TOPIC).await {
-            Ok(sub) => return sub,
-            Err(_) => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
-        }
     }
 }
 

@@ -127,3 +127,16 @@ pub struct AiRequest {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<Timestamp>,
 }
+
+/// One model and outcome's requests in a window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageRow {
+    /// `offline`, the model's name, or empty for requests not yet run.
+    pub provider: String,
+    pub status: String,
+    pub requests: i64,
+    pub users: i64,
+    pub tokens_in: i64,
+    pub tokens_out: i64,
+    pub cost_micros: i64,
+}

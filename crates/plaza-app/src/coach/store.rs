@@ -379,7 +379,7 @@ pub async fn finish_request(
 pub async fn usage_since(
     conn: &mut AnyConnection,
     since: Timestamp,
-) -> Result<Vec<super::usage::UsageRow>, sqlx::Error> {
+) -> Result<Vec<super::model::UsageRow>, sqlx::Error> {
     let rows: Vec<(String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT COALESCE(provider, ''), status, CAST(COUNT(*) AS BIGINT), \
          CAST(COUNT(DISTINCT user_id) AS BIGINT), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT), \
@@ -394,7 +394,7 @@ pub async fn usage_since(
         .into_iter()
         .map(
             |(provider, status, requests, users, tokens_in, tokens_out, cost_micros)| {
-                super::usage::UsageRow {
+                super::model::UsageRow {
                     provider,
                     status,
                     requests,

@@ -6,24 +6,11 @@
 use plaza_core::Timestamp;
 use plaza_platform::jobs::JobKind;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+pub use super::model::UsageRow;
 use super::store;
 use crate::http::AdminUser;
 use crate::state::AppState;
-
-/// One model and outcome's requests in a window.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UsageRow {
-    /// `offline`, the model's name, or empty for requests not yet run.
-    pub provider: String,
-    pub status: String,
-    pub requests: i64,
-    pub users: i64,
-    pub tokens_in: i64,
-    pub tokens_out: i64,
-    pub cost_micros: i64,
-}
 
 /// The requests of the last `hours` hours, by model and outcome.
 pub async fn usage(

@@ -38,15 +38,14 @@ pub async fn mark_reminded(
     user: UserId,
     day: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    mark(
+        conn,
         "UPDATE fitness_profiles SET reminded_on = $1 \
          WHERE user_id = $2 AND (reminded_on IS NULL OR reminded_on <> $1)",
+        user,
+        day,
     )
-    .bind(day)
-    .bind(user)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Marks `user`'s week of `monday` reported; false if it already was.
@@ -55,13 +54,27 @@ pub async fn mark_reported(
     user: UserId,
     monday: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    mark(
+        conn,
         "UPDATE fitness_profiles SET reported_on = $1 \
          WHERE user_id = $2 AND (reported_on IS NULL OR reported_on <> $1)",
+        user,
+        monday,
     )
-    .bind(monday)
-    .bind(user)
-    .execute(&mut *conn)
-    .await?;
+    .await
+}
+
+/// Sets a "last sent on" date unless it already is that date.
+async fn mark(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    user: UserId,
+    date: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(sql)
+        .bind(date)
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -143,7 +143,7 @@ fn too_many(code: &'static Code, message: impl Into<String>, retry_seconds: u64)
 }
 
 /// Whole seconds, rounded up so a client never retries too early.
-fn seconds(d: Duration) -> u64 {
+pub(crate) fn seconds(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 

@@ -16,7 +16,7 @@ mod socket;
 mod ws;
 
 use axum::extract::ws::Utf8Bytes;
-use plaza_platform::bus::{Message, RecvError, Subscription};
+use plaza_platform::bus::{Message, Subscription};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -58,29 +58,13 @@ pub async fn tell_users(
 /// Subscribes to `topic` for a node's lifetime, retrying every second
 /// until the bus answers.
 pub(crate) async fn subscribe(state: &AppState, topic: &'static str) -> Subscription {
-    loop {
-        match state.bus.subscribe(topic).await {
-            Ok(sub) => return sub,
-            Err(e) => {
-                tracing::error!(topic, error = %e, "cannot subscribe; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-        }
-    }
+    plaza_platform::bus::subscribe_retrying(&state.bus, topic).await
 }
 
 /// The next message of a node-wide listener, skipping (and logging) what
 /// it fell behind on; None once the bus is gone.
 pub(crate) async fn receive(sub: &mut Subscription, topic: &str) -> Option<Message> {
-    loop {
-        match sub.recv().await {
-            Ok(m) => return Some(m),
-            Err(RecvError::Lagged(n)) => {
-                tracing::warn!(topic, missed = n, "a socket listener fell behind");
-            }
-            Err(RecvError::Closed) => return None,
-        }
-    }
+    sub.next_of(topic).await
 }
 
 /// The sign-in session a `SESSION_ENDED_TOPIC` message names.

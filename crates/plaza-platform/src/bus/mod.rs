@@ -51,6 +51,34 @@ impl Subscription {
             Err(broadcast::error::RecvError::Closed) => Err(RecvError::Closed),
         }
     }
+
+    /// The next message for a node-wide listener of `topic`, skipping (and
+    /// logging) what it fell behind on; None once the bus is gone.
+    pub async fn next_of(&mut self, topic: &str) -> Option<Message> {
+        loop {
+            match self.recv().await {
+                Ok(m) => return Some(m),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(topic, missed = n, "a bus listener fell behind");
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// Subscribes to `topic` for a node's lifetime, retrying every second
+/// until the bus answers.
+pub async fn subscribe_retrying(bus: &SharedBus, topic: &str) -> Subscription {
+    loop {
+        match bus.subscribe(topic).await {
+            Ok(sub) => return sub,
+            Err(e) => {
+                tracing::error!(topic, error = %e, "cannot subscribe; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
 /// Cross-node publish/subscribe.

@@ -8,25 +8,23 @@ use sentry::protocol::{Event, Level};
 use crate::config::SentryConfig;
 
 /// Keeps the client; dropping it flushes what is queued (two seconds).
-pub struct SentryGuard(#[allow(dead_code)] Option<sentry::ClientInitGuard>);
-
-impl SentryGuard {
-    pub fn enabled(&self) -> bool {
-        self.0.is_some()
-    }
+pub struct SentryGuard {
+    _client: Option<sentry::ClientInitGuard>,
 }
 
 /// Starts the client when `config` names a DSN (checked at start-up).
 pub fn init_sentry(config: &SentryConfig) -> SentryGuard {
     let Some(dsn) = &config.dsn else {
-        return SentryGuard(None);
+        return SentryGuard { _client: None };
     };
     let options = sentry::ClientOptions::new()
         .dsn(dsn.expose())
         .release(format!("plaza@{}", env!("CARGO_PKG_VERSION")))
         .environment(config.environment.clone())
         .sample_rate(config.sample_rate);
-    SentryGuard(Some(sentry::init(options)))
+    SentryGuard {
+        _client: Some(sentry::init(options)),
+    }
 }
 
 /// What a 5xx answer was, for [`report_failure`].

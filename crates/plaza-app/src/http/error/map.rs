@@ -309,8 +309,7 @@ impl From<CoachError> for ApiError {
                 // The cause is logged and kept on the request, not sent.
                 tracing::warn!(reason, retryable, "the AI coach could not answer");
                 let mut details = serde_json::json!({"retryable": retryable});
-                // Whole seconds, rounded up so a client never comes back early.
-                let after = retry_after.map(|d| (d.as_secs_f64().ceil() as u64).max(1));
+                let after = retry_after.map(|d| crate::http::ratelimit::seconds(d).max(1));
                 if let Some(after) = after {
                     details["retry_after_seconds"] = after.into();
                 }
