@@ -19,5 +19,8 @@ start_plaza() {
     "$plaza" serve --host 127.0.0.1 --port "$port" >"$work/out.log" 2>&1) &
   pid=$!
   base="http://127.0.0.1:$port"
-  until curl -sf "$base/health" >/dev/null; do sleep 0.01; done
+  until curl -sf "$base/health" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { echo "plaza did not start:" >&2; cat "$work/out.log" >&2; exit 1; }
+    sleep 0.01
+  done
 }

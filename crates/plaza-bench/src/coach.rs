@@ -58,6 +58,7 @@ pub async fn run(
     users: usize,
     levels: Vec<usize>,
     seconds: u64,
+    pid: Option<u32>,
 ) -> anyhow::Result<()> {
     fake_model(model_port, Duration::from_millis(model_ms)).await?;
     let top = levels.iter().copied().max().unwrap_or(1);
@@ -73,12 +74,15 @@ pub async fn run(
         let latencies = Arc::new(Mutex::new(Vec::new()));
         let waits: Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>> = Arc::default();
         let failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let deferred = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let started = Instant::now();
+        let cpu_before = pid.map(crate::cpu_ticks).transpose()?;
         let mut tasks = Vec::new();
         for worker in 0..in_flight {
             let (client, base, tokens) = (client.clone(), base.clone(), tokens.clone());
-            let (latencies, waits, failed) = (latencies.clone(), waits.clone(), failed.clone());
+            let (latencies, waits) = (latencies.clone(), waits.clone());
+            let (failed, deferred) = (failed.clone(), deferred.clone());
             tasks.push(tokio::spawn(async move {
                 let mut i = worker;
                 while Instant::now() < deadline {
@@ -93,6 +97,11 @@ pub async fn run(
                     i += in_flight;
                     let answer: Option<Value> = match res {
                         Ok(r) if r.status().as_u16() == 200 => r.json().await.ok(),
+                        // Still queued when the inline wait ran out: answered later.
+                        Ok(r) if r.status().as_u16() == 202 => {
+                            deferred.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            continue;
+                        }
                         _ => None,
                     };
                     let Some(answer) = answer else {
@@ -116,14 +125,23 @@ pub async fn run(
             t.await?;
         }
         let elapsed = started.elapsed();
+        let cpu = match (pid, cpu_before) {
+            (Some(pid), Some(before)) => {
+                let ticks = crate::cpu_ticks(pid)?.saturating_sub(before);
+                // Linux counts 100 ticks a second.
+                format!(" server_cpu_s={:.2}", ticks as f64 / 100.0)
+            }
+            _ => String::new(),
+        };
         let mut all = latencies
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
             .clone();
         all.sort_unstable();
         println!(
-            "in_flight={in_flight} answers={} failed={} seconds={:.1} per_second={:.1} p50_ms={:.1} p99_ms={:.1}",
+            "in_flight={in_flight} answers={} deferred_202={} failed={} seconds={:.1} per_second={:.1} p50_ms={:.1} p99_ms={:.1}{cpu}",
             all.len(),
+            deferred.load(std::sync::atomic::Ordering::Relaxed),
             failed.load(std::sync::atomic::Ordering::Relaxed),
             elapsed.as_secs_f64(),
             all.len() as f64 / elapsed.as_secs_f64(),

@@ -17,27 +17,6 @@ enum Via {
     Graphql,
 }
 
-/// The server's user + system CPU time so far, in clock ticks.
-fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start after ")".
-    let after = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat"))?;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
-    let utime: u64 = fields
-        .get(11)
-        .ok_or_else(|| anyhow::anyhow!("no utime"))?
-        .parse()?;
-    let stime: u64 = fields
-        .get(12)
-        .ok_or_else(|| anyhow::anyhow!("no stime"))?
-        .parse()?;
-    Ok(utime + stime)
-}
-
 /// Clock ticks per second (USER_HZ); 100 on Linux.
 const TICKS: f64 = 100.0;
 
@@ -59,7 +38,7 @@ async fn round(
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let end = Instant::now() + Duration::from_secs(seconds);
-    let cpu_before = cpu_ticks(pid)?;
+    let cpu_before = crate::cpu_ticks(pid)?;
     let mut tasks = Vec::new();
     let mut n = 0usize;
     while Instant::now() < end {
@@ -100,7 +79,7 @@ async fn round(
     for task in tasks {
         task.await?;
     }
-    let cpu = (cpu_ticks(pid)? - cpu_before) as f64 / TICKS;
+    let cpu = (crate::cpu_ticks(pid)? - cpu_before) as f64 / TICKS;
     let mut all = std::mem::take(&mut *lock(&latencies));
     all.sort_unstable();
     let at = |p: f64| {

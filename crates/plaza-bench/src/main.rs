@@ -163,6 +163,9 @@ enum Command {
         /// Per level.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// The server's process, for its CPU time per level.
+        #[arg(long)]
+        pid: Option<u32>,
     },
     /// Server memory per idle authenticated WebSocket (RSS of PID).
     WsIdle {
@@ -316,8 +319,9 @@ fn main() -> anyhow::Result<()> {
             users,
             in_flight,
             seconds,
+            pid,
         } => runtime.block_on(coach::run(
-            base, model_port, model_ms, users, in_flight, seconds,
+            base, model_port, model_ms, users, in_flight, seconds, pid,
         )),
         Command::Rss { pid } => {
             println!("{:.1}", rss_mib(pid)?);
@@ -353,6 +357,27 @@ async fn in_process(
     )
     .await?;
     Ok((state, data))
+}
+
+/// The server's user + system CPU time so far, in clock ticks.
+pub(crate) fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start after ")".
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat"))?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
+    let utime: u64 = fields
+        .get(11)
+        .ok_or_else(|| anyhow::anyhow!("no utime"))?
+        .parse()?;
+    let stime: u64 = fields
+        .get(12)
+        .ok_or_else(|| anyhow::anyhow!("no stime"))?
+        .parse()?;
+    Ok(utime + stime)
 }
 
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {
