@@ -63,7 +63,10 @@ pub fn router_with(state: AppState, extra: OpenApiRouter<AppState>) -> Router {
         .merge(crate::payments::webhook_router())
         .split_for_parts();
     api.merge(limited_api);
-    let routes = open.merge(limited).merge(openapi::docs_router(api));
+    let routes = open
+        .merge(limited)
+        .merge(openapi::docs_router(api))
+        .merge(crate::web::router(&state));
     with_middleware(routes, state)
 }
 

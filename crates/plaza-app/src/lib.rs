@@ -22,6 +22,7 @@ pub mod projects;
 pub mod realtime;
 pub mod state;
 pub mod users;
+pub mod web;
 
 pub use app::{router, router_with};
 pub use http::serve;

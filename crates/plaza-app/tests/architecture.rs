@@ -233,7 +233,7 @@ fn no_file_imports_in_a_circle() {
 /// The slices from the bottom up: each may import only those before it.
 /// `http` (below every slice), `state` (the context) and `app` (the
 /// composition root, above all) are not slices.
-const LAYERS: [&str; 15] = [
+const LAYERS: [&str; 16] = [
     "users",
     "files",
     "chat",
@@ -249,6 +249,7 @@ const LAYERS: [&str; 15] = [
     "graphql",
     "jobs",
     "health",
+    "web",
 ];
 
 #[test]
@@ -470,4 +471,46 @@ fn the_import_check_finds_a_circle() {
     let found = cycles(&graph);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].len(), 2);
+}
+
+/// utoipa keys the OpenAPI document's schemas by name and keeps the last
+/// of two with the same one, so a second `MarkRead` would silently document
+/// the first one's endpoint with the wrong body. Every `ToSchema` type's
+/// name (its `#[schema(as = …)]` when given) is unique across the crate.
+#[test]
+fn openapi_schema_names_are_unique() {
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (module, (_, code)) in modules() {
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("ToSchema") {
+            rest = &rest[at + "ToSchema".len()..];
+            // From the derive to the item it is on.
+            let item = ["struct ", "enum "]
+                .iter()
+                .filter_map(|k| rest.find(k).map(|i| (i, k.len())))
+                .min();
+            let Some((i, len)) = item else { break };
+            let attrs = &rest[..i];
+            let ident: String = rest[i + len..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let name = attrs
+                .find("as = ")
+                .map(|a| {
+                    attrs[a + 5..]
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                        .collect::<String>()
+                })
+                .unwrap_or(ident);
+            seen.entry(name).or_default().push(module.join("::"));
+            rest = &rest[i + len..];
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "OpenAPI schema names used by more than one type (rename one, or #[schema(as = …)]): {twice:?}"
+    );
 }

@@ -8,8 +8,8 @@ use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde::Serialize;
 
-use crate::http::ApiError;
 use crate::http::error::codes;
+use crate::http::{AdminUser, ApiError};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -101,6 +101,30 @@ pub async fn metrics(
         )],
         plaza_platform::telemetry::render_metrics(),
     ))
+}
+
+/// `GET /api/admin/metrics` — the same text for an admin's token, so the
+/// console's live charts work from any browser (`/metrics` answers only
+/// this machine or the scrape token).
+#[utoipa::path(
+    get,
+    path = "/api/admin/metrics",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, body = crate::http::ErrorBody),
+        (status = 403, body = crate::http::ErrorBody),
+    ),
+)]
+pub async fn admin_metrics(_admin: AdminUser) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        plaza_platform::telemetry::render_metrics(),
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -1,5 +1,6 @@
 //! Liveness (`/health`, `/api/v1/health`), readiness (`/ready`: every
-//! backing service answers) and `/metrics` for Prometheus.
+//! backing service answers) and `/metrics` for Prometheus (and for admins
+//! at `/api/admin/metrics`).
 
 pub mod error;
 mod handlers;
@@ -16,4 +17,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::health_v1))
         .routes(routes!(handlers::ready))
         .routes(routes!(handlers::metrics))
+        .routes(routes!(handlers::admin_metrics))
 }

@@ -43,8 +43,10 @@ pub struct UnreadCount {
     pub unread: i64,
 }
 
+/// `{"read": true}` or `false`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NotificationRead)]
 pub struct MarkRead {
     pub read: bool,
 }

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             templates::handlers::list,
             templates::handlers::create
         ))
+        .routes(routes!(templates::handlers::preview))
         .routes(routes!(
             templates::handlers::get,
             templates::handlers::update,

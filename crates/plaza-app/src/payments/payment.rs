@@ -38,6 +38,7 @@ impl Purpose {
 /// Where a payment is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = PaymentStatus)]
 pub enum Status {
     /// Made here; the payer has not reached the provider yet.
     Created,

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ProjectStatus)]
 pub enum Status {
     /// Seen only by its owner.
     Draft,

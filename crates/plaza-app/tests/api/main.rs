@@ -47,3 +47,4 @@ mod shutdown;
 mod two_factor;
 mod upload_bombs;
 mod users;
+mod web;

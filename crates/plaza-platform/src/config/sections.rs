@@ -369,6 +369,8 @@ pub struct Features {
     pub ai_chat: bool,
     pub social_login: bool,
     pub push_notifications: bool,
+    /// The web app at `/` and the console at `/admin` (docs/web.md).
+    pub web_app: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -575,6 +577,7 @@ impl Default for Features {
             ai_chat: true,
             social_login: true,
             push_notifications: false,
+            web_app: true,
         }
     }
 }

@@ -122,6 +122,61 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
+/// A template to try out, and the data to try it with.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatePreview {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub channel: Channel,
+    /// `en`, `ru`, `pt-BR`; default `en`.
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Locale>,
+    pub subject: String,
+    pub body: String,
+    pub html: Option<String>,
+    /// What `{{ data.… }}` reads; `{}` when absent.
+    #[serde(default)]
+    pub data: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A rendered template.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewText {
+    pub subject: String,
+    pub body: String,
+    pub html: Option<String>,
+}
+
+/// `POST /api/notifications/templates/preview` — a template rendered for
+/// the admin asking, with sample data, checked as a save would be and not
+/// kept (the console's preview in each locale).
+#[utoipa::path(post, path = "/api/notifications/templates/preview", tag = "notifications", security(("bearer" = [])),
+    request_body = TemplatePreview,
+    responses((status = 200, body = PreviewText), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "Bad field, or a template that does not compile or render", body = ErrorBody)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    ValidJson(input): ValidJson<TemplatePreview>,
+) -> Result<Json<PreviewText>, ApiError> {
+    let data = serde_json::Value::Object(input.data.unwrap_or_default());
+    let template = service::TemplateInput {
+        kind: input.kind,
+        channel: input.channel,
+        locale: input.locale,
+        subject: input.subject,
+        body: input.body,
+        html: input.html,
+    };
+    let r = service::preview(&state, admin, template, &data).await?;
+    Ok(Json(PreviewText {
+        subject: r.title,
+        body: r.body,
+        html: r.html,
+    }))
+}
+
 /// `GET /api/notifications/templates/{id}`.
 #[utoipa::path(get, path = "/api/notifications/templates/{id}", tag = "notifications", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),

@@ -99,6 +99,31 @@ pub async fn delete(
     }
 }
 
+/// What a template would say, rendered for the admin asking with `data`
+/// as the event's data; checked as a save would check it, and not kept.
+#[tracing::instrument(skip_all)]
+pub async fn preview(
+    state: &AppState,
+    admin: AdminUser,
+    input: TemplateInput,
+    data: &serde_json::Value,
+) -> Result<render::Rendered, NotificationsError> {
+    let t = row(input, None, state.clock.now())?;
+    let to = {
+        let mut conn = state.db.reader().acquire().await?;
+        store::recipient(&mut conn, admin.0.user_id)
+            .await?
+            .ok_or(NotificationsError::TemplateNotFound)?
+    };
+    let source = Source {
+        subject: t.subject,
+        body: t.body,
+        html: t.html,
+    };
+    let app_url = state.config.auth.app_url.trim_end_matches('/');
+    render::render(&source, &to, data, app_url).map_err(|e| invalid(e.part, e.message))
+}
+
 fn taken_or(e: sqlx::Error) -> NotificationsError {
     if unique_violation(&e).is_some() {
         NotificationsError::TemplateTaken
