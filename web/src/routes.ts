@@ -19,6 +19,7 @@ export interface Route {
 export const routes: Route[] = [
   { path: '/', page: () => import('./pages/Home.svelte'), title: 'plaza' },
   { path: '/sign-in', page: () => import('./pages/SignIn.svelte'), title: 'Sign in' },
+  { path: '/sign-in/oauth', page: () => import('./pages/SignIn.svelte'), title: 'Sign in' },
   { path: '/sign-up', page: () => import('./pages/SignUp.svelte'), title: 'Create an account' },
   { path: '/chats', page: () => import('./pages/Chats.svelte'), auth: true, title: 'Chats' },
   { path: '/chats/:id', page: () => import('./pages/Chats.svelte'), auth: true, title: 'Chat' },

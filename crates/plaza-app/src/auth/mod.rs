@@ -53,6 +53,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::delete_session))
         .routes(routes!(recovery::handlers::verify_email))
         .routes(routes!(recovery::handlers::confirm_change))
+        .routes(routes!(oauth::handlers::providers))
         .routes(routes!(oauth::handlers::start))
         .routes(routes!(oauth::handlers::callback))
         .routes(routes!(mfa::handlers::setup_totp))

@@ -271,3 +271,38 @@ async fn admins_read_metrics_and_preview_templates_through_the_api() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_sign_in_page_learns_which_providers_are_configured() {
+    let app = TestApp::spawn().await;
+    let body: Value = app.get("/api/auth/oauth").await.json().await.unwrap();
+    assert_eq!(body, json!({"providers": []}));
+
+    let with_github = TestApp::builder()
+        .config(|c| {
+            c.oauth.github.client_id = Some("id".into());
+            c.oauth.github.client_secret = Some(plaza_platform::config::Secret::new("secret"));
+            // An id without a secret is not a provider.
+            c.oauth.google.client_id = Some("half".into());
+        })
+        .spawn()
+        .await;
+    let body: Value = with_github
+        .get("/api/auth/oauth")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, json!({"providers": ["github"]}));
+
+    let off = TestApp::builder()
+        .config(|c| {
+            c.oauth.github.client_id = Some("id".into());
+            c.oauth.github.client_secret = Some(plaza_platform::config::Secret::new("secret"));
+            c.features.social_login = false;
+        })
+        .spawn()
+        .await;
+    let body: Value = off.get("/api/auth/oauth").await.json().await.unwrap();
+    assert_eq!(body, json!({"providers": []}));
+}

@@ -27,6 +27,23 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
+/// The configured providers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Providers {
+    /// `google`, `github`, `oidc`: those with a client id and secret, none
+    /// while the `social_login` feature is off.
+    pub providers: Vec<&'static str>,
+}
+
+/// `GET /api/auth/oauth` — which "Sign in with …" buttons to show.
+#[utoipa::path(get, path = "/api/auth/oauth", tag = "auth",
+    responses((status = 200, body = Providers)))]
+pub async fn providers(State(state): State<AppState>) -> axum::Json<Providers> {
+    axum::Json(Providers {
+        providers: service::providers(&state),
+    })
+}
+
 fn redirect(to: &str) -> Response {
     match HeaderValue::from_str(to) {
         Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),

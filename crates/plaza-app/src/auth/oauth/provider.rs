@@ -94,6 +94,17 @@ pub async fn resolve(
 }
 
 /// The provider a path names, with its settings.
+/// The providers with a client id and secret, in a stable order.
+pub fn available(config: &OAuthConfig) -> Vec<&'static str> {
+    ["google", "github", "oidc"]
+        .into_iter()
+        .filter(|name| {
+            configured(config, name)
+                .is_ok_and(|(_, c)| c.client_id.is_some() && c.client_secret.is_some())
+        })
+        .collect()
+}
+
 fn configured<'c>(
     config: &'c OAuthConfig,
     name: &str,

@@ -53,6 +53,14 @@ fn callback_url(state: &AppState, provider: &str) -> String {
     )
 }
 
+/// The providers a sign-in page may offer: none while `social_login` is off.
+pub fn providers(state: &AppState) -> Vec<&'static str> {
+    if enabled(state).is_err() {
+        return Vec::new();
+    }
+    provider::available(&state.config.oauth)
+}
+
 /// Starts a sign-in with provider `name`.
 #[tracing::instrument(skip(state))]
 pub async fn begin(state: &AppState, name: &str) -> Result<Begun, AuthError> {
