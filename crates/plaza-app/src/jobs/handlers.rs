@@ -203,3 +203,63 @@ pub async fn cancel_job(
 ) -> Result<Json<JobView>, ApiError> {
     Ok(Json(service::cancel(&state, admin, id).await?.into()))
 }
+
+/// The outbox's backlog and this node's export.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxView {
+    /// Events recorded but not yet published on the bus.
+    pub unpublished: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_unpublished: Option<plaza_core::Timestamp>,
+    /// Seconds since the oldest unpublished event happened (0 with none).
+    pub publish_lag_seconds: f64,
+    /// Events not yet handed to the broker (0 without one).
+    pub unexported: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_unexported: Option<plaza_core::Timestamp>,
+    pub export_lag_seconds: f64,
+    /// This node's exporter; null when no broker is configured.
+    pub export: Option<ExportView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportView {
+    /// `rabbitmq` or `nats`.
+    pub broker: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_export_at: Option<plaza_core::Timestamp>,
+    pub last_error: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_error_at: Option<plaza_core::Timestamp>,
+    /// Failures in a row now; 0 while export works.
+    pub failing_for: u32,
+}
+
+/// `GET /api/admin/outbox` — events waiting to be published or exported,
+/// the lag, and the exporter's last error.
+#[utoipa::path(get, path = "/api/admin/outbox", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = OutboxView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn outbox(
+    State(state): State<AppState>,
+    admin: AdminUser,
+) -> Result<Json<OutboxView>, ApiError> {
+    let (backlog, export) = service::outbox(&state, admin).await?;
+    let now = state.clock.now();
+    let lag =
+        |t: Option<plaza_core::Timestamp>| t.map_or(0.0, |t| now.duration_since(t).as_secs_f64());
+    Ok(Json(OutboxView {
+        unpublished: backlog.unpublished,
+        oldest_unpublished: backlog.oldest_unpublished,
+        publish_lag_seconds: lag(backlog.oldest_unpublished),
+        unexported: backlog.unexported,
+        oldest_unexported: backlog.oldest_unexported,
+        export_lag_seconds: lag(backlog.oldest_unexported),
+        export: export.map(|e| ExportView {
+            broker: e.broker.to_owned(),
+            last_export_at: e.last_export_at,
+            last_error: e.last_error,
+            last_error_at: e.last_error_at,
+            failing_for: e.failing_for,
+        }),
+    }))
+}

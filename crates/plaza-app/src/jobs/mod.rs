@@ -23,4 +23,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handlers::get_job, handlers::delete_job))
         .routes(routes!(handlers::retry_job))
         .routes(routes!(handlers::cancel_job))
+        .routes(routes!(handlers::outbox))
 }

@@ -96,3 +96,28 @@ fn wrong_state(refusal: &'static str, job: Job) -> JobsError {
         state: job.state,
     }
 }
+
+/// The outbox as the console shows it: events waiting for the bus and
+/// (with a broker configured) for export, and how this node's exporter is
+/// doing.
+#[tracing::instrument(skip_all)]
+pub async fn outbox(
+    state: &AppState,
+    _: AdminUser,
+) -> Result<
+    (
+        plaza_platform::outbox::Backlog,
+        Option<plaza_platform::outbox::ExportHealth>,
+    ),
+    JobsError,
+> {
+    let mut conn = state.db.reader().acquire().await?;
+    let mut backlog = plaza_platform::outbox::backlog(&mut conn).await?;
+    let export = state.relay.export_health();
+    if export.is_none() {
+        // Nothing exports, so nothing is waiting to be.
+        backlog.unexported = 0;
+        backlog.oldest_unexported = None;
+    }
+    Ok((backlog, export))
+}

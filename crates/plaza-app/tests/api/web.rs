@@ -306,3 +306,63 @@ async fn the_sign_in_page_learns_which_providers_are_configured() {
     let body: Value = off.get("/api/auth/oauth").await.json().await.unwrap();
     assert_eq!(body, json!({"providers": []}));
 }
+
+#[tokio::test]
+async fn the_console_sees_the_outbox_and_a_failing_export() {
+    let app = TestApp::spawn().await;
+    let user = app.register("someone@example.com").await;
+    app.register("boss@example.com").await;
+    let admin = app.make_admin("boss@example.com").await;
+    error_body(
+        app.get_as("/api/admin/outbox", &user.access).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    error_body(
+        app.get("/api/admin/outbox").await,
+        401,
+        "authentication_error",
+    )
+    .await;
+    let body: Value = app
+        .get_as("/api/admin/outbox", &admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["export"], Value::Null, "{body}");
+    assert_eq!(body["unexported"], 0);
+    assert!(body["unpublished"].is_i64() && body["publish_lag_seconds"].is_f64());
+
+    // A broker that is not there: events wait, and the error is shown.
+    let dead = TestApp::builder()
+        .config(|c| {
+            c.features.event_export = true;
+            c.export.url = Some(plaza_platform::config::Dsn::new(
+                "amqp://guest:guest@127.0.0.1:1/%2f",
+            ));
+        })
+        .spawn()
+        .await;
+    dead.register("boss@example.com").await;
+    let admin = dead.make_admin("boss@example.com").await;
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        body = dead
+            .get_as("/api/admin/outbox", &admin.access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if body["export"]["last_error"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(body["export"]["broker"], "rabbitmq", "{body}");
+    assert!(body["export"]["last_error"].is_string(), "{body}");
+    assert!(body["export"]["failing_for"].as_u64().unwrap() >= 1);
+    assert!(body["unexported"].as_i64().unwrap() >= 1, "{body}");
+    assert!(body["oldest_unexported"].is_string());
+}

@@ -11,7 +11,8 @@
 
 use std::time::Duration;
 
-use plaza_core::EventId;
+use plaza_core::{EventId, Timestamp};
+use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::Event;
@@ -36,13 +37,43 @@ const LOCK: i64 = 0x706c_617a_6102;
 pub(super) struct Export {
     exporter: SharedExporter,
     wake: Notify,
+    /// What this node's exporter last did, for the console.
+    health: std::sync::Mutex<ExportHealth>,
+}
+
+/// How this node's exporter is doing.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ExportHealth {
+    pub broker: &'static str,
+    /// When a batch last reached the broker.
+    pub last_export_at: Option<Timestamp>,
+    /// The last failure and when it happened (kept after a recovery).
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+    /// Failures in a row now; 0 once export works again.
+    pub failing_for: u32,
 }
 
 impl Export {
     pub(super) fn new(exporter: SharedExporter) -> Self {
+        let broker = exporter.broker();
         Self {
             exporter,
             wake: Notify::new(),
+            health: std::sync::Mutex::new(ExportHealth {
+                broker,
+                ..ExportHealth::default()
+            }),
+        }
+    }
+
+    pub(super) fn health(&self) -> ExportHealth {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    fn note(&self, f: impl FnOnce(&mut ExportHealth)) {
+        if let Ok(mut h) = self.health.lock() {
+            f(&mut h);
         }
     }
 
@@ -79,6 +110,13 @@ pub(super) fn spawn<C: Context>(ctx: C) {
                         tracing::info!(broker, "event export resumed");
                     }
                     failures = 0;
+                    let now = state.clock.now();
+                    export.note(|h| {
+                        h.failing_for = 0;
+                        if n > 0 {
+                            h.last_export_at = Some(now);
+                        }
+                    });
                     if n as i64 == BATCH {
                         continue;
                     }
@@ -86,6 +124,12 @@ pub(super) fn spawn<C: Context>(ctx: C) {
                 }
                 Err(e) => {
                     failures += 1;
+                    let now = state.clock.now();
+                    export.note(|h| {
+                        h.last_error = Some(e.to_string());
+                        h.last_error_at = Some(now);
+                        h.failing_for = failures;
+                    });
                     metrics::counter!("plaza_events_export_failures_total", "broker" => broker)
                         .increment(1);
                     let wait = RETRY_FIRST

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::AnyConnection;
 
+pub use export::ExportHealth;
 pub use prune::PruneEvents;
 pub use relay::{Relay, spawn};
+pub use store::{Backlog, backlog};
 
 /// The bus topic every published event goes to, as its JSON.
 pub const TOPIC: &str = "events";

@@ -41,6 +41,11 @@ enum RelayError {
 }
 
 impl Relay {
+    /// How this node's exporter is doing; None when no broker is configured.
+    pub fn export_health(&self) -> Option<super::ExportHealth> {
+        self.export.as_ref().map(super::export::Export::health)
+    }
+
     /// A relay to the bus, and to `exporter` too if there is one.
     pub fn new(exporter: Option<SharedExporter>) -> Self {
         Self {

@@ -22,6 +22,33 @@ pub(super) async fn exclusive(
     Ok(ours.then_some(tx))
 }
 
+/// Events not yet on the bus, and not yet exported, with the oldest of each.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Backlog {
+    pub unpublished: i64,
+    pub oldest_unpublished: Option<Timestamp>,
+    pub unexported: i64,
+    pub oldest_unexported: Option<Timestamp>,
+}
+
+/// The outbox's backlog (each count served by its partial index).
+pub async fn backlog(conn: &mut AnyConnection) -> Result<Backlog, sqlx::Error> {
+    let (unpublished, oldest_unpublished): (i64, Option<Timestamp>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(occurred_at) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+    let (unexported, oldest_unexported): (i64, Option<Timestamp>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(occurred_at) FROM outbox WHERE exported_at IS NULL")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Backlog {
+        unpublished,
+        oldest_unpublished,
+        unexported,
+        oldest_unexported,
+    })
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: EventId,
