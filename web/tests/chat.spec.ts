@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { api, person, problems, shot, signedIn } from './plaza';
+import { person, problems, shot, signedIn } from './plaza';
 
 test('two people chat in real time: message, reaction, typing, read receipt', async ({ browser }) => {
   const ana = await person('Ana');
@@ -43,5 +43,4 @@ test('two people chat in real time: message, reaction, typing, read receipt', as
   await shot(a, 'chat');
   expect(problems(a)).toEqual([]);
   expect(problems(b)).toEqual([]);
-  void api;
 });

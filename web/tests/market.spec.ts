@@ -61,7 +61,6 @@ test('a project is posted, answered, and the accepted freelancer lands in a chat
   await f.goto('/chats');
   await expect(f.locator('a[data-chat]').first()).toContainText('Welcome aboard!');
   await shot(o, 'project-accepted-chat');
-  void api;
 });
 
 test('a picture is attached with upload progress and shown as a thumbnail to the other person', async ({ browser }) => {

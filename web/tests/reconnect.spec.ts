@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { Proxy } from './proxy';
-import { api, base, person, problems, signedIn } from './plaza';
+import { api, base, person, problems } from './plaza';
 
 test('a network drop and reconnect loses nothing and shows nothing twice', async ({ browser }) => {
   const ana = await person('Ana');
@@ -39,5 +39,4 @@ test('a network drop and reconnect loses nothing and shows nothing twice', async
   await expect(log.getByText('back again')).toHaveCount(1);
   expect(problems(page).filter((p) => !p.includes('WebSocket') && !p.includes('ERR_'))).toEqual([]);
   await proxy.cut();
-  void signedIn;
 });

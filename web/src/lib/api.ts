@@ -122,6 +122,18 @@ export class Client {
   }
 
   async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+    return read<T>(await this.send(method, path, body, init));
+  }
+
+  /** A text body (Prometheus' format, say), with the same token handling. */
+  async text(path: string): Promise<string> {
+    const res = await this.send('GET', path);
+    if (!res.ok) return read<string>(res);
+    return res.text();
+  }
+
+  /** Sends with the access token; a 401 refreshes once and sends again. */
+  private async send(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<Response> {
     const send = () => {
       const headers = new Headers(init.headers);
       if (this.tokens) headers.set('authorization', `Bearer ${this.tokens.access_token}`);
@@ -137,7 +149,7 @@ export class Client {
     if (res.status === 401 && this.tokens && !path.startsWith('/api/auth/login')) {
       if (await this.refresh()) res = await send();
     }
-    return read<T>(res);
+    return res;
   }
 
   get<T>(path: string): Promise<T> {

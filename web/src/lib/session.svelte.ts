@@ -10,13 +10,16 @@ export const session = $state<{ user: User | null; loading: boolean; live: strin
   live: 'offline',
 });
 
+/** A WebSocket URL on this origin carrying the access token; null when signed out. */
+export function socketUrl(path: string): string | null {
+  const token = api.accessToken;
+  if (!token) return null;
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}${path}?token=${encodeURIComponent(token)}`;
+}
+
 export const live = new LiveSocket({
-  url: () => {
-    const token = api.accessToken;
-    if (!token) return null;
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${proto}//${location.host}/ws?token=${encodeURIComponent(token)}`;
-  },
+  url: () => socketUrl('/ws'),
   open: (url) => new WebSocket(url) as unknown as import('./socket').Transport,
   refresh: () => api.refresh(),
 });

@@ -94,13 +94,7 @@ pub async fn metrics(
             "no route for GET /metrics (set http.metrics_token to scrape from another host)",
         ));
     }
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        plaza_platform::telemetry::render_metrics(),
-    ))
+    Ok(prometheus_text())
 }
 
 /// `GET /api/admin/metrics` — the same text for an admin's token, so the
@@ -118,6 +112,11 @@ pub async fn metrics(
     ),
 )]
 pub async fn admin_metrics(_admin: AdminUser) -> impl IntoResponse {
+    prometheus_text()
+}
+
+/// This node's metrics in Prometheus' text format.
+fn prometheus_text() -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,
